@@ -1,0 +1,266 @@
+// Package build turns function sources into something a worker can run:
+// JS and TS are bundled in process by esbuild, one incremental build
+// context per function, with the metafile giving each function's exact
+// input files.
+package build
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/evanw/esbuild/pkg/api"
+)
+
+// Artifact is the result of building one function.
+type Artifact struct {
+	// Entry is the file a worker loads (the bundle for JS/TS).
+	Entry string
+	// Inputs are the absolute paths of every source file the build read.
+	Inputs []string
+	// Duration is how long the build took.
+	Duration time.Duration
+	// Err is set when the build failed; the function stays listed and
+	// answers 500 with it.
+	Err *Error
+}
+
+// Error is a failed build: one or more diagnostics.
+type Error struct {
+	Function string
+	Messages []Message
+}
+
+// Message is one diagnostic with its position.
+type Message struct {
+	File   string // relative to the site when possible
+	Line   int    // 1-based; 0 when unknown
+	Col    int    // 1-based
+	Text   string
+	Source string // the source line, when known
+}
+
+func (m Message) String() string {
+	if m.File == "" {
+		return m.Text
+	}
+	if m.Line == 0 {
+		return m.File + ": " + m.Text
+	}
+	return fmt.Sprintf("%s:%d:%d: %s", m.File, m.Line, m.Col, m.Text)
+}
+
+func (e *Error) Error() string {
+	lines := make([]string, len(e.Messages))
+	for i, m := range e.Messages {
+		lines[i] = m.String()
+	}
+	return "build " + e.Function + ": " + strings.Join(lines, "; ")
+}
+
+// Detail renders every message with its source line and a caret, the way
+// the 500 body and the terminal show a build failure.
+func (e *Error) Detail() string {
+	var b strings.Builder
+	for i, m := range e.Messages {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(m.String())
+		if m.Source != "" {
+			fmt.Fprintf(&b, "\n    %d | %s", m.Line, m.Source)
+			if m.Col > 0 {
+				fmt.Fprintf(&b, "\n    %s | %s^", strings.Repeat(" ", len(fmt.Sprint(m.Line))), strings.Repeat(" ", m.Col-1))
+			}
+		}
+	}
+	return b.String()
+}
+
+// JSOptions are the per-function settings that affect a JS/TS bundle.
+type JSOptions struct {
+	ExternalNodeModules []string
+}
+
+// JSBuilder bundles JS and TS functions with esbuild. It keeps one
+// incremental context per function so rebuilds only redo what changed.
+type JSBuilder struct {
+	// SiteDir is esbuild's working directory; diagnostics are relative to it.
+	SiteDir string
+	// OutDir is where bundles are written (.netlify/bgfn/functions).
+	OutDir string
+
+	mu   sync.Mutex
+	ctxs map[string]*jsContext
+}
+
+type jsContext struct {
+	ctx  api.BuildContext
+	key  string // entry and options the context was made for
+	out  string
+	name string
+}
+
+// banner makes CommonJS code bundled into an ES module work: esbuild's
+// require shim needs a real require for Node built-ins and externals
+// ("Dynamic require of "fs" is not supported" otherwise).
+const banner = `import { createRequire as __bgfnCreateRequire } from "node:module";
+const require = __bgfnCreateRequire(import.meta.url);`
+
+// Build bundles the function whose entry file is entry (absolute) into
+// OutDir/name/name.mjs.
+func (b *JSBuilder) Build(name, entry string, opts JSOptions) Artifact {
+	start := time.Now()
+	c, err := b.context(name, entry, opts)
+	if err != nil {
+		return Artifact{Err: err, Duration: time.Since(start), Inputs: []string{entry}}
+	}
+	res := c.ctx.Rebuild()
+	art := Artifact{Entry: c.out, Duration: time.Since(start)}
+	art.Inputs = b.inputs(res.Metafile)
+	if len(art.Inputs) == 0 {
+		art.Inputs = []string{entry}
+	}
+	if len(res.Errors) > 0 {
+		art.Err = b.convert(name, res.Errors)
+	}
+	return art
+}
+
+func (b *JSBuilder) context(name, entry string, opts JSOptions) (*jsContext, *Error) {
+	key := entry + "\x00" + strings.Join(opts.ExternalNodeModules, ",")
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ctxs == nil {
+		b.ctxs = make(map[string]*jsContext)
+	}
+	if c, ok := b.ctxs[name]; ok {
+		if c.key == key {
+			return c, nil
+		}
+		c.ctx.Dispose()
+		delete(b.ctxs, name)
+	}
+	out := filepath.Join(b.OutDir, name, name+".mjs")
+	external := append([]string{"*.node"}, opts.ExternalNodeModules...)
+	ctx, cerr := api.Context(api.BuildOptions{
+		EntryPoints:   []string{entry},
+		Outfile:       out,
+		Bundle:        true,
+		Platform:      api.PlatformNode,
+		Format:        api.FormatESModule,
+		Target:        api.ES2022,
+		Engines:       []api.Engine{{Name: api.EngineNode, Version: "18"}},
+		Sourcemap:     api.SourceMapLinked,
+		Banner:        map[string]string{"js": banner},
+		External:      external,
+		Metafile:      true,
+		Write:         true,
+		LogLevel:      api.LogLevelSilent,
+		AbsWorkingDir: b.SiteDir,
+		MainFields:    []string{"module", "main"},
+		Conditions:    []string{"node", "import", "module", "default"},
+		Loader:        map[string]api.Loader{".node": api.LoaderFile},
+	})
+	if cerr != nil {
+		return nil, b.convert(name, cerr.Errors)
+	}
+	c := &jsContext{ctx: ctx, key: key, out: out, name: name}
+	b.ctxs[name] = c
+	return c, nil
+}
+
+// Forget disposes of the build context of a function that is gone.
+func (b *JSBuilder) Forget(name string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if c, ok := b.ctxs[name]; ok {
+		c.ctx.Dispose()
+		delete(b.ctxs, name)
+	}
+}
+
+// Close disposes of every build context.
+func (b *JSBuilder) Close() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for name, c := range b.ctxs {
+		c.ctx.Dispose()
+		delete(b.ctxs, name)
+	}
+}
+
+func (b *JSBuilder) inputs(metafile string) []string {
+	if metafile == "" {
+		return nil
+	}
+	var meta struct {
+		Inputs map[string]json.RawMessage `json:"inputs"`
+	}
+	if json.Unmarshal([]byte(metafile), &meta) != nil {
+		return nil
+	}
+	var files []string
+	for p := range meta.Inputs {
+		// esbuild names virtual modules with a namespace prefix ("<runtime>").
+		if strings.Contains(p, ":") && !filepath.IsAbs(p) {
+			continue
+		}
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(b.SiteDir, p)
+		}
+		files = append(files, filepath.Clean(p))
+	}
+	sort.Strings(files)
+	return files
+}
+
+func (b *JSBuilder) convert(name string, msgs []api.Message) *Error {
+	e := &Error{Function: name}
+	for _, m := range msgs {
+		msg := Message{Text: m.Text}
+		if l := m.Location; l != nil {
+			msg.File = b.rel(l.File)
+			msg.Line = l.Line
+			msg.Col = l.Column + 1
+			msg.Source = l.LineText
+		}
+		e.Messages = append(e.Messages, msg)
+	}
+	if len(e.Messages) == 0 {
+		e.Messages = []Message{{Text: "esbuild failed without a message"}}
+	}
+	return e
+}
+
+func (b *JSBuilder) rel(p string) string {
+	if p == "" {
+		return ""
+	}
+	abs := p
+	if !filepath.IsAbs(abs) {
+		abs = filepath.Join(b.SiteDir, p)
+	}
+	if r, err := filepath.Rel(b.SiteDir, abs); err == nil && !strings.HasPrefix(r, "..") {
+		return filepath.ToSlash(r)
+	}
+	return abs
+}
+
+// EnsureDir creates dir and a .gitignore in it so build output never ends
+// up in the user's repository.
+func EnsureDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	gi := filepath.Join(dir, ".gitignore")
+	if _, err := os.Stat(gi); err == nil {
+		return nil
+	}
+	return os.WriteFile(gi, []byte("# written by bgfn: build output and state\n*\n"), 0o644)
+}

@@ -1,0 +1,89 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bgfn-dev/bgfn/internal/dev"
+	"github.com/bgfn-dev/bgfn/internal/logs"
+	"github.com/bgfn-dev/bgfn/internal/ui"
+)
+
+// DevOptions are the flags of `bgfn dev`.
+type DevOptions struct {
+	Streams *ui.IOStreams
+	Global  *globalOptions
+	Hurry   context.Context
+
+	Functions         string
+	Host              string
+	Port              int
+	Timeout           time.Duration
+	BackgroundTimeout time.Duration
+	MaxWorkers        int
+	NoLimits          bool
+	ShutdownTimeout   time.Duration
+}
+
+// NewCmdDev builds `bgfn dev`. runF replaces the run function in tests.
+func NewCmdDev(streams *ui.IOStreams, g *globalOptions, hurry context.Context, runF func(context.Context, *DevOptions) error) *cobra.Command {
+	opts := &DevOptions{Streams: streams, Global: g, Hurry: hurry}
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Build and serve every function, with logs",
+		Long: `Build every function of the site and serve it at /.netlify/functions/NAME.
+
+The functions folder comes from --functions, then [functions] directory, then
+[build] functions in netlify.toml, then netlify/functions. Each function runs in
+warm worker processes; every line it prints appears here, prefixed with its
+name and invocation id.`,
+		Example: `  bgfn dev
+  bgfn dev --dir testdata/sites/demo --port 0
+  curl -X POST localhost:9999/.netlify/functions/send-email-background -d '{"to":"a@b.c"}'`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := argsError(cmd, args); err != nil {
+				return err
+			}
+			if opts.Port < -1 || opts.Port > 65535 {
+				return &usageError{fmt.Errorf("invalid --port %d: use 0-65535 (0 picks a free port)", opts.Port)}
+			}
+			if opts.Timeout <= 0 || opts.BackgroundTimeout <= 0 {
+				return &usageError{fmt.Errorf("--timeout and --background-timeout must be positive")}
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runDev(cmd.Context(), opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Functions, "functions", "", "functions folder (overrides netlify.toml)")
+	f.StringVar(&opts.Host, "host", "127.0.0.1", "address to listen on (use 0.0.0.0 to expose bgfn to your network)")
+	f.IntVar(&opts.Port, "port", -1, "port to listen on (default: [dev] functionsPort or port in netlify.toml, else 9999; 0 picks a free port)")
+	f.DurationVar(&opts.Timeout, "timeout", 60*time.Second, "limit for synchronous functions (Netlify's production limit is 60s)")
+	f.DurationVar(&opts.BackgroundTimeout, "background-timeout", 15*time.Minute, "limit for background functions (Netlify: 15m)")
+	f.IntVar(&opts.MaxWorkers, "max-workers", dev.DefaultMaxWorkers(), "most worker processes per function; requests beyond queue")
+	f.BoolVar(&opts.NoLimits, "no-limits", false, "lift Netlify's request body limits (6 MB sync, 256 KB background)")
+	f.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long Ctrl-C waits for running invocations")
+	return cmd
+}
+
+func runDev(ctx context.Context, opts *DevOptions) error {
+	st := ui.NewStyles(opts.Streams.ErrOut, opts.Streams.ColorErr())
+	sink := logs.NewSink(opts.Streams.ErrOut, st)
+	return dev.Run(ctx, dev.Options{
+		Config:            configOptions(opts.Global, opts.Functions),
+		Host:              opts.Host,
+		Port:              opts.Port,
+		Timeout:           opts.Timeout,
+		BackgroundTimeout: opts.BackgroundTimeout,
+		MaxWorkers:        opts.MaxWorkers,
+		NoLimits:          opts.NoLimits,
+		ShutdownTimeout:   opts.ShutdownTimeout,
+		Hurry:             opts.Hurry,
+		Sink:              sink,
+	})
+}

@@ -1,0 +1,25 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bgfn-dev/bgfn/internal/ui"
+	"github.com/bgfn-dev/bgfn/internal/version"
+)
+
+// NewCmdVersion builds `bgfn version`.
+func NewCmdVersion(streams *ui.IOStreams) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print bgfn's version",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := argsError(cmd, args); err != nil {
+				return err
+			}
+			_, err := fmt.Fprintln(streams.Out, version.Get().String())
+			return err
+		},
+	}
+}

@@ -1,0 +1,451 @@
+// Package dev wires configuration, discovery, builds, worker pools and the
+// HTTP server into `bgfn dev`.
+package dev
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	goruntime "runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/bgfn-dev/bgfn/internal/build"
+	"github.com/bgfn-dev/bgfn/internal/config"
+	"github.com/bgfn-dev/bgfn/internal/discover"
+	"github.com/bgfn-dev/bgfn/internal/logs"
+	"github.com/bgfn-dev/bgfn/internal/runtime"
+	"github.com/bgfn-dev/bgfn/internal/runtime/nodeboot"
+	"github.com/bgfn-dev/bgfn/internal/server"
+)
+
+// DefaultPort is the port bgfn dev listens on, as `netlify functions:serve`.
+const DefaultPort = 9999
+
+// Options configure `bgfn dev`.
+type Options struct {
+	Config config.Options
+	// Host is the listen address (default 127.0.0.1).
+	Host string
+	// Port is the listen port; -1 means "from netlify.toml, else 9999", 0
+	// picks a free port.
+	Port int
+	// Timeout is the synchronous function limit.
+	Timeout time.Duration
+	// BackgroundTimeout is the background function limit.
+	BackgroundTimeout time.Duration
+	// MaxWorkers caps the workers of each function.
+	MaxWorkers int
+	// NoLimits lifts the request body limits.
+	NoLimits bool
+	// ShutdownTimeout bounds the wait for running invocations at exit.
+	ShutdownTimeout time.Duration
+	// Hurry is cancelled by a second Ctrl-C: stop waiting, kill now.
+	Hurry context.Context
+	// Sink receives every line bgfn and the functions print.
+	Sink *logs.Sink
+}
+
+// DefaultMaxWorkers is the default per-function worker cap: enough to
+// overlap I/O-bound handlers, few enough for a laptop's memory.
+func DefaultMaxWorkers() int {
+	return min(max(4, 2*goruntime.NumCPU()), 16)
+}
+
+// ListenError is returned when the server cannot listen on its address.
+type ListenError struct {
+	Addr string
+	Err  error
+}
+
+func (e *ListenError) Error() string { return "listen on " + e.Addr + ": " + e.Err.Error() }
+func (e *ListenError) Unwrap() error { return e.Err }
+
+// InUse reports whether the address was taken.
+func (e *ListenError) InUse() bool { return errors.Is(e.Err, syscall.EADDRINUSE) }
+
+// State is what `bgfn dev` writes to .netlify/bgfn/dev.json so `bgfn invoke`
+// and tests can find it.
+type State struct {
+	URL       string    `json:"url"`
+	PID       int       `json:"pid"`
+	Site      string    `json:"site"`
+	StartedAt time.Time `json:"startedAt"`
+}
+
+// StatePath is where the state file of a site lives.
+func StatePath(baseDir string) string {
+	return filepath.Join(baseDir, ".netlify", "bgfn", "dev.json")
+}
+
+// registry is the live set of functions, swapped on reload.
+type registry struct {
+	mu  sync.RWMutex
+	fns map[string]*server.Function
+}
+
+func (r *registry) Lookup(name string) (*server.Function, bool) {
+	r.mu.RLock()
+	fn, ok := r.fns[name]
+	r.mu.RUnlock()
+	return fn, ok
+}
+
+// site is a loaded, built site ready to serve.
+type site struct {
+	cfg       *config.Config
+	functions []discover.Function
+	outDir    string
+	bootstrap string
+	node      string
+	builder   *build.JSBuilder
+	arts      map[string]build.Artifact
+	pools     map[string]*runtime.Pool
+}
+
+// Run runs `bgfn dev` until ctx is cancelled.
+func Run(ctx context.Context, opts Options) error {
+	start := time.Now()
+	sink := opts.Sink
+	st := sink.Styles()
+	s, err := load(opts)
+	if err != nil {
+		return err
+	}
+	defer s.builder.Close()
+	for _, w := range s.cfg.Warnings {
+		sink.Line(st.Render(st.Warning, "⚠ "+w))
+	}
+
+	host := opts.Host
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	port := opts.Port
+	if port < 0 {
+		port = s.cfg.Port
+		if port == 0 {
+			port = DefaultPort
+		}
+	}
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return &ListenError{Addr: addr, Err: err}
+	}
+	baseURL := "http://" + ln.Addr().String()
+
+	if err := s.buildAll(sink); err != nil {
+		ln.Close()
+		return err
+	}
+	reg := &registry{fns: make(map[string]*server.Function)}
+	maxWorkers := opts.MaxWorkers
+	if maxWorkers <= 0 {
+		maxWorkers = DefaultMaxWorkers()
+	}
+	env := s.baseEnv(baseURL)
+	for _, fn := range s.functions {
+		sf := &server.Function{Name: fn.Name, Kind: fn.Kind, Invalid: fn.Invalid}
+		art := s.arts[fn.Name]
+		if art.Err != nil {
+			sf.BuildErr = art.Err
+		} else if fn.Invalid == "" {
+			pool := runtime.NewPool(&runtime.NodeStarter{Config: s.nodeConfig(fn, art, env, sink)}, maxWorkers)
+			s.pools[fn.Name] = pool
+			sf.Pool = pool
+		}
+		reg.fns[fn.Name] = sf
+	}
+
+	srvOpts := server.Options{
+		Registry:          reg,
+		Sink:              sink,
+		Timeout:           opts.Timeout,
+		BackgroundTimeout: opts.BackgroundTimeout,
+		SiteID:            s.cfg.Env["SITE_ID"],
+	}
+	if opts.NoLimits {
+		srvOpts.MaxBody = 1 << 40
+		srvOpts.MaxBackgroundBody = 1 << 40
+	}
+	srv := server.New(srvOpts)
+	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 30 * time.Second}
+
+	// Warm one worker per function while the banner prints, so the first
+	// request does not pay for starting Node.
+	for _, p := range s.pools {
+		p.Warm(ctx, 1)
+	}
+	s.banner(sink, baseURL, time.Since(start))
+	statePath := StatePath(s.cfg.BaseDir)
+	writeState(statePath, State{URL: baseURL, PID: os.Getpid(), Site: s.cfg.SiteDir, StartedAt: time.Now()})
+	defer os.Remove(statePath)
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := httpSrv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serve: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		return shutdown(httpSrv, srv, s, opts, sink)
+	})
+	return g.Wait()
+}
+
+func shutdown(httpSrv *http.Server, srv *server.Server, s *site, opts Options, sink *logs.Sink) error {
+	st := sink.Styles()
+	sink.Line(st.Render(st.Dim, "⬥ shutting down"))
+	grace := opts.ShutdownTimeout
+	if grace <= 0 {
+		grace = 10 * time.Second
+	}
+	parent := opts.Hurry
+	if parent == nil {
+		parent = context.Background()
+	}
+	ctx, cancel := context.WithTimeout(parent, grace)
+	defer cancel()
+	httpSrv.Shutdown(ctx)
+	if err := srv.Wait(ctx); err != nil {
+		sink.Line(st.Render(st.Warning, "⚠ background invocations still running after "+grace.String()+": stopping them"))
+	}
+	srv.Close()
+	var wg sync.WaitGroup
+	for _, p := range s.pools {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			p.Close(pctx)
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+// load reads the configuration, discovers functions and prepares the
+// build output folder.
+func load(opts Options) (*site, error) {
+	cfg, err := config.Load(opts.Config)
+	if err != nil {
+		return nil, err
+	}
+	s := &site{cfg: cfg, arts: make(map[string]build.Artifact), pools: make(map[string]*runtime.Pool)}
+	fns, warnings, err := discover.Discover(os.DirFS(cfg.FunctionsDir), func(name string) discover.Settings {
+		fs := cfg.Functions.For(name)
+		return discover.Settings{Background: fs.Background, Schedule: fs.Schedule}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("discover functions in %s: %w", cfg.FunctionsDir, err)
+	}
+	cfg.Warnings = append(cfg.Warnings, warnings...)
+	if _, err := os.Stat(cfg.FunctionsDir); err != nil {
+		cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("functions directory %s does not exist (from %s): create it, or set [functions] directory in netlify.toml or --functions", relTo(cfg.SiteDir, cfg.FunctionsDir), cfg.FunctionsDirSource))
+	}
+	s.functions = fns
+	s.outDir = filepath.Join(cfg.BaseDir, ".netlify", "bgfn")
+	if err := build.EnsureDir(s.outDir); err != nil {
+		return nil, fmt.Errorf("create build folder: %w", err)
+	}
+	s.builder = &build.JSBuilder{SiteDir: cfg.BaseDir, OutDir: filepath.Join(s.outDir, "functions")}
+	needNode := false
+	for _, fn := range fns {
+		if fn.Runtime == discover.RuntimeJS || fn.Runtime == discover.RuntimeTS {
+			needNode = true
+		}
+	}
+	if needNode {
+		node, err := exec.LookPath("node")
+		if err != nil {
+			return nil, &NodeMissingError{}
+		}
+		s.node = node
+		if s.bootstrap, err = writeBootstrap(s.outDir); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// NodeMissingError is returned when JS/TS functions exist and no node is on
+// PATH.
+type NodeMissingError struct{}
+
+func (*NodeMissingError) Error() string {
+	return "node not found on PATH: bgfn runs JS and TS functions with Node.js >= 18; install it (https://nodejs.org) or put it on PATH"
+}
+
+// writeBootstrap writes the embedded bootstrap under a name that carries
+// its hash, so running workers of an older bgfn are not disturbed.
+func writeBootstrap(outDir string) (string, error) {
+	sum := sha256.Sum256(nodeboot.Source)
+	p := filepath.Join(outDir, "nodeboot", "bootstrap-"+hex.EncodeToString(sum[:6])+".mjs")
+	if b, err := os.ReadFile(p); err == nil && string(b) == string(nodeboot.Source) {
+		return p, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return "", fmt.Errorf("write node bootstrap: %w", err)
+	}
+	tmp := p + ".tmp" + strconv.Itoa(os.Getpid())
+	if err := os.WriteFile(tmp, nodeboot.Source, 0o644); err != nil {
+		return "", fmt.Errorf("write node bootstrap: %w", err)
+	}
+	if err := os.Rename(tmp, p); err != nil {
+		return "", fmt.Errorf("write node bootstrap: %w", err)
+	}
+	return p, nil
+}
+
+// buildAll builds every function in parallel, bounded by the cores.
+func (s *site) buildAll(sink *logs.Sink) error {
+	var mu sync.Mutex
+	var g errgroup.Group
+	g.SetLimit(goruntime.NumCPU())
+	for _, fn := range s.functions {
+		g.Go(func() error {
+			art := s.buildOne(fn)
+			mu.Lock()
+			s.arts[fn.Name] = art
+			mu.Unlock()
+			return nil
+		})
+	}
+	g.Wait()
+	st := sink.Styles()
+	for _, fn := range s.functions {
+		if e := s.arts[fn.Name].Err; e != nil {
+			lines := []string{st.Render(st.Failure, "✖ Failed to build function "+fn.Name+":")}
+			for _, l := range strings.Split(e.Detail(), "\n") {
+				lines = append(lines, "  "+l)
+			}
+			sink.Lines(lines...)
+		}
+	}
+	return nil
+}
+
+func (s *site) buildOne(fn discover.Function) build.Artifact {
+	entry := filepath.Join(s.cfg.FunctionsDir, filepath.FromSlash(fn.Entry))
+	switch fn.Runtime {
+	case discover.RuntimeJS, discover.RuntimeTS:
+		fs := s.cfg.Functions.For(fn.Name)
+		return s.builder.Build(fn.Name, entry, build.JSOptions{ExternalNodeModules: fs.ExternalNodeModules})
+	default:
+		return build.Artifact{Err: &build.Error{Function: fn.Name, Messages: []build.Message{{
+			File: relTo(s.cfg.BaseDir, entry),
+			Text: "bgfn cannot run " + string(fn.Runtime) + " functions yet; only JS and TS functions are served",
+		}}}}
+	}
+}
+
+// baseEnv is the environment every worker starts from: the process
+// environment, the site's variables, and Netlify's dev variables.
+func (s *site) baseEnv(url string) []string {
+	m := make(map[string]string)
+	for _, kv := range os.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v
+		}
+	}
+	for k, v := range s.cfg.Env {
+		m[k] = v
+	}
+	m["NETLIFY_DEV"] = "true"
+	m["NETLIFY_LOCAL"] = "true"
+	m["CONTEXT"] = "dev"
+	m["URL"] = url
+	m["DEPLOY_URL"] = url
+	m["TZ"] = "UTC"
+	m["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = "1024"
+	if m["AWS_REGION"] == "" {
+		m["AWS_REGION"] = "us-east-1"
+	}
+	env := make([]string, 0, len(m))
+	for k, v := range m {
+		env = append(env, k+"="+v)
+	}
+	sort.Strings(env)
+	return env
+}
+
+func (s *site) nodeConfig(fn discover.Function, art build.Artifact, env []string, sink *logs.Sink) runtime.NodeConfig {
+	taskRoot := filepath.Join(s.cfg.FunctionsDir, filepath.FromSlash(fn.Dir))
+	e := append(env[:len(env):len(env)], "AWS_LAMBDA_FUNCTION_NAME="+fn.Name, "LAMBDA_TASK_ROOT="+taskRoot)
+	name := fn.Name
+	return runtime.NodeConfig{
+		Node:      s.node,
+		Bootstrap: s.bootstrap,
+		Entry:     art.Entry,
+		Name:      fn.Name,
+		Dir:       s.cfg.BaseDir,
+		Env:       e,
+		Grace:     2 * time.Second,
+		IdleLog: func(_ runtime.Stream, line []byte) {
+			sink.FunctionLine(name, "", line)
+		},
+	}
+}
+
+func (s *site) banner(sink *logs.Sink, url string, took time.Duration) {
+	st := sink.Styles()
+	width := 0
+	for _, fn := range s.functions {
+		width = max(width, len(fn.Name))
+	}
+	sink.SetWidth(width + 5)
+	var lines []string
+	lines = append(lines, st.Render(st.Bold, "bgfn dev")+" "+st.Render(st.Dim, fmt.Sprintf("· %d functions from %s · ready in %s", len(s.functions), relTo(s.cfg.SiteDir, s.cfg.FunctionsDir), took.Round(time.Millisecond))))
+	for _, fn := range s.functions {
+		status := ""
+		switch {
+		case fn.Invalid != "":
+			status = st.Render(st.Failure, "  invalid name (answers 400)")
+		case s.arts[fn.Name].Err != nil:
+			status = st.Render(st.Failure, "  build failed (answers 500)")
+		}
+		lines = append(lines, fmt.Sprintf("  %s  %-10s %-3s %s%s",
+			st.Render(st.Function(fn.Name), fmt.Sprintf("%-*s", width, fn.Name)),
+			string(fn.Kind), string(fn.Runtime),
+			st.Render(st.URL, url+"/.netlify/functions/"+fn.Name), status))
+	}
+	if len(s.functions) == 0 {
+		lines = append(lines, st.Render(st.Warning, "  no functions found in "+relTo(s.cfg.SiteDir, s.cfg.FunctionsDir)))
+	}
+	lines = append(lines, st.Render(st.Success, "⬥ Server listening on "+url)+st.Render(st.Dim, " (Ctrl-C to stop)"))
+	sink.Lines(lines...)
+}
+
+func relTo(base, p string) string {
+	if r, err := filepath.Rel(base, p); err == nil && !strings.HasPrefix(r, "..") {
+		return filepath.ToSlash(r)
+	}
+	return p
+}
+
+func writeState(path string, st State) {
+	b, _ := json.MarshalIndent(st, "", "  ")
+	os.MkdirAll(filepath.Dir(path), 0o755)
+	tmp := path + ".tmp"
+	if os.WriteFile(tmp, b, 0o644) == nil {
+		os.Rename(tmp, path)
+	}
+}

@@ -1,0 +1,86 @@
+// Package logs prints what functions and bgfn itself have to say: one
+// serialised sink that writes whole lines, with a stable coloured prefix per
+// function, and a line splitter for worker output.
+package logs
+
+import (
+	"bufio"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/bgfn-dev/bgfn/internal/ui"
+)
+
+// Sink serialises lines from every worker and from bgfn onto one writer
+// (stderr). Every write is a whole line, so output of concurrent functions
+// never interleaves within a line.
+type Sink struct {
+	mu    sync.Mutex
+	w     *bufio.Writer
+	st    *ui.Styles
+	width int
+	buf   []byte
+}
+
+// NewSink returns a sink writing to w with the given styles.
+func NewSink(w io.Writer, st *ui.Styles) *Sink {
+	return &Sink{w: bufio.NewWriterSize(w, 64<<10), st: st}
+}
+
+// Styles returns the styles the sink renders with.
+func (s *Sink) Styles() *ui.Styles { return s.st }
+
+// SetWidth pads function prefixes to n characters (the longest name plus
+// its short id), so columns line up as in goreman.
+func (s *Sink) SetWidth(n int) {
+	s.mu.Lock()
+	s.width = n
+	s.mu.Unlock()
+}
+
+// Prefix renders the prefix of a function's line: "name#id" in the
+// function's colour, padded.
+func (s *Sink) Prefix(name, id string) string {
+	p := name
+	if id != "" {
+		p += "#" + id
+	}
+	if pad := s.width - len(p); pad > 0 {
+		p += strings.Repeat(" ", pad)
+	}
+	return s.st.Render(s.st.Function(name), p)
+}
+
+// FunctionLine prints one line a function wrote: "name#id | line".
+func (s *Sink) FunctionLine(name, id string, line []byte) {
+	prefix := s.Prefix(name, id)
+	s.mu.Lock()
+	s.buf = append(s.buf[:0], prefix...)
+	s.buf = append(s.buf, " | "...)
+	s.buf = append(s.buf, line...)
+	s.buf = append(s.buf, '\n')
+	s.w.Write(s.buf)
+	s.w.Flush()
+	s.mu.Unlock()
+}
+
+// Line prints one already formatted line (a newline is added).
+func (s *Sink) Line(text string) {
+	s.mu.Lock()
+	s.w.WriteString(text)
+	s.w.WriteByte('\n')
+	s.w.Flush()
+	s.mu.Unlock()
+}
+
+// Lines prints several lines at once, so no other line lands between them.
+func (s *Sink) Lines(lines ...string) {
+	s.mu.Lock()
+	for _, l := range lines {
+		s.w.WriteString(l)
+		s.w.WriteByte('\n')
+	}
+	s.w.Flush()
+	s.mu.Unlock()
+}

@@ -1,0 +1,410 @@
+package runtime
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bgfn-dev/bgfn/internal/logs"
+	"github.com/bgfn-dev/bgfn/internal/proc"
+)
+
+// NodeConfig describes how to start Node workers for one build of one
+// function.
+type NodeConfig struct {
+	// Node is the node executable.
+	Node string
+	// Bootstrap is the path of the bootstrap module (nodeboot.Source
+	// written to disk).
+	Bootstrap string
+	// Entry is the bundled function module.
+	Entry string
+	// Name is the Netlify function name.
+	Name string
+	// Dir is the working directory of the worker.
+	Dir string
+	// Env is the worker's whole environment.
+	Env []string
+	// IdleLog receives lines printed while no invocation runs (at import
+	// time, or by timers that outlive an invocation). Nil drops them.
+	IdleLog LogFunc
+	// Grace is how long Stop waits after SIGTERM before SIGKILL.
+	Grace time.Duration
+}
+
+// NodeStarter starts Node workers.
+type NodeStarter struct {
+	Config NodeConfig
+}
+
+var _ Starter = (*NodeStarter)(nil)
+
+// endMarker is what the bootstrap writes to stdout and stderr after an
+// invocation that printed something (see nodeboot/PROTOCOL.md).
+var endMarker = []byte("\x00bgfn:end:")
+
+type nodeMessage struct {
+	Type      string          `json:"type"`
+	ID        string          `json:"id"`
+	API       string          `json:"api"`
+	Response  json.RawMessage `json:"response"`
+	Undefined bool            `json:"undefined"`
+	Error     *FunctionError  `json:"error"`
+	Logs      bool            `json:"logs"`
+	Pending   bool            `json:"pending"`
+}
+
+type nodeWorker struct {
+	cfg  *NodeConfig
+	cmd  *exec.Cmd
+	pid  int
+	reqW *os.File
+	buf  []byte
+
+	msgs    chan *nodeMessage
+	markers [2]chan string
+	cur     atomic.Pointer[Request]
+
+	done     chan struct{}
+	exitText string
+	readers  sync.WaitGroup
+	stopOnce sync.Once
+}
+
+// Start starts one worker and waits until it has loaded the function.
+func (s *NodeStarter) Start(ctx context.Context) (Worker, error) {
+	cfg := &s.Config
+	var files []*os.File
+	closeAll := func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}
+	pipe := func() (r, w *os.File, err error) {
+		r, w, err = os.Pipe()
+		if err == nil {
+			files = append(files, r, w)
+		}
+		return
+	}
+	reqR, reqW, err := pipe()
+	if err != nil {
+		return nil, fmt.Errorf("start worker: %w", err)
+	}
+	resR, resW, err := pipe()
+	if err != nil {
+		closeAll()
+		return nil, fmt.Errorf("start worker: %w", err)
+	}
+	outR, outW, err := pipe()
+	if err != nil {
+		closeAll()
+		return nil, fmt.Errorf("start worker: %w", err)
+	}
+	errR, errW, err := pipe()
+	if err != nil {
+		closeAll()
+		return nil, fmt.Errorf("start worker: %w", err)
+	}
+
+	cmd := exec.Command(cfg.Node, "--enable-source-maps", cfg.Bootstrap)
+	cmd.Dir = cfg.Dir
+	cmd.Env = append(cfg.Env[:len(cfg.Env):len(cfg.Env)],
+		"BGFN_ENTRY="+cfg.Entry,
+		"BGFN_FUNCTION_NAME="+cfg.Name,
+		"BGFN_PROTOCOL=1",
+	)
+	cmd.Stdout = outW
+	cmd.Stderr = errW
+	cmd.ExtraFiles = []*os.File{reqR, resW}
+	proc.Setup(cmd, cfg.Grace)
+	if err := cmd.Start(); err != nil {
+		closeAll()
+		return nil, fmt.Errorf("start node for %s: %w", cfg.Name, err)
+	}
+	// The child has its copies; ours would keep the pipes open forever.
+	reqR.Close()
+	resW.Close()
+	outW.Close()
+	errW.Close()
+
+	w := &nodeWorker{
+		cfg:  cfg,
+		cmd:  cmd,
+		pid:  cmd.Process.Pid,
+		reqW: reqW,
+		msgs: make(chan *nodeMessage, 4),
+		done: make(chan struct{}),
+	}
+	w.markers[0] = make(chan string, 8)
+	w.markers[1] = make(chan string, 8)
+	w.readers.Add(2)
+	go w.readLogs(outR, Stdout, w.markers[0])
+	go w.readLogs(errR, Stderr, w.markers[1])
+	go w.readMessages(resR)
+	go w.wait()
+
+	select {
+	case m, ok := <-w.msgs:
+		switch {
+		case ok && m.Type == "ready":
+			return w, nil
+		case ok && m.Type == "init_error" && m.Error != nil:
+			w.kill()
+			<-w.done
+			return nil, &InitError{Err: m.Error}
+		}
+		w.kill()
+		<-w.done
+		return nil, &InitError{Err: &FunctionError{Type: "Runtime.ExitError", Message: "worker " + w.exitText + " before it was ready"}}
+	case <-ctx.Done():
+		w.kill()
+		<-w.done
+		return nil, fmt.Errorf("start worker for %s: %w", cfg.Name, ctx.Err())
+	}
+}
+
+func (w *nodeWorker) Pid() int              { return w.pid }
+func (w *nodeWorker) Done() <-chan struct{} { return w.done }
+
+func (w *nodeWorker) wait() {
+	err := w.cmd.Wait()
+	exit := proc.ExitOf(w.cmd.ProcessState, err)
+	w.exitText = exit.String()
+	// Whatever the worker spawned goes with it.
+	proc.Kill(w.pid)
+	// Let the readers print what the process wrote last (a crash's stack),
+	// but do not wait on a grandchild that still holds the pipes.
+	readersDone := make(chan struct{})
+	go func() { w.readers.Wait(); close(readersDone) }()
+	select {
+	case <-readersDone:
+	case <-time.After(500 * time.Millisecond):
+	}
+	w.reqW.Close()
+	close(w.done)
+}
+
+func (w *nodeWorker) readLogs(r *os.File, s Stream, markers chan string) {
+	defer w.readers.Done()
+	defer r.Close()
+	logs.SplitLines(r, func(line []byte) {
+		if i := bytes.Index(line, endMarker); i >= 0 {
+			if i > 0 {
+				w.emit(s, line[:i])
+			}
+			markers <- string(line[i+len(endMarker):])
+			return
+		}
+		w.emit(s, line)
+	})
+}
+
+func (w *nodeWorker) emit(s Stream, line []byte) {
+	if req := w.cur.Load(); req != nil {
+		if req.Log != nil {
+			req.Log(s, line)
+		}
+		return
+	}
+	if w.cfg.IdleLog != nil {
+		w.cfg.IdleLog(s, line)
+	}
+}
+
+func (w *nodeWorker) readMessages(r *os.File) {
+	defer close(w.msgs)
+	defer r.Close()
+	br := bufio.NewReaderSize(r, 64<<10)
+	for {
+		line, err := br.ReadBytes('\n')
+		if len(line) > 1 {
+			m := new(nodeMessage)
+			if jerr := json.Unmarshal(line, m); jerr == nil {
+				w.msgs <- m
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (w *nodeWorker) kill() { proc.Kill(w.pid) }
+
+func (w *nodeWorker) exitError() error {
+	<-w.done
+	return &ExitError{Exit: w.exitText}
+}
+
+// Invoke implements Worker.
+func (w *nodeWorker) Invoke(ctx context.Context, req *Request) (*Result, error) {
+	select {
+	case <-w.done:
+		return nil, w.exitError()
+	default:
+	}
+	timeout := req.Timeout
+	if timeout <= 0 {
+		timeout = 15 * time.Minute
+	}
+	deadline := time.Now().Add(timeout)
+	w.cur.Store(req)
+
+	w.buf = w.encodeInvoke(w.buf[:0], req, deadline)
+	if _, err := w.reqW.Write(w.buf); err != nil {
+		w.cur.Store(nil)
+		w.kill()
+		return nil, w.exitError()
+	}
+
+	timer := time.NewTimer(timeout)
+	m, err := w.await(ctx, timer, timeout)
+	if err != nil {
+		timer.Stop()
+		w.cur.Store(nil)
+		return nil, err
+	}
+	res := &Result{Pid: w.pid, Error: m.Error, Undefined: m.Undefined, Response: m.Response}
+	if m.Type == "result" && !m.Undefined && len(m.Response) == 0 {
+		res.Undefined = true
+	}
+	if m.Logs {
+		if err := w.awaitMarkers(ctx, timer, timeout, req.ID); err != nil {
+			timer.Stop()
+			w.cur.Store(nil)
+			return nil, err
+		}
+	}
+	if !m.Pending {
+		timer.Stop()
+		w.cur.Store(nil)
+		return res, nil
+	}
+	// v2 waitUntil work keeps the worker busy after the response.
+	pending := make(chan struct{})
+	res.pending = pending
+	go func() {
+		defer close(pending)
+		defer timer.Stop()
+		defer w.cur.Store(nil)
+		m, err := w.await(context.WithoutCancel(ctx), timer, timeout)
+		if err != nil {
+			return
+		}
+		if m.Logs {
+			w.awaitMarkers(context.WithoutCancel(ctx), timer, timeout, req.ID)
+		}
+	}()
+	return res, nil
+}
+
+// await waits for the next message of the running invocation.
+func (w *nodeWorker) await(ctx context.Context, timer *time.Timer, limit time.Duration) (*nodeMessage, error) {
+	select {
+	case m, ok := <-w.msgs:
+		if !ok {
+			return nil, w.exitError()
+		}
+		return m, nil
+	case <-timer.C:
+		w.kill()
+		<-w.done
+		return nil, &TimeoutError{Limit: limit}
+	case <-ctx.Done():
+		w.kill()
+		<-w.done
+		return nil, ctx.Err()
+	case <-w.done:
+		// The process ended; a message it wrote just before may still be
+		// in the channel.
+		select {
+		case m, ok := <-w.msgs:
+			if ok {
+				return m, nil
+			}
+		default:
+		}
+		return nil, w.exitError()
+	}
+}
+
+// awaitMarkers waits until both log streams have delivered every line the
+// invocation printed.
+func (w *nodeWorker) awaitMarkers(ctx context.Context, timer *time.Timer, limit time.Duration, id string) error {
+	for i := range w.markers {
+	again:
+		select {
+		case got := <-w.markers[i]:
+			if got != id {
+				goto again
+			}
+		case <-timer.C:
+			w.kill()
+			<-w.done
+			return &TimeoutError{Limit: limit}
+		case <-ctx.Done():
+			w.kill()
+			<-w.done
+			return ctx.Err()
+		case <-w.done:
+			return w.exitError()
+		}
+	}
+	return nil
+}
+
+func (w *nodeWorker) encodeInvoke(b []byte, req *Request, deadline time.Time) []byte {
+	b = append(b, `{"type":"invoke","id":`...)
+	b = strconv.AppendQuote(b, req.ID)
+	b = append(b, `,"deadlineMs":`...)
+	b = strconv.AppendInt(b, deadline.UnixMilli(), 10)
+	if req.Background {
+		b = append(b, `,"background":true`...)
+	}
+	if len(req.ClientContext) > 0 {
+		b = append(b, `,"clientContext":`...)
+		b = append(b, req.ClientContext...)
+	}
+	if len(req.Params) > 0 {
+		p, _ := json.Marshal(req.Params)
+		b = append(b, `,"params":`...)
+		b = append(b, p...)
+	}
+	b = append(b, `,"event":`...)
+	b = append(b, req.Event...)
+	b = append(b, "}\n"...)
+	return b
+}
+
+// Stop implements Worker: EOF on the request pipe asks the bootstrap to
+// exit; SIGTERM then SIGKILL to the group follow if it does not.
+func (w *nodeWorker) Stop(ctx context.Context) error {
+	w.stopOnce.Do(func() { w.reqW.Close() })
+	select {
+	case <-w.done:
+		return nil
+	case <-ctx.Done():
+	}
+	proc.Terminate(w.pid)
+	grace := w.cfg.Grace
+	if grace <= 0 {
+		grace = 2 * time.Second
+	}
+	select {
+	case <-w.done:
+		return nil
+	case <-time.After(grace):
+	}
+	w.kill()
+	<-w.done
+	return nil
+}

@@ -1,0 +1,755 @@
+// bgfn Node bootstrap: loads one bundled function and runs its invocations.
+//
+// The wire protocol with bgfn is specified in PROTOCOL.md next to this file.
+// In short: requests arrive as JSON lines on fd 3, answers leave as JSON lines
+// on fd 4, and fd 1/2 carry only the user's own output (plus an end marker
+// after each invocation that printed something).
+//
+// Everything here runs once per invocation in a warm process, so the hot path
+// avoids allocations it does not need; startup imports only what every
+// function needs.
+
+import * as fs from 'node:fs'
+import * as net from 'node:net'
+import * as nodeBuffer from 'node:buffer'
+import { pathToFileURL } from 'node:url'
+
+const env = process.env
+const FUNCTION_NAME = env.BGFN_FUNCTION_NAME || 'function'
+const REGION = env.AWS_REGION || 'dev'
+const MEMORY = env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE || '1024'
+const ARN = `arn:aws:lambda:${REGION}:000000000000:function:${FUNCTION_NAME}`
+const LOG_GROUP = `/aws/lambda/${FUNCTION_NAME}`
+const LOG_STREAM = env.AWS_LAMBDA_LOG_STREAM_NAME || logStreamName()
+// isUtf8 arrived in Node 18.14; without it textual bodies are trusted.
+const isUtf8 = nodeBuffer.isUtf8 ?? (() => true)
+
+// ---------------------------------------------------------------------------
+// Output: fd 4 for messages, fd 1/2 markers.
+
+let out = null // fd 4 stream
+
+function openOut() {
+  try {
+    out = new net.Socket({ fd: 4, readable: false, writable: true })
+  } catch {
+    // Not a pipe (a file, when run by hand): fall back to an fs stream.
+    out = fs.createWriteStream(null, { fd: 4 })
+  }
+  out.on('error', () => process.exit(1))
+}
+
+// wrote is set by every write to process.stdout/stderr; it tells whether the
+// current phase of the invocation printed something.
+let wrote = false
+
+// The real stdio streams once something created them (process.stdout and
+// process.stderr are lazy getters; we keep them lazy because creating a
+// stream costs start-up time that a function that never logs need not pay).
+const streams = [null, null, null]
+const rawWrite = [null, null, null]
+
+function hookStdio(name, fd) {
+  const desc = Object.getOwnPropertyDescriptor(process, name)
+  const wrap = (stream) => {
+    const orig = stream.write
+    rawWrite[fd] = orig
+    streams[fd] = stream
+    stream.write = function write(chunk, encoding, cb) {
+      wrote = true
+      return orig.call(this, chunk, encoding, cb)
+    }
+    return stream
+  }
+  if (desc && desc.get && desc.configurable) {
+    let stream = null
+    Object.defineProperty(process, name, {
+      configurable: true,
+      enumerable: desc.enumerable,
+      get() {
+        if (stream === null) stream = wrap(desc.get.call(process))
+        return stream
+      },
+    })
+  } else {
+    wrap(process[name])
+  }
+}
+
+// writeMarker writes the end marker to fd after everything the user wrote to
+// it. When the stream has nothing queued (the usual case: pipes on Linux are
+// written synchronously) that is one write(2); when it is backed up, the
+// marker is queued behind the user's data and done runs once it is flushed.
+// It returns true when the marker is already written.
+function writeMarker(fd, marker, done) {
+  let stream = streams[fd]
+  if (stream === null || !(stream.writableLength > 0)) {
+    try {
+      fs.writeSync(fd, marker)
+      return true
+    } catch (err) {
+      // EPIPE, EBADF: nobody reads the stream, so nobody waits for the marker.
+      if (err.code !== 'EAGAIN') return true
+    }
+    // The pipe is full (the user wrote to the fd directly): let the stream
+    // wait for room.
+    if (stream === null) stream = fd === 1 ? process.stdout : process.stderr
+  }
+  rawWrite[fd].call(stream, marker, done)
+  return false
+}
+
+// emit writes line to fd 4, after the end markers when logs is true.
+function emit(id, line, logs, then) {
+  if (!logs) {
+    out.write(line)
+    if (then !== undefined) then()
+    return
+  }
+  const marker = '\u0000bgfn:end:' + id + '\n'
+  let waiting = 1
+  const done = () => {
+    if (--waiting === 0) {
+      out.write(line)
+      if (then !== undefined) then()
+    }
+  }
+  if (!writeMarker(1, marker, done)) waiting++
+  if (!writeMarker(2, marker, done)) waiting++
+  done()
+}
+
+// ---------------------------------------------------------------------------
+// Errors.
+
+const FRAME = /^\s+at /
+
+// errorInfo turns anything thrown into the protocol's error shape without
+// ever throwing itself.
+function errorInfo(value) {
+  if (value !== null && (typeof value === 'object' || typeof value === 'function')) {
+    let name, message, stack
+    try {
+      name = value.name
+      message = value.message
+      stack = value.stack
+    } catch {
+      // A throwing getter: fall through to String(value).
+    }
+    if (typeof message === 'string' || value instanceof Error) {
+      return {
+        errorType: typeof name === 'string' && name !== '' ? name : constructorName(value),
+        errorMessage: typeof message === 'string' ? message : safeString(message),
+        stack: stackLines(stack),
+      }
+    }
+  }
+  return { errorType: 'Error', errorMessage: safeString(value), stack: [] }
+}
+
+function constructorName(value) {
+  try {
+    const c = value.constructor
+    if (typeof c === 'function' && typeof c.name === 'string' && c.name !== '' && c !== Object) return c.name
+  } catch {}
+  return 'Error'
+}
+
+function safeString(value) {
+  try {
+    return String(value)
+  } catch {
+    try {
+      return Object.prototype.toString.call(value)
+    } catch {
+      return 'Unknown error'
+    }
+  }
+}
+
+// stackLines returns the frames of a stack: the lines after the
+// "Name: message" header, which may itself span several lines.
+function stackLines(stack) {
+  if (typeof stack !== 'string') return []
+  const lines = stack.split('\n')
+  for (let i = 1; i < lines.length; i++) {
+    if (FRAME.test(lines[i])) {
+      const frames = lines.slice(i)
+      while (frames.length > 0 && frames[frames.length - 1] === '') frames.pop()
+      return frames
+    }
+  }
+  return []
+}
+
+// ---------------------------------------------------------------------------
+// Invocations.
+
+// Invocation is the state of one invoke message. Callbacks from an earlier
+// invocation hold their own Invocation, so they can never settle a later one.
+class Invocation {
+  constructor(id) {
+    this.id = id
+    this.settled = false
+    this.waiting = 0 // unsettled waitUntil promises
+    this.announced = false // the result said pending:true
+    this.resultSent = false
+    this.idleSent = false
+    this.cookies = null
+  }
+}
+
+let current = null // the v2 Context of the running invocation (Netlify.context)
+
+function succeed(inv, value) {
+  if (inv.settled) return
+  inv.settled = true
+  let json
+  try {
+    json = JSON.stringify(value)
+  } catch (err) {
+    finish(inv, errorHead(inv.id, err))
+    return
+  }
+  if (json === undefined) {
+    finish(inv, '{"type":"result","id":' + JSON.stringify(inv.id) + ',"undefined":true')
+  } else {
+    finish(inv, '{"type":"result","id":' + JSON.stringify(inv.id) + ',"response":' + json)
+  }
+}
+
+function fail(inv, err) {
+  if (inv.settled) return
+  inv.settled = true
+  finish(inv, errorHead(inv.id, err))
+}
+
+function errorHead(id, err) {
+  return '{"type":"error","id":' + JSON.stringify(id) + ',"error":' + JSON.stringify(errorInfo(err))
+}
+
+// finish completes head (a message without its closing fields) and sends it.
+function finish(inv, head) {
+  const logs = wrote
+  wrote = false
+  const pending = inv.waiting > 0
+  inv.announced = pending
+  const line = head + (logs ? ',"logs":true' : ',"logs":false') + (pending ? ',"pending":true}\n' : ',"pending":false}\n')
+  emit(inv.id, line, logs, () => {
+    inv.resultSent = true
+    if (!pending) current = null
+    else if (inv.waiting === 0) sendIdle(inv)
+  })
+}
+
+function sendIdle(inv) {
+  if (inv.idleSent) return
+  inv.idleSent = true
+  current = null
+  const logs = wrote
+  wrote = false
+  emit(inv.id, '{"type":"idle","id":' + JSON.stringify(inv.id) + (logs ? ',"logs":true}\n' : ',"logs":false}\n'), logs)
+}
+
+function isThenable(v) {
+  return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof v.then === 'function'
+}
+
+// --- v1 ---------------------------------------------------------------------
+
+function invokeV1(handler, msg) {
+  const inv = new Invocation(msg.id)
+  const deadline = typeof msg.deadlineMs === 'number' ? msg.deadlineMs : Date.now() + 30000
+  const callback = (err, res) => {
+    if (err !== undefined && err !== null) fail(inv, err)
+    else succeed(inv, res)
+  }
+  const context = {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: FUNCTION_NAME,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: ARN,
+    memoryLimitInMB: MEMORY,
+    awsRequestId: msg.id,
+    logGroupName: LOG_GROUP,
+    logStreamName: LOG_STREAM,
+    identity: undefined,
+    clientContext: msg.clientContext ?? {},
+    getRemainingTimeInMillis: () => deadline - Date.now(),
+    done: callback,
+    succeed: (res) => succeed(inv, res),
+    fail: (err) => fail(inv, err),
+  }
+  let ret
+  try {
+    ret = handler(msg.event, context, callback)
+  } catch (err) {
+    fail(inv, err)
+    return
+  }
+  // A non-promise return leaves the invocation to the callback, as Lambda
+  // does; if it is never called, bgfn's timeout ends the invocation.
+  if (isThenable(ret)) {
+    ret.then(
+      (res) => succeed(inv, res),
+      (err) => fail(inv, err),
+    )
+  }
+}
+
+// --- v2 ---------------------------------------------------------------------
+
+const TEXT_TYPES = new Set([
+  'application/csp-report',
+  'application/graphql',
+  'application/javascript',
+  'application/json',
+  'application/x-www-form-urlencoded',
+  'application/x-ndjson',
+  'application/xml',
+])
+
+// isTextual mirrors Netlify's shouldBase64Encode (negated).
+function isTextual(contentType) {
+  if (!contentType) return false
+  let t = contentType
+  const semi = t.indexOf(';')
+  if (semi !== -1) t = t.slice(0, semi)
+  t = t.trim().toLowerCase()
+  return t.startsWith('text/') || t.endsWith('+json') || t.endsWith('+xml') || TEXT_TYPES.has(t)
+}
+
+function appendHeader(headers, name, value) {
+  if (value === null || value === undefined) return
+  value = String(value)
+  try {
+    headers.append(name, value)
+  } catch {
+    // Header values reach us as UTF-8; Node's own HTTP server would expose
+    // the raw bytes as Latin-1 characters, so do the same before giving up.
+    try {
+      headers.append(name, Buffer.from(value, 'utf8').toString('latin1'))
+    } catch {}
+  }
+}
+
+function buildRequest(event) {
+  const method = typeof event.httpMethod === 'string' && event.httpMethod !== '' ? event.httpMethod.toUpperCase() : 'GET'
+  const headers = new Headers()
+  const mv = event.multiValueHeaders
+  let useMulti = false
+  if (mv !== null && typeof mv === 'object') {
+    for (const _ in mv) {
+      useMulti = true
+      break
+    }
+  }
+  if (useMulti) {
+    for (const name in mv) {
+      const values = mv[name]
+      if (Array.isArray(values)) {
+        for (let i = 0; i < values.length; i++) appendHeader(headers, name, values[i])
+      } else {
+        appendHeader(headers, name, values)
+      }
+    }
+  } else if (event.headers !== null && typeof event.headers === 'object') {
+    for (const name in event.headers) appendHeader(headers, name, event.headers[name])
+  }
+  const init = { method, headers }
+  if (method !== 'GET' && method !== 'HEAD' && typeof event.body === 'string') {
+    init.body = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : event.body
+  }
+  let url = event.rawUrl
+  if (typeof url !== 'string' || url === '') {
+    url = 'http://localhost' + (event.path || '/') + (event.rawQuery ? '?' + event.rawQuery : '')
+  }
+  return new Request(url, init)
+}
+
+function defaultGeo() {
+  return {
+    city: '',
+    country: { code: '', name: '' },
+    subdivision: { code: '', name: '' },
+    latitude: 0,
+    longitude: 0,
+    timezone: 'UTC',
+    postalCode: '',
+  }
+}
+
+function decodeGeo(header) {
+  const geo = defaultGeo()
+  if (header) {
+    try {
+      const parsed = JSON.parse(Buffer.from(header, 'base64').toString('utf8'))
+      if (parsed !== null && typeof parsed === 'object') Object.assign(geo, parsed)
+    } catch {}
+  }
+  return geo
+}
+
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+const COOKIE_VALUE = /^("?)[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*\1$/
+const EPOCH = 'Thu, 01 Jan 1970 00:00:00 GMT'
+
+// Cookies is context.cookies: it reads the request's Cookie header and
+// collects Set-Cookie lines for the response (Deno std's cookie format, as
+// Netlify uses).
+class Cookies {
+  #header
+  #jar = null
+  constructor(header) {
+    this.#header = header
+    this.setCookies = []
+  }
+
+  get(input) {
+    const name = typeof input === 'string' ? input : input?.name
+    if (this.#jar === null) {
+      this.#jar = new Map()
+      if (this.#header) {
+        for (const part of this.#header.split(';')) {
+          const eq = part.indexOf('=')
+          if (eq === -1) continue
+          const key = part.slice(0, eq).trim()
+          if (key !== '' && !this.#jar.has(key)) this.#jar.set(key, part.slice(eq + 1).trim())
+        }
+      }
+    }
+    return this.#jar.get(name)
+  }
+
+  set(input, value) {
+    const c = typeof input === 'string' ? { name: input, value } : { ...input }
+    c.name = String(c.name ?? '')
+    c.value = c.value === undefined || c.value === null ? '' : String(c.value)
+    if (!COOKIE_NAME.test(c.name)) throw new TypeError(`Invalid cookie name: "${c.name}".`)
+    if (!COOKIE_VALUE.test(c.value)) throw new TypeError(`Invalid cookie value: "${c.value}".`)
+    if (c.name.startsWith('__Secure')) c.secure = true
+    if (c.name.startsWith('__Host')) {
+      c.path = '/'
+      c.secure = true
+      delete c.domain
+    }
+    const parts = [`${c.name}=${c.value}`]
+    if (c.secure) parts.push('Secure')
+    if (c.httpOnly) parts.push('HttpOnly')
+    if (typeof c.maxAge === 'number' && Number.isInteger(c.maxAge)) {
+      if (c.maxAge < 0) throw new RangeError('Max-Age must be an integer superior or equal to 0')
+      parts.push(`Max-Age=${c.maxAge}`)
+    }
+    if (c.domain) parts.push(`Domain=${c.domain}`)
+    if (c.sameSite) parts.push(`SameSite=${c.sameSite}`)
+    if (c.path) parts.push(`Path=${c.path}`)
+    if (c.expires) {
+      const d = typeof c.expires === 'number' ? new Date(c.expires) : c.expires
+      parts.push(`Expires=${d instanceof Date ? d.toUTCString() : String(d)}`)
+    }
+    this.setCookies.push(parts.join('; '))
+  }
+
+  delete(input) {
+    const o = typeof input === 'string' ? { name: input } : input
+    const parts = [`${o.name}=`]
+    if (o.domain) parts.push(`Domain=${o.domain}`)
+    parts.push(`Path=${o.path || '/'}`)
+    parts.push(`Expires=${EPOCH}`)
+    this.setCookies.push(parts.join('; '))
+  }
+}
+
+function notImplementedNext() {
+  throw new Error('context.next is not implemented for serverless functions')
+}
+
+function contextJSON(value, init) {
+  return Response.json(value, init)
+}
+
+function contextLog(...args) {
+  console.log(...args)
+}
+
+function invokeV2(handler, msg) {
+  const inv = new Invocation(msg.id)
+  let ctx, ret
+  try {
+    const event = msg.event ?? {}
+    const req = buildRequest(event)
+    const h = req.headers
+    const url = new URL(req.url)
+    const cookies = new Cookies(h.get('cookie'))
+    inv.cookies = cookies
+    ctx = {
+      account: { id: h.get('x-nf-account-id') ?? '' },
+      cookies,
+      deploy: { context: 'dev', id: '0', published: false },
+      flags: {},
+      geo: decodeGeo(h.get('x-nf-geo')),
+      ip: h.get('x-nf-client-connection-ip') ?? '',
+      json: contextJSON,
+      log: contextLog,
+      next: notImplementedNext,
+      params: msg.params !== null && typeof msg.params === 'object' ? msg.params : {},
+      path: event.route,
+      requestId: h.get('x-nf-request-id') || msg.id,
+      rewrite: (target) => fetch(new URL(target, url)),
+      server: { region: REGION },
+      site: { id: env.SITE_ID ?? '', name: env.SITE_NAME ?? '', url: env.URL },
+      url,
+      waitUntil: (promise) => {
+        inv.waiting++
+        Promise.resolve(promise).then(
+          () => waitSettled(inv),
+          (err) => {
+            console.error('context.waitUntil promise rejected:', err)
+            waitSettled(inv)
+          },
+        )
+      },
+    }
+    current = ctx
+    ret = handler(req, ctx)
+  } catch (err) {
+    fail(inv, err)
+    return
+  }
+  if (isThenable(ret)) {
+    ret.then(
+      (res) => respondV2(inv, res),
+      (err) => fail(inv, err),
+    )
+  } else {
+    respondV2(inv, ret)
+  }
+}
+
+function waitSettled(inv) {
+  if (--inv.waiting === 0 && inv.resultSent && inv.announced) sendIdle(inv)
+}
+
+function isResponse(v) {
+  return (
+    v !== null &&
+    typeof v === 'object' &&
+    typeof v.status === 'number' &&
+    v.headers !== null &&
+    typeof v.headers === 'object' &&
+    typeof v.arrayBuffer === 'function'
+  )
+}
+
+const NOT_LATIN1 = /[^\u0000-\u00ff]/
+
+// respondV2 maps what a v2 handler returned to the v1 response shape.
+function respondV2(inv, res) {
+  if (inv.settled) return
+  if (!isResponse(res)) {
+    const multiValueHeaders = {}
+    if (inv.cookies.setCookies.length > 0) multiValueHeaders['set-cookie'] = inv.cookies.setCookies
+    succeedV2(inv, 204, multiValueHeaders, '', false)
+    return
+  }
+  let multiValueHeaders
+  try {
+    multiValueHeaders = responseHeaders(res.headers, inv.cookies.setCookies)
+  } catch (err) {
+    fail(inv, err)
+    return
+  }
+  if (typeof multiValueHeaders === 'string') {
+    // Production answers a header it cannot send with a plain 500.
+    succeedV2(inv, 500, { 'content-type': ['text/plain'] }, multiValueHeaders, false)
+    return
+  }
+  const contentType = multiValueHeaders['content-type']
+  const textual = contentType !== undefined && isTextual(contentType[0])
+  res.arrayBuffer().then(
+    (ab) => {
+      const buf = Buffer.from(ab)
+      if (buf.length === 0) succeedV2(inv, res.status, multiValueHeaders, '', false)
+      else if (textual && isUtf8(buf)) succeedV2(inv, res.status, multiValueHeaders, buf.toString('utf8'), false)
+      else succeedV2(inv, res.status, multiValueHeaders, buf.toString('base64'), true)
+    },
+    (err) => fail(inv, err),
+  )
+}
+
+// responseHeaders returns the headers as multiValueHeaders, or a message when
+// one of them cannot be sent over HTTP.
+function responseHeaders(headers, setCookies) {
+  const mvh = {}
+  let fromGetter = null
+  if (typeof headers.getSetCookie === 'function') fromGetter = headers.getSetCookie()
+  if (typeof headers[Symbol.iterator] === 'function') {
+    for (const [rawName, value] of headers) {
+      const name = rawName.toLowerCase()
+      if (name === 'set-cookie' && fromGetter !== null) continue
+      const v = String(value)
+      if (NOT_LATIN1.test(v)) {
+        return `Function returned a response whose "${name}" header contains characters outside ISO-8859-1 (Latin-1); HTTP header values must be Latin-1. Encode the value (for example with encodeURIComponent) before setting it.`
+      }
+      const list = mvh[name]
+      if (list === undefined) mvh[name] = [v]
+      else list.push(v)
+    }
+  }
+  if (fromGetter !== null && fromGetter.length > 0) mvh['set-cookie'] = Array.from(fromGetter, String)
+  if (setCookies.length > 0) {
+    const list = mvh['set-cookie']
+    if (list === undefined) mvh['set-cookie'] = setCookies
+    else list.push(...setCookies)
+  }
+  return mvh
+}
+
+function succeedV2(inv, statusCode, multiValueHeaders, body, isBase64Encoded) {
+  if (inv.settled) return
+  inv.settled = true
+  const response = JSON.stringify({ statusCode, multiValueHeaders, body, isBase64Encoded })
+  finish(inv, '{"type":"result","id":' + JSON.stringify(inv.id) + ',"response":' + response)
+}
+
+// ---------------------------------------------------------------------------
+// Requests: newline-delimited JSON on fd 3.
+
+function listen(onMessage) {
+  let input
+  try {
+    input = new net.Socket({ fd: 3, readable: true, writable: false })
+  } catch {
+    input = fs.createReadStream(null, { fd: 3 })
+  }
+  let partial = null // Buffers of a line not yet complete
+  input.on('data', (chunk) => {
+    let start = 0
+    let nl
+    while ((nl = chunk.indexOf(10, start)) !== -1) {
+      let text
+      if (partial === null) {
+        text = chunk.toString('utf8', start, nl)
+      } else {
+        partial.push(chunk.subarray(start, nl))
+        text = Buffer.concat(partial).toString('utf8')
+        partial = null
+      }
+      start = nl + 1
+      if (text.length > 0) dispatch(text, onMessage)
+    }
+    if (start < chunk.length) {
+      if (partial === null) partial = []
+      partial.push(start === 0 ? chunk : chunk.subarray(start))
+    }
+  })
+  input.on('end', () => process.exit(0))
+  input.on('close', () => process.exit(0))
+  input.on('error', () => process.exit(0))
+}
+
+function dispatch(text, onMessage) {
+  let msg
+  try {
+    msg = JSON.parse(text)
+  } catch {
+    fs.writeSync(2, `bgfn bootstrap: ignoring a malformed message on fd 3\n`)
+    return
+  }
+  if (msg !== null && msg.type === 'invoke') onMessage(msg)
+}
+
+// ---------------------------------------------------------------------------
+// Start-up.
+
+function logStreamName() {
+  const d = new Date()
+  const day = `${d.getUTCFullYear()}/${String(d.getUTCMonth() + 1).padStart(2, '0')}/${String(d.getUTCDate()).padStart(2, '0')}`
+  let hex = ''
+  while (hex.length < 32) hex += Math.floor(Math.random() * 0x100000000).toString(16).padStart(8, '0')
+  return `${day}/[$LATEST]${hex.slice(0, 32)}`
+}
+
+function initError(errorInfoValue) {
+  openOut()
+  out.write(JSON.stringify({ type: 'init_error', error: errorInfoValue }) + '\n', () => process.exit(1))
+}
+
+// findHandler applies PROTOCOL.md's rules to the module namespace.
+function findHandler(mod) {
+  if (typeof mod.handler === 'function') return { api: 'v1', fn: mod.handler }
+  const d = mod.default
+  if (d !== null && (typeof d === 'object' || typeof d === 'function')) {
+    if (typeof d.handler === 'function') return { api: 'v1', fn: d.handler }
+    if (typeof d === 'function') return { api: 'v2', fn: d }
+    if (typeof d.default === 'function') return { api: 'v2', fn: d.default }
+  }
+  return null
+}
+
+async function main() {
+  const netlify = {
+    env: {
+      get: (key) => env[key],
+      set: (key, value) => {
+        env[key] = value
+      },
+      has: (key) => env[key] !== undefined,
+      delete: (key) => {
+        delete env[key]
+      },
+      toObject: () => ({ ...env }),
+    },
+    get context() {
+      return current
+    },
+  }
+  Object.defineProperty(globalThis, 'Netlify', { value: netlify, writable: true, configurable: true, enumerable: false })
+  hookStdio('stdout', 1)
+  hookStdio('stderr', 2)
+
+  if (env.BGFN_PROTOCOL && env.BGFN_PROTOCOL !== '1') {
+    initError({ errorType: 'Runtime.ProtocolMismatch', errorMessage: `bootstrap speaks protocol 1, bgfn asked for ${env.BGFN_PROTOCOL}`, stack: [] })
+    return
+  }
+  const entry = env.BGFN_ENTRY
+  if (!entry) {
+    initError({ errorType: 'Runtime.InvalidEntrypoint', errorMessage: 'BGFN_ENTRY is not set', stack: [] })
+    return
+  }
+  let mod
+  try {
+    mod = await import(pathToFileURL(entry).href)
+  } catch (err) {
+    initError(errorInfo(err))
+    return
+  }
+  const found = findHandler(mod)
+  if (found === null) {
+    initError({
+      errorType: 'Runtime.HandlerNotFound',
+      errorMessage: `${entry} does not export a handler: export a 'handler' function (Lambda-compatible) or a default function (Netlify Functions 2.0)`,
+      stack: [],
+    })
+    return
+  }
+  openOut()
+  const fn = found.fn
+  if (found.api === 'v1') {
+    listen((msg) => {
+      wrote = false
+      invokeV1(fn, msg)
+    })
+  } else {
+    listen((msg) => {
+      wrote = false
+      invokeV2(fn, msg)
+    })
+  }
+  out.write(found.api === 'v1' ? '{"type":"ready","api":"v1"}\n' : '{"type":"ready","api":"v2"}\n')
+  // Loading the fetch classes takes tens of milliseconds; do it while bgfn
+  // routes the first request rather than during it.
+  if (found.api === 'v2') setImmediate(() => globalThis.Response)
+}
+
+main()

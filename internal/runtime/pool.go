@@ -1,0 +1,338 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+)
+
+// ErrPoolClosed is returned by a pool that was replaced (the function was
+// rebuilt or removed) or stopped. Callers look the function up again.
+var ErrPoolClosed = errors.New("worker pool closed")
+
+// initErrorTTL is how long a failed start is remembered: requests that come
+// in meanwhile get the same error instead of each spawning a worker that
+// fails the same way. A rebuild makes a new pool, so a fix is seen at once.
+const initErrorTTL = time.Second
+
+// PoolStats is a snapshot of a pool.
+type PoolStats struct {
+	Workers int // started or starting
+	Idle    int
+	Busy    int
+	Queued  int
+}
+
+// Pool runs a function's invocations on up to Max warm workers and queues
+// the rest in arrival order. Nothing queued is dropped: a queued invocation
+// waits until a worker is free, its context ends, or the pool closes.
+type Pool struct {
+	starter Starter
+	max     int
+
+	mu       sync.Mutex
+	idle     []Worker
+	workers  map[Worker]struct{}
+	starting int
+	waiters  []chan grant
+	closed   bool
+	initErr  error
+	initAt   time.Time
+	all      sync.WaitGroup
+}
+
+// grant is what a queued invocation receives: a worker to use, or the
+// right to start one (w == nil), or an error.
+type grant struct {
+	w   Worker
+	err error
+}
+
+// NewPool returns a pool that starts workers with s, at most max at once.
+func NewPool(s Starter, max int) *Pool {
+	if max < 1 {
+		max = 1
+	}
+	return &Pool{starter: s, max: max, workers: make(map[Worker]struct{})}
+}
+
+// Stats returns a snapshot of the pool.
+func (p *Pool) Stats() PoolStats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return PoolStats{
+		Workers: len(p.workers) + p.starting,
+		Idle:    len(p.idle),
+		Busy:    len(p.workers) - len(p.idle),
+		Queued:  len(p.waiters),
+	}
+}
+
+// Pids lists the process ids of the pool's workers.
+func (p *Pool) Pids() []int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pids := make([]int, 0, len(p.workers))
+	for w := range p.workers {
+		pids = append(pids, w.Pid())
+	}
+	return pids
+}
+
+// Warm starts up to n workers in the background so the first requests do
+// not pay for a cold start. Failures are left for the first request to
+// report.
+func (p *Pool) Warm(ctx context.Context, n int) {
+	for range n {
+		p.mu.Lock()
+		if p.closed || len(p.workers)+p.starting >= p.max || len(p.waiters) > 0 {
+			p.mu.Unlock()
+			return
+		}
+		p.starting++
+		p.mu.Unlock()
+		go func() {
+			w, err := p.start(ctx)
+			if err != nil {
+				return
+			}
+			p.release(w)
+		}()
+	}
+}
+
+// Invoke runs req on a worker of the pool.
+func (p *Pool) Invoke(ctx context.Context, req *Request) (*Result, error) {
+	w, err := p.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := w.Invoke(ctx, req)
+	if err != nil {
+		p.discard(w)
+		return nil, err
+	}
+	if res.pending != nil {
+		go func() {
+			<-res.pending
+			p.release(w)
+		}()
+		return res, nil
+	}
+	p.release(w)
+	return res, nil
+}
+
+func (p *Pool) acquire(ctx context.Context) (Worker, error) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil, ErrPoolClosed
+	}
+	for len(p.idle) > 0 {
+		w := p.idle[len(p.idle)-1]
+		p.idle = p.idle[:len(p.idle)-1]
+		select {
+		case <-w.Done():
+			p.forget(w)
+			continue
+		default:
+		}
+		p.mu.Unlock()
+		return w, nil
+	}
+	if p.initErr != nil && time.Since(p.initAt) < initErrorTTL {
+		err := p.initErr
+		p.mu.Unlock()
+		return nil, err
+	}
+	if len(p.workers)+p.starting < p.max {
+		p.starting++
+		p.mu.Unlock()
+		return p.start(ctx)
+	}
+	ch := make(chan grant, 1)
+	p.waiters = append(p.waiters, ch)
+	p.mu.Unlock()
+
+	select {
+	case g := <-ch:
+		if g.err != nil {
+			return nil, g.err
+		}
+		if g.w == nil {
+			return p.start(ctx)
+		}
+		return g.w, nil
+	case <-ctx.Done():
+		p.mu.Lock()
+		for i, c := range p.waiters {
+			if c == ch {
+				p.waiters = append(p.waiters[:i], p.waiters[i+1:]...)
+				p.mu.Unlock()
+				return nil, ctx.Err()
+			}
+		}
+		p.mu.Unlock()
+		// A grant raced with the cancellation: pass it on.
+		g := <-ch
+		switch {
+		case g.w != nil:
+			p.release(g.w)
+		case g.err == nil:
+			p.mu.Lock()
+			p.starting--
+			p.handOffSlotLocked()
+			p.mu.Unlock()
+		}
+		return nil, ctx.Err()
+	}
+}
+
+// start starts a worker for a slot already counted in p.starting.
+func (p *Pool) start(ctx context.Context) (Worker, error) {
+	w, err := p.starter.Start(context.WithoutCancel(ctx))
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.starting--
+	if err != nil {
+		var ie *InitError
+		if errors.As(err, &ie) {
+			p.initErr, p.initAt = err, time.Now()
+			// Everyone queued would fail the same way.
+			for _, c := range p.waiters {
+				c <- grant{err: err}
+			}
+			p.waiters = nil
+		} else {
+			p.handOffSlotLocked()
+		}
+		return nil, err
+	}
+	p.initErr = nil
+	if p.closed {
+		go w.Stop(context.Background())
+		return nil, ErrPoolClosed
+	}
+	p.workers[w] = struct{}{}
+	p.all.Add(1)
+	go func() {
+		<-w.Done()
+		p.all.Done()
+	}()
+	return w, nil
+}
+
+// release returns a healthy worker: to the first queued invocation, or to
+// the idle list.
+func (p *Pool) release(w Worker) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.workers[w]; !ok {
+		// Counted only in starting until now (Warm).
+		p.workers[w] = struct{}{}
+		p.all.Add(1)
+		go func() {
+			<-w.Done()
+			p.all.Done()
+		}()
+	}
+	select {
+	case <-w.Done():
+		p.forget(w)
+		p.handOffSlotLocked()
+		return
+	default:
+	}
+	if p.closed {
+		delete(p.workers, w)
+		go w.Stop(context.Background())
+		return
+	}
+	if len(p.waiters) > 0 {
+		ch := p.waiters[0]
+		p.waiters = p.waiters[1:]
+		ch <- grant{w: w}
+		return
+	}
+	p.idle = append(p.idle, w)
+}
+
+// discard drops a worker that failed; its slot goes to the next queued
+// invocation, which starts a fresh worker.
+func (p *Pool) discard(w Worker) {
+	go w.Stop(context.Background())
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.forget(w)
+	p.handOffSlotLocked()
+}
+
+func (p *Pool) forget(w Worker) {
+	delete(p.workers, w)
+	for i, x := range p.idle {
+		if x == w {
+			p.idle = append(p.idle[:i], p.idle[i+1:]...)
+			break
+		}
+	}
+}
+
+// handOffSlotLocked lets the first queued invocation start a worker in a
+// slot that just became free.
+func (p *Pool) handOffSlotLocked() {
+	if p.closed || len(p.waiters) == 0 || len(p.workers)+p.starting >= p.max {
+		return
+	}
+	ch := p.waiters[0]
+	p.waiters = p.waiters[1:]
+	p.starting++
+	ch <- grant{}
+}
+
+// Close stops taking invocations: queued ones get ErrPoolClosed, idle
+// workers stop at once, busy ones when their invocation ends. It returns
+// when every worker has exited or ctx ends (then the rest are killed).
+func (p *Pool) Close(ctx context.Context) error {
+	p.mu.Lock()
+	if !p.closed {
+		p.closed = true
+		for _, c := range p.waiters {
+			c <- grant{err: ErrPoolClosed}
+		}
+		p.waiters = nil
+		for _, w := range p.idle {
+			delete(p.workers, w)
+			go w.Stop(ctx)
+		}
+		p.idle = nil
+	}
+	p.mu.Unlock()
+
+	done := make(chan struct{})
+	go func() { p.all.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+	}
+	p.Kill()
+	<-done
+	return ctx.Err()
+}
+
+// Kill stops every worker of the pool now, busy or not.
+func (p *Pool) Kill() {
+	p.mu.Lock()
+	ws := make([]Worker, 0, len(p.workers))
+	for w := range p.workers {
+		ws = append(ws, w)
+	}
+	p.mu.Unlock()
+	expired, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, w := range ws {
+		w.Stop(expired)
+	}
+}

@@ -1,0 +1,177 @@
+package server
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Event is the Netlify (Lambda API Gateway v1 style) event a function
+// receives, with netlify-cli's field names and rules (reference §4).
+type Event struct {
+	Path                            string              `json:"path"`
+	HTTPMethod                      string              `json:"httpMethod"`
+	Headers                         map[string]string   `json:"headers"`
+	MultiValueHeaders               map[string][]string `json:"multiValueHeaders"`
+	QueryStringParameters           map[string]string   `json:"queryStringParameters"`
+	MultiValueQueryStringParameters map[string][]string `json:"multiValueQueryStringParameters"`
+	Body                            *string             `json:"body,omitempty"`
+	IsBase64Encoded                 bool                `json:"isBase64Encoded"`
+	RawURL                          string              `json:"rawUrl"`
+	RawQuery                        string              `json:"rawQuery"`
+	Route                           string              `json:"route,omitempty"`
+}
+
+// mockGeo is the x-nf-geo value functions see locally: a fixed location, as
+// netlify-cli's --geo=mock gives, so code reading context.geo works offline.
+var mockGeo = base64.StdEncoding.EncodeToString([]byte(`{"city":"San Francisco","country":{"code":"US","name":"United States"},"subdivision":{"code":"CA","name":"California"},"timezone":"America/Los_Angeles","latitude":37.7749,"longitude":-122.4194,"postalCode":"94103"}`))
+
+// internalHeaders are Netlify's routing headers, removed before invocation
+// as netlify-cli does.
+var internalHeaders = []string{"x-nf-function-name", "x-nf-function-route", "x-netlify-original-pathname", "x-netlify-original-search"}
+
+// newEvent builds the event for r, whose body has already been read.
+func newEvent(r *http.Request, body []byte, id, siteID string) *Event {
+	ev := &Event{
+		Path:                            r.URL.EscapedPath(),
+		HTTPMethod:                      r.Method,
+		Headers:                         make(map[string]string, len(r.Header)+8),
+		MultiValueHeaders:               make(map[string][]string, len(r.Header)+8),
+		QueryStringParameters:           map[string]string{},
+		MultiValueQueryStringParameters: map[string][]string{},
+		RawQuery:                        r.URL.RawQuery,
+	}
+	for k, vs := range r.Header {
+		lk := strings.ToLower(k)
+		ev.Headers[lk] = strings.Join(vs, ", ")
+		ev.MultiValueHeaders[lk] = vs
+	}
+	for _, h := range internalHeaders {
+		delete(ev.Headers, h)
+		delete(ev.MultiValueHeaders, h)
+	}
+	set := func(k, v string) {
+		ev.Headers[k] = v
+		ev.MultiValueHeaders[k] = []string{v}
+	}
+	set("host", r.Host)
+	ip := clientIP(r)
+	set("client-ip", ip)
+	set("x-nf-client-connection-ip", ip)
+	set("x-nf-account-id", "")
+	set("x-nf-site-id", siteID)
+	set("x-nf-geo", mockGeo)
+	set("x-nf-request-id", id)
+	set("x-nf-deploy-context", "dev")
+	set("x-nf-deploy-id", "0")
+
+	if q, err := url.ParseQuery(r.URL.RawQuery); err == nil {
+		for k, vs := range q {
+			ev.QueryStringParameters[k] = strings.Join(vs, ", ")
+			ev.MultiValueQueryStringParameters[k] = vs
+		}
+	}
+	ct := r.Header.Get("Content-Type")
+	ev.IsBase64Encoded = shouldBase64Encode(ct)
+	// netlify-cli leaves the body out when the request has no Content-Type;
+	// bgfn keeps any body that was sent (base64, as production does).
+	if len(body) > 0 {
+		var s string
+		if ev.IsBase64Encoded {
+			s = base64.StdEncoding.EncodeToString(body)
+		} else {
+			s = string(body)
+		}
+		ev.Body = &s
+	}
+	ev.RawURL = "http://" + r.Host + ev.Path
+	if ev.RawQuery != "" {
+		ev.RawURL += "?" + ev.RawQuery
+	}
+	return ev
+}
+
+func clientIP(r *http.Request) string {
+	if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
+		parts := strings.Split(xff, ",")
+		return strings.TrimSpace(parts[len(parts)-1])
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// shouldBase64Encode is Netlify's rule for which request bodies reach a
+// function base64-encoded: everything but text-like content types, and an
+// empty content type counts as binary.
+func shouldBase64Encode(contentType string) bool {
+	if contentType == "" {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		mt = strings.ToLower(strings.TrimSpace(strings.SplitN(contentType, ";", 2)[0]))
+	}
+	return !IsTextual(mt)
+}
+
+// IsTextual reports whether a media type (without parameters) is text.
+func IsTextual(mt string) bool {
+	if strings.HasPrefix(mt, "text/") || strings.HasSuffix(mt, "+json") || strings.HasSuffix(mt, "+xml") {
+		return true
+	}
+	switch mt {
+	case "application/csp-report", "application/graphql", "application/json", "application/javascript",
+		"application/x-www-form-urlencoded", "application/x-ndjson", "application/xml":
+		return true
+	}
+	return false
+}
+
+// identityURL is the fixed identity endpoint netlify-cli puts in
+// clientContext when a request carries a JWT.
+const identityURL = "https://netlify-dev-locally-emulated-identity.netlify.app/.netlify/identity"
+
+// identityToken is a fixed, unsigned dummy token, as netlify-cli sends:
+// locally nothing can verify a real one.
+const identityToken = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzb3VyY2UiOiJuZXRsaWZ5IGRldiIsInRlc3REYXRhIjoiTkVUTElGWV9ERVZfTE9DQUxMWV9FTVVMQVRFRF9JREVOVElUWSJ9.2eSDqUOZAOBsx39FHFePjYj12k0LrxldvGnlvDu3GMI"
+
+// clientContext builds v1 context.clientContext from an
+// "Authorization: Bearer <JWT>" header: the token's claims, decoded without
+// verification, become the user. Nil when there is no such token.
+func clientContext(r *http.Request) json.RawMessage {
+	auth := r.Header.Get("Authorization")
+	token, ok := strings.CutPrefix(auth, "Bearer ")
+	if !ok {
+		return nil
+	}
+	parts := strings.Split(strings.TrimSpace(token), ".")
+	if len(parts) != 3 {
+		return nil
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return nil
+	}
+	var user map[string]any
+	if json.Unmarshal(payload, &user) != nil {
+		return nil
+	}
+	identity := map[string]any{"url": identityURL, "token": identityToken}
+	netlify, _ := json.Marshal(map[string]any{"identity": identity, "user": user})
+	cc, err := json.Marshal(map[string]any{
+		"identity": identity,
+		"user":     user,
+		"custom":   map[string]any{"netlify": base64.StdEncoding.EncodeToString(netlify)},
+	})
+	if err != nil {
+		return nil
+	}
+	return cc
+}

@@ -1,0 +1,18 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+)
+
+// jsonMarshal encodes v without HTML escaping (bodies reach functions as
+// they were sent) and without the trailing newline.
+func jsonMarshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
+}

@@ -1,0 +1,212 @@
+package server
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/bgfn-dev/bgfn/internal/runtime"
+)
+
+// lambdaResponse is the response object a handler returns.
+type lambdaResponse struct {
+	StatusCode        json.RawMessage            `json:"statusCode"`
+	Headers           map[string]json.RawMessage `json:"headers"`
+	MultiValueHeaders map[string]json.RawMessage `json:"multiValueHeaders"`
+	Body              json.RawMessage            `json:"body"`
+	IsBase64Encoded   bool                       `json:"isBase64Encoded"`
+}
+
+// reply is a validated response ready to be written.
+type reply struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// responseError is a response Netlify rejects, with Netlify's message.
+type responseError struct{ msg string }
+
+func (e *responseError) Error() string { return e.msg }
+
+// toReply validates a handler's result the way netlify-cli does and turns
+// it into an HTTP response.
+func toReply(res *runtime.Result) (*reply, error) {
+	if res.Undefined {
+		return nil, &responseError{"lambda response was undefined. check your function code again"}
+	}
+	raw := bytes.TrimSpace(res.Response)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, &responseError{"no lambda response. check your function code again. make sure to return a promise or use the callback."}
+	}
+	var lr lambdaResponse
+	if raw[0] != '{' || json.Unmarshal(raw, &lr) != nil {
+		return nil, &responseError{"Your function response must have a numerical statusCode. You gave: undefined"}
+	}
+	status, ok := numericStatus(lr.StatusCode)
+	if !ok {
+		return nil, &responseError{"Your function response must have a numerical statusCode. You gave: " + inspect(lr.StatusCode)}
+	}
+	var body []byte
+	if len(lr.Body) > 0 && string(lr.Body) != "null" {
+		var s string
+		if json.Unmarshal(lr.Body, &s) != nil {
+			return nil, &responseError{"Your function response must have a string or a stream body. You gave: " + inspect(lr.Body)}
+		}
+		if lr.IsBase64Encoded {
+			b, err := base64.StdEncoding.DecodeString(s)
+			if err != nil {
+				return nil, &responseError{"Your function response has isBase64Encoded set but its body is not valid base64: " + err.Error()}
+			}
+			body = b
+		} else {
+			body = []byte(s)
+		}
+	}
+	h := http.Header{}
+	for k, v := range lr.Headers {
+		vals, err := headerValues(v)
+		if err != nil {
+			return nil, &responseError{fmt.Sprintf("Failed to set header %q: %v", k, err)}
+		}
+		h[http.CanonicalHeaderKey(k)] = vals
+	}
+	for k, v := range lr.MultiValueHeaders {
+		vals, err := headerValues(v)
+		if err != nil {
+			return nil, &responseError{fmt.Sprintf("Failed to set header %q: %v", k, err)}
+		}
+		h[http.CanonicalHeaderKey(k)] = vals
+	}
+	for k, vs := range h {
+		for _, v := range vs {
+			if strings.ContainsAny(v, "\r\n") || !validHeaderName(k) {
+				return nil, &responseError{fmt.Sprintf("Failed to set header %q: invalid header name or value", k)}
+			}
+		}
+	}
+	if status < 100 || status > 999 {
+		return nil, &responseError{fmt.Sprintf("Your function response must have a valid HTTP statusCode. You gave: %d", status)}
+	}
+	return &reply{status: status, header: h, body: body}, nil
+}
+
+func numericStatus(raw json.RawMessage) (int, bool) {
+	if len(raw) == 0 {
+		return 0, false
+	}
+	var f float64
+	if json.Unmarshal(raw, &f) == nil {
+		if f == 0 || math.IsNaN(f) || f != math.Trunc(f) {
+			return 0, false
+		}
+		return int(f), true
+	}
+	// Number("200") is 200 in JavaScript, and netlify-cli accepts it.
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil && n != 0 {
+			return n, true
+		}
+	}
+	return 0, false
+}
+
+func headerValues(raw json.RawMessage) ([]string, error) {
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, err
+	}
+	var out []string
+	var add func(v any) error
+	add = func(v any) error {
+		switch x := v.(type) {
+		case string:
+			out = append(out, x)
+		case float64:
+			out = append(out, strconv.FormatFloat(x, 'f', -1, 64))
+		case bool:
+			out = append(out, strconv.FormatBool(x))
+		case []any:
+			for _, e := range x {
+				if err := add(e); err != nil {
+					return err
+				}
+			}
+		case nil:
+			return fmt.Errorf("value is null")
+		default:
+			return fmt.Errorf("value must be a string, number or array, got %s", inspect(raw))
+		}
+		return nil
+	}
+	return out, add(v)
+}
+
+func validHeaderName(k string) bool {
+	if k == "" {
+		return false
+	}
+	for _, c := range k {
+		if c <= ' ' || c >= 0x7f || strings.ContainsRune(`"(),/:;<=>?@[\]{}`, c) {
+			return false
+		}
+	}
+	return true
+}
+
+// inspect renders a JSON value roughly as Node's util.inspect would, for
+// error messages about what a function returned.
+func inspect(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return "undefined"
+	}
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return string(raw)
+	}
+	var b strings.Builder
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case string:
+			b.WriteString("'" + strings.ReplaceAll(x, "'", "\\'") + "'")
+		case map[string]any:
+			keys := make([]string, 0, len(x))
+			for k := range x {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			b.WriteString("{ ")
+			for i, k := range keys {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString(k + ": ")
+				walk(x[k])
+			}
+			b.WriteString(" }")
+		case []any:
+			b.WriteString("[ ")
+			for i, e := range x {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				walk(e)
+			}
+			b.WriteString(" ]")
+		case nil:
+			b.WriteString("null")
+		default:
+			fmt.Fprint(&b, x)
+		}
+	}
+	walk(v)
+	return b.String()
+}

@@ -1,0 +1,399 @@
+// Package server is bgfn's public HTTP side: it routes requests to
+// functions, turns requests into Netlify events and results into
+// responses, and runs background functions detached from their request.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bgfn-dev/bgfn/internal/build"
+	"github.com/bgfn-dev/bgfn/internal/discover"
+	"github.com/bgfn-dev/bgfn/internal/logs"
+	"github.com/bgfn-dev/bgfn/internal/runtime"
+)
+
+// Netlify's answers, byte for byte (reference §2).
+const (
+	notFoundBody    = "Function not found..."
+	invalidNameBody = "Function name should consist only of alphanumeric characters, hyphen & underscores."
+)
+
+// Invoker runs one invocation (a runtime.Pool).
+type Invoker interface {
+	Invoke(ctx context.Context, req *runtime.Request) (*runtime.Result, error)
+}
+
+// Function is what the server knows of a function.
+type Function struct {
+	Name    string
+	Kind    discover.Kind
+	Invalid string
+	// BuildErr is set when the function failed to build; requests get 500
+	// with it.
+	BuildErr *build.Error
+	// Pool runs the function; nil when BuildErr is set.
+	Pool Invoker
+}
+
+// Registry finds functions by name. It changes on reload, so the server
+// asks it on every request.
+type Registry interface {
+	Lookup(name string) (*Function, bool)
+}
+
+// Options configure the server.
+type Options struct {
+	Registry Registry
+	Sink     *logs.Sink
+	// Timeout is the synchronous limit (Netlify: 60 s).
+	Timeout time.Duration
+	// BackgroundTimeout is the background limit (Netlify: 15 min).
+	BackgroundTimeout time.Duration
+	// MaxBody is the synchronous request body limit (Netlify: 6 MB).
+	MaxBody int64
+	// MaxBackgroundBody is the background request body limit (Netlify: 256 KB).
+	MaxBackgroundBody int64
+	// SiteID is what functions see as x-nf-site-id.
+	SiteID string
+}
+
+// Server is the HTTP handler for functions.
+type Server struct {
+	opts Options
+	mux  *http.ServeMux
+	bg   sync.WaitGroup
+	// base is the context background runs live in: it outlives requests
+	// and is cancelled only at shutdown.
+	base   context.Context
+	cancel context.CancelFunc
+}
+
+// New returns a server.
+func New(opts Options) *Server {
+	if opts.Timeout <= 0 {
+		opts.Timeout = 60 * time.Second
+	}
+	if opts.BackgroundTimeout <= 0 {
+		opts.BackgroundTimeout = 15 * time.Minute
+	}
+	if opts.MaxBody <= 0 {
+		opts.MaxBody = 6 << 20
+	}
+	if opts.MaxBackgroundBody <= 0 {
+		opts.MaxBackgroundBody = 256 << 10
+	}
+	if opts.SiteID == "" {
+		opts.SiteID = "unlinked"
+	}
+	s := &Server{opts: opts, mux: http.NewServeMux()}
+	s.base, s.cancel = context.WithCancel(context.Background())
+	s.mux.HandleFunc("/.netlify/functions/{name}", s.serveFunction)
+	s.mux.HandleFunc("/.netlify/functions/{name}/{rest...}", s.serveFunction)
+	s.mux.HandleFunc("/.netlify/builders/{name}", s.serveFunction)
+	s.mux.HandleFunc("/.netlify/builders/{name}/{rest...}", s.serveFunction)
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeText(w, http.StatusNotFound, notFoundBody)
+	})
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// Wait waits until every background invocation has ended, or ctx ends.
+func (s *Server) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { s.bg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close cancels running background invocations.
+func (s *Server) Close() { s.cancel() }
+
+func writeText(w http.ResponseWriter, status int, body string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	io.WriteString(w, body)
+}
+
+// NewID returns a new invocation id: 12 hex digits of milliseconds (so ids
+// sort by time) and 8 random ones. ShortID is the random part's start.
+func NewID() string {
+	var b [20]byte
+	const hexd = "0123456789abcdef"
+	ms := uint64(time.Now().UnixMilli())
+	for i := 11; i >= 0; i-- {
+		b[i] = hexd[ms&0xf]
+		ms >>= 4
+	}
+	r := rand.Uint32()
+	for i := 19; i >= 12; i-- {
+		b[i] = hexd[r&0xf]
+		r >>= 4
+	}
+	return string(b[:])
+}
+
+// ShortID is the 4-character id shown in log prefixes.
+func ShortID(id string) string {
+	if len(id) >= 16 {
+		return id[12:16]
+	}
+	return id
+}
+
+func (s *Server) serveFunction(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	fn, ok := s.opts.Registry.Lookup(name)
+	if !ok {
+		writeText(w, http.StatusNotFound, notFoundBody)
+		return
+	}
+	if fn.Invalid != "" {
+		writeText(w, http.StatusBadRequest, invalidNameBody)
+		return
+	}
+	background := fn.Kind == discover.KindBackground
+	limit := s.opts.MaxBody
+	if background {
+		limit = s.opts.MaxBackgroundBody
+	}
+	body, err := readBody(w, r, limit)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeText(w, http.StatusRequestEntityTooLarge, tooLargeMessage(name, background, limit))
+			return
+		}
+		writeText(w, http.StatusBadRequest, "could not read the request body: "+err.Error())
+		return
+	}
+	id := NewID()
+	ev := newEvent(r, body, id, s.opts.SiteID)
+	evJSON, err := jsonMarshal(ev)
+	if err != nil {
+		writeText(w, http.StatusInternalServerError, "encode event: "+err.Error())
+		return
+	}
+	sink := s.opts.Sink
+	short := ShortID(id)
+	req := &runtime.Request{
+		ID:            id,
+		Event:         evJSON,
+		ClientContext: clientContext(r),
+		Background:    background,
+		Log: func(_ runtime.Stream, line []byte) {
+			sink.FunctionLine(name, short, line)
+		},
+	}
+	if background {
+		req.Timeout = s.opts.BackgroundTimeout
+		s.runBackground(fn, req, r)
+		w.Header().Set("X-Bgfn-Invocation-Id", id)
+		w.Header().Set("Content-Length", "0")
+		w.WriteHeader(http.StatusAccepted)
+		return
+	}
+	req.Timeout = s.opts.Timeout
+	start := time.Now()
+	rep, ferr := s.invoke(r.Context(), fn, req)
+	if ferr != nil {
+		s.writeFunctionError(w, r, fn.Name, short, ferr)
+		s.logDone(fn.Name, short, r, http.StatusInternalServerError, time.Since(start))
+		return
+	}
+	h := w.Header()
+	for k, vs := range rep.header {
+		h[k] = vs
+	}
+	if h.Get("Content-Length") == "" {
+		h.Set("Content-Length", strconv.Itoa(len(rep.body)))
+	}
+	if _, ok := h["Content-Type"]; !ok {
+		// Netlify adds no Content-Type; keep net/http from sniffing one.
+		h["Content-Type"] = nil
+	}
+	w.WriteHeader(rep.status)
+	if r.Method != http.MethodHead {
+		w.Write(rep.body)
+	}
+	s.logDone(fn.Name, short, r, rep.status, time.Since(start))
+}
+
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	if r.ContentLength > limit {
+		return nil, &http.MaxBytesError{Limit: limit}
+	}
+	if r.ContentLength == 0 {
+		return nil, nil
+	}
+	rd := http.MaxBytesReader(w, r.Body, limit)
+	if r.ContentLength > 0 {
+		b := make([]byte, r.ContentLength)
+		if _, err := io.ReadFull(rd, b); err != nil {
+			return nil, err
+		}
+		return b, nil
+	}
+	return io.ReadAll(rd)
+}
+
+func tooLargeMessage(name string, background bool, limit int64) string {
+	if background {
+		return fmt.Sprintf("Payload Too Large: the request body for background function %s is over %s. Netlify rejects background requests over %s in production; send a smaller payload (store large data elsewhere and pass a reference), or run bgfn dev --no-limits to lift the limit locally.", name, humanBytes(limit), humanBytes(limit))
+	}
+	return fmt.Sprintf("Payload Too Large: the request body for function %s is over %s, Netlify's limit for synchronous functions. Send a smaller payload, or run bgfn dev --no-limits to lift the limit locally.", name, humanBytes(limit))
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// invoke runs req on fn and validates the result. A request whose client
+// goes away still runs to completion, as on Netlify.
+func (s *Server) invoke(ctx context.Context, fn *Function, req *runtime.Request) (*reply, error) {
+	res, err := s.run(context.WithoutCancel(ctx), fn, req)
+	if err != nil {
+		return nil, err
+	}
+	if res.Error != nil {
+		return nil, res.Error
+	}
+	return toReply(res)
+}
+
+// run invokes fn, following a reload to the function's new pool when the
+// old one closed under the request.
+func (s *Server) run(ctx context.Context, fn *Function, req *runtime.Request) (*runtime.Result, error) {
+	for {
+		if fn.BuildErr != nil {
+			return nil, fn.BuildErr
+		}
+		res, err := fn.Pool.Invoke(ctx, req)
+		if !errors.Is(err, runtime.ErrPoolClosed) || s.base.Err() != nil {
+			return res, err
+		}
+		next, ok := s.opts.Registry.Lookup(fn.Name)
+		if !ok || next == fn {
+			return res, err
+		}
+		fn = next
+	}
+}
+
+// functionError is the error a failed invocation reports to the client and
+// the terminal: errorType, errorMessage and stack lines.
+func functionError(err error) *runtime.FunctionError {
+	var fe *runtime.FunctionError
+	var te *runtime.TimeoutError
+	var ie *runtime.InitError
+	var be *build.Error
+	var re *responseError
+	switch {
+	case errors.As(err, &fe):
+		return fe
+	case errors.As(err, &te):
+		return te.AsFunctionError()
+	case errors.As(err, &ie):
+		return ie.Err
+	case errors.As(err, &be):
+		return &runtime.FunctionError{Type: "BuildError", Message: be.Detail()}
+	case errors.As(err, &re):
+		return &runtime.FunctionError{Message: re.msg}
+	}
+	return &runtime.FunctionError{Type: "Error", Message: err.Error()}
+}
+
+func (s *Server) writeFunctionError(w http.ResponseWriter, r *http.Request, name, short string, err error) {
+	fe := functionError(err)
+	st := s.opts.Sink.Styles()
+	lines := []string{s.opts.Sink.Prefix(name, short) + " " + st.Render(st.Failure, "⬥ Function "+name+" has returned an error: "+fe.Error())}
+	for _, l := range fe.Stack {
+		lines = append(lines, s.opts.Sink.Prefix(name, short)+" "+st.Render(st.Dim, l))
+	}
+	s.opts.Sink.Lines(lines...)
+	if strings.Contains(r.Header.Get("Accept"), "text/html") {
+		body := "<!doctype html><html><head><meta charset=\"utf-8\"><title>Function error</title></head><body><h1>Function " +
+			html.EscapeString(name) + " has returned an error</h1><pre>" + html.EscapeString(fe.Trace()) + "</pre></body></html>"
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(http.StatusInternalServerError)
+		io.WriteString(w, body)
+		return
+	}
+	writeText(w, http.StatusInternalServerError, fe.Trace())
+}
+
+func (s *Server) logDone(name, short string, r *http.Request, status int, d time.Duration) {
+	st := s.opts.Sink.Styles()
+	code := strconv.Itoa(status)
+	switch {
+	case status >= 500:
+		code = st.Render(st.Failure, code)
+	case status >= 400:
+		code = st.Render(st.Warning, code)
+	default:
+		code = st.Render(st.Success, code)
+	}
+	s.opts.Sink.Line(s.opts.Sink.Prefix(name, short) + " " + r.Method + " " + r.URL.RequestURI() + " " + code + " " + st.Render(st.Dim, formatDuration(d)))
+}
+
+// runBackground starts a background invocation detached from the request:
+// closing the client connection does not cancel it.
+func (s *Server) runBackground(fn *Function, req *runtime.Request, r *http.Request) {
+	sink := s.opts.Sink
+	st := sink.Styles()
+	short := ShortID(req.ID)
+	sink.Line(sink.Prefix(fn.Name, short) + " " + st.Render(st.Accent, "⬥ queued (202)") + " " + st.Render(st.Dim, r.Method+" "+r.URL.RequestURI()))
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		start := time.Now()
+		res, err := s.run(s.base, fn, req)
+		if err == nil && res.Error != nil {
+			err = res.Error
+		}
+		if err != nil {
+			fe := functionError(err)
+			lines := []string{sink.Prefix(fn.Name, short) + " " + st.Render(st.Failure, "✖ failed after "+formatDuration(time.Since(start))+": "+fe.Error())}
+			for _, l := range fe.Stack {
+				lines = append(lines, sink.Prefix(fn.Name, short)+" "+st.Render(st.Dim, l))
+			}
+			sink.Lines(lines...)
+			return
+		}
+		sink.Line(sink.Prefix(fn.Name, short) + " " + st.Render(st.Success, "✔ succeeded in "+formatDuration(time.Since(start))))
+	}()
+}
+
+func formatDuration(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
+	case d < time.Second:
+		return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
+	default:
+		return fmt.Sprintf("%.2fs", d.Seconds())
+	}
+}
