@@ -26,6 +26,9 @@ type DevOptions struct {
 	MaxWorkers        int
 	NoLimits          bool
 	ShutdownTimeout   time.Duration
+	RetryScale        float64
+	NoRetries         bool
+	Records           int
 }
 
 // NewCmdDev builds `bgfn dev`. runF replaces the run function in tests.
@@ -53,6 +56,9 @@ name and invocation id.`,
 			if opts.Timeout <= 0 || opts.BackgroundTimeout <= 0 {
 				return &usageError{fmt.Errorf("--timeout and --background-timeout must be positive")}
 			}
+			if opts.RetryScale < 0 {
+				return &usageError{fmt.Errorf("invalid --retry-scale %g: use 0 or more (1 is Netlify's 1m and 2m)", opts.RetryScale)}
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -68,6 +74,9 @@ name and invocation id.`,
 	f.IntVar(&opts.MaxWorkers, "max-workers", dev.DefaultMaxWorkers(), "most worker processes per function; requests beyond queue")
 	f.BoolVar(&opts.NoLimits, "no-limits", false, "lift Netlify's request body limits (6 MB sync, 256 KB background)")
 	f.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long Ctrl-C waits for running invocations")
+	f.Float64Var(&opts.RetryScale, "retry-scale", 1, "scale Netlify's background retry delays (1m, then 2m): 0.01 gives 0.6s and 1.2s, 0 retries at once")
+	f.BoolVar(&opts.NoRetries, "no-retries", false, "do not retry failed background invocations")
+	f.IntVar(&opts.Records, "records", 1000, "finished invocation records kept in memory for /.bgfn/api (all are journaled)")
 	return cmd
 }
 
@@ -83,7 +92,18 @@ func runDev(ctx context.Context, opts *DevOptions) error {
 		MaxWorkers:        opts.MaxWorkers,
 		NoLimits:          opts.NoLimits,
 		ShutdownTimeout:   opts.ShutdownTimeout,
+		Retries:           retries(opts.NoRetries),
+		RetryScale:        opts.RetryScale,
+		Records:           opts.Records,
 		Hurry:             opts.Hurry,
 		Sink:              sink,
 	})
+}
+
+// retries is Netlify's retry count for background functions (2), or none.
+func retries(off bool) int {
+	if off {
+		return 0
+	}
+	return 2
 }

@@ -113,4 +113,3 @@ func runList(_ context.Context, opts *ListOptions) error {
 func configOptions(g *globalOptions, functions string) config.Options {
 	return config.Options{Dir: g.Dir, FunctionsDir: functions}
 }
-

@@ -28,6 +28,7 @@ import (
 	"github.com/bgfn-dev/bgfn/internal/config"
 	"github.com/bgfn-dev/bgfn/internal/discover"
 	"github.com/bgfn-dev/bgfn/internal/logs"
+	"github.com/bgfn-dev/bgfn/internal/records"
 	"github.com/bgfn-dev/bgfn/internal/runtime"
 	"github.com/bgfn-dev/bgfn/internal/runtime/nodeboot"
 	"github.com/bgfn-dev/bgfn/internal/server"
@@ -54,6 +55,13 @@ type Options struct {
 	NoLimits bool
 	// ShutdownTimeout bounds the wait for running invocations at exit.
 	ShutdownTimeout time.Duration
+	// Retries is how many times a failed background invocation is retried.
+	Retries int
+	// RetryScale multiplies Netlify's retry delays (1m, 2m): 0.01 makes
+	// them 0.6s and 1.2s, 0 retries at once.
+	RetryScale float64
+	// Records is how many finished invocation records stay in memory.
+	Records int
 	// Hurry is cancelled by a second Ctrl-C: stop waiting, kill now.
 	Hurry context.Context
 	// Sink receives every line bgfn and the functions print.
@@ -172,12 +180,22 @@ func Run(ctx context.Context, opts Options) error {
 		reg.fns[fn.Name] = sf
 	}
 
+	store, err := records.NewStore(opts.Records, filepath.Join(s.outDir, "invocations.jsonl"))
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer store.Close()
 	srvOpts := server.Options{
-		Registry:          reg,
-		Sink:              sink,
-		Timeout:           opts.Timeout,
-		BackgroundTimeout: opts.BackgroundTimeout,
-		SiteID:            s.cfg.Env["SITE_ID"],
+		Registry:             reg,
+		Sink:                 sink,
+		Timeout:              opts.Timeout,
+		BackgroundTimeout:    opts.BackgroundTimeout,
+		SiteID:               s.cfg.Env["SITE_ID"],
+		Records:              store,
+		Retries:              opts.Retries,
+		RetryDelays:          []time.Duration{scale(time.Minute, opts.RetryScale), scale(2*time.Minute, opts.RetryScale)},
+		MaxBackgroundRunning: maxWorkers,
 	}
 	if opts.NoLimits {
 		srvOpts.MaxBody = 1 << 40
@@ -205,14 +223,24 @@ func Run(ctx context.Context, opts Options) error {
 	})
 	g.Go(func() error {
 		<-gctx.Done()
-		return shutdown(httpSrv, srv, s, opts, sink)
+		return shutdown(httpSrv, srv, s, store, opts, sink)
 	})
 	return g.Wait()
 }
 
-func shutdown(httpSrv *http.Server, srv *server.Server, s *site, opts Options, sink *logs.Sink) error {
+func scale(d time.Duration, f float64) time.Duration {
+	if f < 0 {
+		f = 0
+	}
+	return time.Duration(float64(d) * f)
+}
+
+// shutdown stops taking invocations (503), waits for running ones up to the
+// grace period (a second Ctrl-C cuts it short), then kills what is left and
+// records it, and everything queued or waiting for a retry, as interrupted.
+func shutdown(httpSrv *http.Server, srv *server.Server, s *site, store *records.Store, opts Options, sink *logs.Sink) error {
 	st := sink.Styles()
-	sink.Line(st.Render(st.Dim, "⬥ shutting down"))
+	srv.Drain()
 	grace := opts.ShutdownTimeout
 	if grace <= 0 {
 		grace = 10 * time.Second
@@ -223,11 +251,16 @@ func shutdown(httpSrv *http.Server, srv *server.Server, s *site, opts Options, s
 	}
 	ctx, cancel := context.WithTimeout(parent, grace)
 	defer cancel()
-	httpSrv.Shutdown(ctx)
-	if err := srv.Wait(ctx); err != nil {
-		sink.Line(st.Render(st.Warning, "⚠ background invocations still running after "+grace.String()+": stopping them"))
+	if running := runningSummary(store); running != "" {
+		sink.Line(st.Render(st.Warning, "⬥ shutting down: waiting up to "+grace.String()+" for "+running+" (Ctrl-C again to stop now)"))
+	} else {
+		sink.Line(st.Render(st.Dim, "⬥ shutting down"))
 	}
-	srv.Close()
+	if err := srv.Wait(ctx); err != nil {
+		if running := runningSummary(store); running != "" {
+			sink.Line(st.Render(st.Warning, "⬥ stopping "+running))
+		}
+	}
 	var wg sync.WaitGroup
 	for _, p := range s.pools {
 		wg.Add(1)
@@ -238,8 +271,36 @@ func shutdown(httpSrv *http.Server, srv *server.Server, s *site, opts Options, s
 			p.Close(pctx)
 		}()
 	}
+	srv.Close()
 	wg.Wait()
+	hctx, hcancel := context.WithTimeout(context.Background(), time.Second)
+	defer hcancel()
+	if httpSrv.Shutdown(hctx) != nil {
+		httpSrv.Close()
+	}
 	return nil
+}
+
+// runningSummary names the invocations still running, for shutdown lines.
+func runningSummary(store *records.Store) string {
+	var names []string
+	for _, r := range store.Unfinished() {
+		snap := r.Snapshot()
+		if snap.Status != records.Running {
+			continue
+		}
+		names = append(names, fmt.Sprintf("%s#%s (running %s)", snap.Function, server.ShortID(snap.ID), time.Since(snap.CreatedAt).Round(100*time.Millisecond)))
+	}
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return "1 running invocation: " + names[0]
+	}
+	if len(names) > 5 {
+		names = append(names[:5], fmt.Sprintf("and %d more", len(names)-5))
+	}
+	return fmt.Sprintf("%d running invocations: %s", len(names), strings.Join(names, ", "))
 }
 
 // load reads the configuration, discovers functions and prepares the

@@ -41,7 +41,10 @@ func (t token) ident(text string) bool            { return t.is(tokIdent, text) 
 // with lookahead tokEOF tokens, so readers may look a few tokens past any
 // token that is not tokEOF without checking bounds.
 func tokenize(src string) []token {
-	l := &lexer{src: src, pos: len(src) - len(skipPrelude(src))}
+	l := &lexer{src: src, pos: len(src) - len(skipPrelude(src)), keep: true}
+	// Real code averages about one token per five bytes; sizing the slice
+	// up front saves most of the copying as it grows.
+	l.toks = make([]token, 0, len(src)/5+lookahead)
 	l.run(false)
 	for range lookahead {
 		l.toks = append(l.toks, token{kind: tokEOF})
@@ -68,7 +71,10 @@ type lexer struct {
 	src   string
 	pos   int
 	depth int
+	keep  bool // append tokens to toks; off inside a template's ${}
 	toks  []token
+	last  token // the previous token, for regexpAllowed
+	any   bool  // whether there was a previous token
 }
 
 // multi-character punctuators, longest first. Only a few matter to the
@@ -109,7 +115,7 @@ func (l *lexer) run(inTemplate bool) {
 			// lexRegexp emitted the token.
 		case c == '{' || c == '(' || c == '[':
 			l.pos++
-			l.emit(tokPunct, string(c), false)
+			l.emit(tokPunct, l.src[l.pos-1:l.pos], false)
 			l.depth++
 		case c == '}' || c == ')' || c == ']':
 			if inTemplate && c == '}' && l.depth == 0 {
@@ -120,7 +126,7 @@ func (l *lexer) run(inTemplate bool) {
 			if l.depth > 0 {
 				l.depth--
 			}
-			l.emit(tokPunct, string(c), false)
+			l.emit(tokPunct, l.src[l.pos-1:l.pos], false)
 		default:
 			l.lexPunct()
 		}
@@ -128,7 +134,11 @@ func (l *lexer) run(inTemplate bool) {
 }
 
 func (l *lexer) emit(kind tokKind, text string, subst bool) {
-	l.toks = append(l.toks, token{kind: kind, text: text, subst: subst, depth: l.depth})
+	l.last = token{kind: kind, text: text, subst: subst, depth: l.depth}
+	l.any = true
+	if l.keep {
+		l.toks = append(l.toks, l.last)
+	}
 }
 
 func (l *lexer) skipSpaceAndComments() {
@@ -164,7 +174,7 @@ func (l *lexer) skipSpaceAndComments() {
 func (l *lexer) lexPunct() {
 	rest := l.src[l.pos:]
 	for _, p := range puncts {
-		if strings.HasPrefix(rest, p) {
+		if p[0] == rest[0] && strings.HasPrefix(rest, p) {
 			l.pos += len(p)
 			l.emit(tokPunct, p, false)
 			return
@@ -187,10 +197,10 @@ var regexpKeywords = map[string]bool{
 // regular expression. It is the usual heuristic; the only ambiguous case is
 // after "}", taken as the end of a block (a statement may follow).
 func (l *lexer) regexpAllowed() bool {
-	if len(l.toks) == 0 {
+	if !l.any {
 		return true
 	}
-	prev := l.toks[len(l.toks)-1]
+	prev := l.last
 	switch prev.kind {
 	case tokIdent:
 		return regexpKeywords[prev.text]
@@ -238,6 +248,18 @@ func (l *lexer) lexRegexp() bool {
 // unterminated string ends at the end of its line, which keeps a stray quote
 // (an apostrophe in JSX text, say) from swallowing the rest of the file.
 func (l *lexer) lexString(quote byte) string {
+	// Fast path: most strings have no escapes and need no copy.
+	for i := l.pos + 1; i < len(l.src); i++ {
+		c := l.src[i]
+		if c == quote {
+			text := l.src[l.pos+1 : i]
+			l.pos = i + 1
+			return text
+		}
+		if c == '\\' || c == '\n' || c == '\r' {
+			break
+		}
+	}
 	var b strings.Builder
 	i := l.pos + 1
 	for i < len(l.src) {
@@ -278,7 +300,9 @@ func (l *lexer) lexTemplate() (string, bool) {
 			i = decodeEscape(l.src, i+1, &b)
 		case c == '$' && i+1 < len(l.src) && l.src[i+1] == '{':
 			subst = true
-			inner := &lexer{src: l.src, pos: i + 2}
+			// Lex the substitution with a lexer that keeps no tokens: only
+			// where it ends matters.
+			inner := lexer{src: l.src, pos: i + 2}
 			inner.run(true)
 			i = inner.pos
 		default:

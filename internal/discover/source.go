@@ -74,11 +74,9 @@ func readInSource(src string) inSource {
 		}
 		switch t.text {
 		case "import":
-			if mod, specs := readImport(toks, i); mod == netlifyFunctionsModule {
-				for local, imported := range specs {
-					if imported == "schedule" {
-						scheduleLocals[local] = true
-					}
+			for local, imported := range readImport(toks, i) {
+				if imported == "schedule" {
+					scheduleLocals[local] = true
 				}
 			}
 		case "export":
@@ -107,10 +105,9 @@ func readInSource(src string) inSource {
 			}
 		case "const", "let", "var":
 			// const CRON = "@daily"  (a constant schedule() may refer to)
-			if name, eq := toks[i+1], toks[i+2]; name.kind == tokIdent && eq.punct("=") {
-				if v, end := readValue(toks, i+3); v.kind == valString && endsStatement(toks[end]) {
-					constants[name.text] = v
-				}
+			name, eq, v := toks[i+1], toks[i+2], toks[i+3]
+			if name.kind == tokIdent && eq.punct("=") && v.kind == tokString && endsStatement(toks[i+4]) {
+				constants[name.text] = jsValue{kind: valString, s: v.text}
 			}
 			// const { schedule } = require("@netlify/functions")
 			if toks[i+1].punct("{") {
@@ -155,7 +152,7 @@ func readInSource(src string) inSource {
 		_, bg := config.obj["background"]
 		_, sched := config.obj["schedule"]
 		if bg || sched {
-			res.warn("export const config is ignored: Netlify reads in-source config only from v2 functions (a default export and no handler export)")
+			res.warn("the exported config is ignored: Netlify reads in-source config only from v2 functions (a default export and no handler export)")
 		}
 	}
 	if len(scheduleLocals) > 0 {
@@ -174,7 +171,7 @@ func (r *inSource) readConfig(config *jsValue, problem string) {
 		return
 	}
 	if problem != "" {
-		r.warn("export const config is ignored: %s; Netlify reads in-source config only from a plain object literal", problem)
+		r.warn("the exported config is ignored: %s; Netlify reads in-source config only from a plain object literal", problem)
 		return
 	}
 	if v, ok := config.obj["background"]; ok {
@@ -387,30 +384,45 @@ func skipMember(toks []token, i, depth int) int {
 	return i
 }
 
-// readImport reads the import declaration at toks[i] and returns its module
-// and its named imports as local name → imported name. Type-only imports
-// are left out: they cannot be called.
-func readImport(toks []token, i int) (module string, specs map[string]string) {
+// readImport reads the import declaration at toks[i] and, when it imports
+// from @netlify/functions, returns its named imports as local name →
+// imported name. Type-only imports are left out: they cannot be called.
+func readImport(toks []token, i int) map[string]string {
 	i++
 	if toks[i].punct("(") || toks[i].punct(".") || toks[i].ident("type") && !toks[i+1].ident("from") {
-		return "", nil // import("x"), import.meta, import type …
+		return nil // import("x"), import.meta, import type …
 	}
-	specs = map[string]string{}
-	for ; toks[i].kind != tokEOF && !toks[i].punct(";"); i++ {
+	// Outside its braces an import clause has a handful of tokens
+	// (`type`, a default name, `,`, `* as ns`, `from`); giving up after a few
+	// keeps broken code from making this quadratic.
+	braces := -1
+	for n := 0; n < 8; n++ {
 		switch t := toks[i]; {
-		case t.punct("{"):
-			var names []string
-			names, i = readSpecifiers(toks, i)
+		case t.punct("{") && braces < 0:
+			braces = i
+			depth := t.depth
+			for i++; toks[i].kind != tokEOF && !(toks[i].depth == depth && toks[i].punct("}")); i++ {
+			}
+		case t.ident("from") && toks[i+1].kind == tokString, t.kind == tokString:
+			module := t.text
+			if t.kind != tokString {
+				module = toks[i+1].text
+			}
+			if module != netlifyFunctionsModule || braces < 0 {
+				return nil
+			}
+			names, _ := readSpecifiers(toks, braces)
+			specs := map[string]string{}
 			for j := 0; j+1 < len(names); j += 2 {
 				specs[names[j+1]] = names[j]
 			}
-		case t.ident("from") && toks[i+1].kind == tokString:
-			return toks[i+1].text, specs
-		case t.kind == tokString:
-			return t.text, specs // import "side-effect"
+			return specs
+		case t.kind == tokEOF || t.punct(";"):
+			return nil
 		}
+		i++
 	}
-	return "", nil
+	return nil
 }
 
 // readExportList reads `export { a, b as c, d as "e" }` at toks[i] (the

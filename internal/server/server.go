@@ -14,11 +14,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bgfn-dev/bgfn/internal/build"
 	"github.com/bgfn-dev/bgfn/internal/discover"
 	"github.com/bgfn-dev/bgfn/internal/logs"
+	"github.com/bgfn-dev/bgfn/internal/records"
 	"github.com/bgfn-dev/bgfn/internal/runtime"
 )
 
@@ -65,13 +67,29 @@ type Options struct {
 	MaxBackgroundBody int64
 	// SiteID is what functions see as x-nf-site-id.
 	SiteID string
+	// Records keeps a record of every invocation; required.
+	Records *records.Store
+	// Retries is how many times a failed background invocation is retried
+	// (Netlify: 2).
+	Retries int
+	// RetryDelays are the waits before each retry (Netlify: 1m, then 2m);
+	// the last one repeats.
+	RetryDelays []time.Duration
+	// MaxBackgroundRunning caps the background invocations of one function
+	// that run at once; the rest wait in a queue. Match the worker cap.
+	MaxBackgroundRunning int
 }
 
 // Server is the HTTP handler for functions.
 type Server struct {
 	opts Options
 	mux  *http.ServeMux
-	bg   sync.WaitGroup
+	// active counts running attempts, sync and background.
+	active   sync.WaitGroup
+	draining atomic.Bool
+
+	qmu    sync.Mutex
+	queues map[string]*bgQueue
 	// base is the context background runs live in: it outlives requests
 	// and is cancelled only at shutdown.
 	base   context.Context
@@ -95,12 +113,19 @@ func New(opts Options) *Server {
 	if opts.SiteID == "" {
 		opts.SiteID = "unlinked"
 	}
-	s := &Server{opts: opts, mux: http.NewServeMux()}
+	if len(opts.RetryDelays) == 0 {
+		opts.RetryDelays = []time.Duration{time.Minute, 2 * time.Minute}
+	}
+	if opts.MaxBackgroundRunning <= 0 {
+		opts.MaxBackgroundRunning = 4
+	}
+	s := &Server{opts: opts, mux: http.NewServeMux(), queues: make(map[string]*bgQueue)}
 	s.base, s.cancel = context.WithCancel(context.Background())
 	s.mux.HandleFunc("/.netlify/functions/{name}", s.serveFunction)
 	s.mux.HandleFunc("/.netlify/functions/{name}/{rest...}", s.serveFunction)
 	s.mux.HandleFunc("/.netlify/builders/{name}", s.serveFunction)
 	s.mux.HandleFunc("/.netlify/builders/{name}/{rest...}", s.serveFunction)
+	s.routeAPI()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeText(w, http.StatusNotFound, notFoundBody)
 	})
@@ -110,10 +135,14 @@ func New(opts Options) *Server {
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
-// Wait waits until every background invocation has ended, or ctx ends.
+// Drain stops taking invocations: function requests get 503 from now on,
+// and queued background invocations are not started. The API stays up.
+func (s *Server) Drain() { s.draining.Store(true) }
+
+// Wait waits until no attempt is running, or ctx ends.
 func (s *Server) Wait(ctx context.Context) error {
 	done := make(chan struct{})
-	go func() { s.bg.Wait(); close(done) }()
+	go func() { s.active.Wait(); close(done) }()
 	select {
 	case <-done:
 		return nil
@@ -122,8 +151,27 @@ func (s *Server) Wait(ctx context.Context) error {
 	}
 }
 
-// Close cancels running background invocations.
-func (s *Server) Close() { s.cancel() }
+// Close kills what still runs and records every invocation that has not
+// ended (running, queued or waiting for a retry) as interrupted.
+func (s *Server) Close() {
+	s.draining.Store(true)
+	s.cancel()
+	s.qmu.Lock()
+	for _, q := range s.queues {
+		q.stopTimers()
+	}
+	s.qmu.Unlock()
+	// Running attempts end quickly once their workers are killed.
+	done := make(chan struct{})
+	go func() { s.active.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+	}
+	for _, r := range s.opts.Records.Unfinished() {
+		r.Finish(records.Interrupted)
+	}
+}
 
 func writeText(w http.ResponseWriter, status int, body string) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -159,6 +207,12 @@ func ShortID(id string) string {
 }
 
 func (s *Server) serveFunction(w http.ResponseWriter, r *http.Request) {
+	s.dispatch(w, r, "")
+}
+
+// dispatch answers a function request; replayOf names the invocation a
+// replay repeats.
+func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, replayOf string) {
 	name := r.PathValue("name")
 	fn, ok := s.opts.Registry.Lookup(name)
 	if !ok {
@@ -167,6 +221,11 @@ func (s *Server) serveFunction(w http.ResponseWriter, r *http.Request) {
 	}
 	if fn.Invalid != "" {
 		writeText(w, http.StatusBadRequest, invalidNameBody)
+		return
+	}
+	if s.draining.Load() {
+		w.Header().Set("Retry-After", "5")
+		writeText(w, http.StatusServiceUnavailable, "bgfn is shutting down and takes no new invocations; start `bgfn dev` again to send more")
 		return
 	}
 	background := fn.Kind == discover.KindBackground
@@ -191,37 +250,77 @@ func (s *Server) serveFunction(w http.ResponseWriter, r *http.Request) {
 		writeText(w, http.StatusInternalServerError, "encode event: "+err.Error())
 		return
 	}
-	sink := s.opts.Sink
-	short := ShortID(id)
 	req := &runtime.Request{
 		ID:            id,
 		Event:         evJSON,
 		ClientContext: clientContext(r),
 		Background:    background,
-		Log: func(_ runtime.Stream, line []byte) {
-			sink.FunctionLine(name, short, line)
-		},
 	}
 	if background {
 		req.Timeout = s.opts.BackgroundTimeout
-		s.runBackground(fn, req, r)
+		rec := s.opts.Records.New(id, fn.Name, string(fn.Kind), s.opts.Retries+1, requestInfo(r, ev, body, int(limit)), body)
+		rec.ReplayOf = replayOf
+		s.enqueue(fn.Name, &bgItem{rec: rec, req: req})
 		w.Header().Set("X-Bgfn-Invocation-Id", id)
+		w.Header().Set("Location", "/.bgfn/api/invocations/"+id)
 		w.Header().Set("Content-Length", "0")
 		w.WriteHeader(http.StatusAccepted)
+		sink := s.opts.Sink
+		st := sink.Styles()
+		sink.Line(sink.Prefix(fn.Name, ShortID(id)) + " " + st.Render(st.Accent, "⬥ queued (202)") + " " + st.Render(st.Dim, r.Method+" "+r.URL.RequestURI()))
 		return
 	}
 	req.Timeout = s.opts.Timeout
+	rec := s.opts.Records.New(id, fn.Name, string(fn.Kind), 1, requestInfo(r, ev, body, records.MaxSyncBody), nil)
+	rec.ReplayOf = replayOf
+	s.serveSync(w, r, fn, req, rec)
+}
+
+func (s *Server) serveSync(w http.ResponseWriter, r *http.Request, fn *Function, req *runtime.Request, rec *records.Record) {
+	sink := s.opts.Sink
+	name, short := fn.Name, ShortID(req.ID)
+	s.active.Add(1)
+	defer s.active.Done()
+	n := rec.StartAttempt()
+	req.Log = func(st runtime.Stream, line []byte) {
+		sink.FunctionLine(name, short, line)
+		rec.Log(n, st, line)
+	}
 	start := time.Now()
-	rep, ferr := s.invoke(r.Context(), fn, req)
-	if ferr != nil {
-		s.writeFunctionError(w, r, fn.Name, short, ferr)
-		s.logDone(fn.Name, short, r, http.StatusInternalServerError, time.Since(start))
+	res, err := s.run(context.WithoutCancel(r.Context()), fn, req)
+	pid := 0
+	if res != nil {
+		pid = res.Pid
+		if err == nil && res.Error != nil {
+			err = res.Error
+		}
+	}
+	var rep *reply
+	if err == nil {
+		rep, err = toReply(res)
+	}
+	if err != nil {
+		fe := functionError(err)
+		status := records.Failed
+		var te *runtime.TimeoutError
+		if errors.As(err, &te) {
+			status = records.TimedOut
+		}
+		rec.EndAttempt(status, pid, fe)
+		rec.SetStatusCode(http.StatusInternalServerError)
+		rec.Finish(status)
+		s.writeFunctionError(w, r, name, short, fe)
+		s.logDone(name, short, r, http.StatusInternalServerError, time.Since(start))
 		return
 	}
+	rec.EndAttempt(records.Succeeded, pid, nil)
+	rec.SetStatusCode(rep.status)
+	rec.Finish(records.Succeeded)
 	h := w.Header()
 	for k, vs := range rep.header {
 		h[k] = vs
 	}
+	h.Set("X-Bgfn-Invocation-Id", req.ID)
 	if h.Get("Content-Length") == "" {
 		h.Set("Content-Length", strconv.Itoa(len(rep.body)))
 	}
@@ -233,7 +332,7 @@ func (s *Server) serveFunction(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodHead {
 		w.Write(rep.body)
 	}
-	s.logDone(fn.Name, short, r, rep.status, time.Since(start))
+	s.logDone(name, short, r, rep.status, time.Since(start))
 }
 
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
@@ -271,19 +370,6 @@ func humanBytes(n int64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-// invoke runs req on fn and validates the result. A request whose client
-// goes away still runs to completion, as on Netlify.
-func (s *Server) invoke(ctx context.Context, fn *Function, req *runtime.Request) (*reply, error) {
-	res, err := s.run(context.WithoutCancel(ctx), fn, req)
-	if err != nil {
-		return nil, err
-	}
-	if res.Error != nil {
-		return nil, res.Error
-	}
-	return toReply(res)
-}
-
 // run invokes fn, following a reload to the function's new pool when the
 // old one closed under the request.
 func (s *Server) run(ctx context.Context, fn *Function, req *runtime.Request) (*runtime.Result, error) {
@@ -313,7 +399,7 @@ func functionError(err error) *runtime.FunctionError {
 	var re *responseError
 	switch {
 	case errors.As(err, &fe):
-		return fe
+		return userFrames(fe)
 	case errors.As(err, &te):
 		return te.AsFunctionError()
 	case errors.As(err, &ie):
@@ -326,8 +412,23 @@ func functionError(err error) *runtime.FunctionError {
 	return &runtime.FunctionError{Type: "Error", Message: err.Error()}
 }
 
-func (s *Server) writeFunctionError(w http.ResponseWriter, r *http.Request, name, short string, err error) {
-	fe := functionError(err)
+// userFrames drops the stack frames of bgfn's bootstrap and of Node's
+// internals, which say nothing about the user's code.
+func userFrames(fe *runtime.FunctionError) *runtime.FunctionError {
+	keep := fe.Stack[:0:0]
+	for _, l := range fe.Stack {
+		if strings.Contains(l, "/nodeboot/bootstrap") || strings.Contains(l, "(node:") || strings.HasPrefix(strings.TrimSpace(l), "at node:") {
+			continue
+		}
+		keep = append(keep, l)
+	}
+	if len(keep) == len(fe.Stack) {
+		return fe
+	}
+	return &runtime.FunctionError{Type: fe.Type, Message: fe.Message, Stack: keep}
+}
+
+func (s *Server) writeFunctionError(w http.ResponseWriter, r *http.Request, name, short string, fe *runtime.FunctionError) {
 	st := s.opts.Sink.Styles()
 	lines := []string{s.opts.Sink.Prefix(name, short) + " " + st.Render(st.Failure, "⬥ Function "+name+" has returned an error: "+fe.Error())}
 	for _, l := range fe.Stack {
@@ -357,34 +458,6 @@ func (s *Server) logDone(name, short string, r *http.Request, status int, d time
 		code = st.Render(st.Success, code)
 	}
 	s.opts.Sink.Line(s.opts.Sink.Prefix(name, short) + " " + r.Method + " " + r.URL.RequestURI() + " " + code + " " + st.Render(st.Dim, formatDuration(d)))
-}
-
-// runBackground starts a background invocation detached from the request:
-// closing the client connection does not cancel it.
-func (s *Server) runBackground(fn *Function, req *runtime.Request, r *http.Request) {
-	sink := s.opts.Sink
-	st := sink.Styles()
-	short := ShortID(req.ID)
-	sink.Line(sink.Prefix(fn.Name, short) + " " + st.Render(st.Accent, "⬥ queued (202)") + " " + st.Render(st.Dim, r.Method+" "+r.URL.RequestURI()))
-	s.bg.Add(1)
-	go func() {
-		defer s.bg.Done()
-		start := time.Now()
-		res, err := s.run(s.base, fn, req)
-		if err == nil && res.Error != nil {
-			err = res.Error
-		}
-		if err != nil {
-			fe := functionError(err)
-			lines := []string{sink.Prefix(fn.Name, short) + " " + st.Render(st.Failure, "✖ failed after "+formatDuration(time.Since(start))+": "+fe.Error())}
-			for _, l := range fe.Stack {
-				lines = append(lines, sink.Prefix(fn.Name, short)+" "+st.Render(st.Dim, l))
-			}
-			sink.Lines(lines...)
-			return
-		}
-		sink.Line(sink.Prefix(fn.Name, short) + " " + st.Render(st.Success, "✔ succeeded in "+formatDuration(time.Since(start))))
-	}()
 }
 
 func formatDuration(d time.Duration) string {

@@ -1,0 +1,224 @@
+package records
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Store holds the newest records in memory and journals final ones.
+type Store struct {
+	max int
+
+	mu sync.Mutex
+	// live holds records that have not ended; ended holds the newest max
+	// final ones, oldest first. A burst of queued invocations never pushes
+	// out a record that is still going.
+	live  map[string]*Record
+	ended []*Record
+	byID  map[string]*Record
+	subs  map[chan Event]struct{}
+
+	jmu     sync.Mutex
+	journal *os.File
+	jw      *bufio.Writer
+	jtimer  *time.Timer
+}
+
+// NewStore returns a store keeping the last max records in memory and
+// appending final records to journalPath ("" for none).
+func NewStore(max int, journalPath string) (*Store, error) {
+	if max < 1 {
+		max = 1
+	}
+	s := &Store{max: max, live: make(map[string]*Record), byID: make(map[string]*Record), subs: make(map[chan Event]struct{})}
+	if journalPath != "" {
+		if err := os.MkdirAll(filepath.Dir(journalPath), 0o755); err != nil {
+			return nil, fmt.Errorf("open journal: %w", err)
+		}
+		f, err := os.OpenFile(journalPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			return nil, fmt.Errorf("open journal: %w", err)
+		}
+		s.journal = f
+		s.jw = bufio.NewWriterSize(f, 64<<10)
+	}
+	return s, nil
+}
+
+// New creates a queued record and keeps it.
+func (s *Store) New(id, function, kind string, maxAttempts int, req Request, body []byte) *Record {
+	now := time.Now()
+	r := &Record{
+		ID: id, Function: function, Kind: kind, Status: Queued,
+		CreatedAt: now, UpdatedAt: now, MaxAttempts: maxAttempts,
+		Request: req, Body: body, done: make(chan struct{}), store: s,
+	}
+	s.mu.Lock()
+	s.byID[id] = r
+	s.live[id] = r
+	hasSubs := len(s.subs) > 0
+	s.mu.Unlock()
+	if hasSubs {
+		s.changed(r)
+	}
+	return r
+}
+
+// Get returns the record with id.
+func (s *Store) Get(id string) (*Record, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.byID[id]
+	return r, ok
+}
+
+// Filter selects records in List.
+type Filter struct {
+	Function string
+	Status   Status
+	Limit    int
+}
+
+// List returns snapshots of the records that match f, newest first.
+func (s *Store) List(f Filter) []*Record {
+	s.mu.Lock()
+	rs := append([]*Record(nil), s.ended...)
+	for _, r := range s.live {
+		rs = append(rs, r)
+	}
+	s.mu.Unlock()
+	sort.SliceStable(rs, func(i, j int) bool { return rs[i].CreatedAt.Before(rs[j].CreatedAt) })
+	out := []*Record{}
+	for i := len(rs) - 1; i >= 0; i-- {
+		snap := rs[i].Snapshot()
+		if f.Function != "" && snap.Function != f.Function {
+			continue
+		}
+		if f.Status != "" && snap.Status != f.Status {
+			continue
+		}
+		out = append(out, snap)
+		if f.Limit > 0 && len(out) >= f.Limit {
+			break
+		}
+	}
+	return out
+}
+
+// Unfinished returns the records that have not reached a final status.
+func (s *Store) Unfinished() []*Record {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*Record, 0, len(s.live))
+	for _, r := range s.live {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
+	return out
+}
+
+// Subscribe returns a channel of events and a function to stop. Events are
+// dropped for a subscriber that does not keep up, never blocking functions.
+func (s *Store) Subscribe() (<-chan Event, func()) {
+	ch := make(chan Event, 256)
+	s.mu.Lock()
+	s.subs[ch] = struct{}{}
+	s.mu.Unlock()
+	return ch, func() {
+		s.mu.Lock()
+		if _, ok := s.subs[ch]; ok {
+			delete(s.subs, ch)
+			close(ch)
+		}
+		s.mu.Unlock()
+	}
+}
+
+func (s *Store) publish(ev func() Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.subs) == 0 {
+		return
+	}
+	e := ev()
+	for ch := range s.subs {
+		select {
+		case ch <- e:
+		default:
+		}
+	}
+}
+
+func (s *Store) changed(r *Record) {
+	s.publish(func() Event {
+		b, _ := json.Marshal(r.Snapshot())
+		return Event{Type: "record", Record: b}
+	})
+}
+
+func (s *Store) logged(r *Record, l LogLine) {
+	s.publish(func() Event { return Event{Type: "log", ID: r.ID, Function: r.Function, Log: &l} })
+}
+
+func (s *Store) finished(r *Record) {
+	s.mu.Lock()
+	delete(s.live, r.ID)
+	s.ended = append(s.ended, r)
+	if len(s.ended) > s.max {
+		old := s.ended[0]
+		s.ended[0] = nil
+		s.ended = s.ended[1:]
+		delete(s.byID, old.ID)
+	}
+	s.mu.Unlock()
+	s.changed(r)
+	if s.jw == nil {
+		return
+	}
+	b, err := json.Marshal(r.Snapshot())
+	if err != nil {
+		return
+	}
+	s.jmu.Lock()
+	defer s.jmu.Unlock()
+	s.jw.Write(b)
+	s.jw.WriteByte('\n')
+	// Flush soon but not per record: a burst of records costs one write.
+	if s.jtimer == nil {
+		s.jtimer = time.AfterFunc(100*time.Millisecond, s.flush)
+	}
+}
+
+func (s *Store) flush() {
+	s.jmu.Lock()
+	defer s.jmu.Unlock()
+	s.jtimer = nil
+	if s.jw != nil {
+		s.jw.Flush()
+	}
+}
+
+// Close flushes and closes the journal.
+func (s *Store) Close() error {
+	s.jmu.Lock()
+	defer s.jmu.Unlock()
+	if s.jtimer != nil {
+		s.jtimer.Stop()
+		s.jtimer = nil
+	}
+	if s.jw == nil {
+		return nil
+	}
+	err := s.jw.Flush()
+	if cerr := s.journal.Close(); err == nil {
+		err = cerr
+	}
+	s.jw = nil
+	return err
+}
