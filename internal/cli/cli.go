@@ -16,6 +16,7 @@ import (
 
 	"github.com/bgfn-dev/bgfn/internal/config"
 	"github.com/bgfn-dev/bgfn/internal/dev"
+	"github.com/bgfn-dev/bgfn/internal/invoke"
 	"github.com/bgfn-dev/bgfn/internal/ui"
 )
 
@@ -83,7 +84,13 @@ func reportError(streams *ui.IOStreams, err error) int {
 	var le *dev.ListenError
 	var ue *usageError
 	var nm *dev.NodeMissingError
+	var ie *invoke.Error
 	switch {
+	case errors.As(err, &ie):
+		code = ie.Code
+		if code == invoke.ExitUnreachable {
+			hint = "is bgfn dev running? start it, or use --standalone"
+		}
 	case errors.As(err, &pe):
 		code = ExitUsage
 		hint = "fix the file and run the command again"
@@ -133,6 +140,8 @@ answer 202 at once and run on for up to 15 minutes.`,
 	root.AddCommand(
 		NewCmdDev(streams, g, hurry, nil),
 		NewCmdList(streams, g, nil),
+		NewCmdInvoke(streams, g, hurry, nil),
+		NewCmdReplay(streams, g, nil),
 		NewCmdVersion(streams),
 	)
 	root.SetHelpCommand(&cobra.Command{Hidden: true})

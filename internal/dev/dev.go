@@ -62,6 +62,11 @@ type Options struct {
 	RetryScale float64
 	// Records is how many finished invocation records stay in memory.
 	Records int
+	// Only limits the instance to one function (bgfn invoke --standalone).
+	Only string
+	// Standalone runs without banner, state file or request lines: the
+	// instance serves one `bgfn invoke`.
+	Standalone bool
 	// Hurry is cancelled by a second Ctrl-C: stop waiting, kill now.
 	Hurry context.Context
 	// Sink receives every line bgfn and the functions print.
@@ -125,18 +130,61 @@ type site struct {
 	pools     map[string]*runtime.Pool
 }
 
+// Instance is a running bgfn dev: built functions, worker pools and the
+// HTTP server, listening.
+type Instance struct {
+	// URL is the server's base URL, e.g. http://127.0.0.1:9999.
+	URL string
+
+	opts      Options
+	site      *site
+	reg       *registry
+	store     *records.Store
+	srv       *server.Server
+	httpSrv   *http.Server
+	ln        net.Listener
+	statePath string
+	served    chan error
+}
+
 // Run runs `bgfn dev` until ctx is cancelled.
 func Run(ctx context.Context, opts Options) error {
+	inst, err := Start(ctx, opts)
+	if err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+	case err := <-inst.served:
+		inst.Shutdown()
+		return err
+	}
+	return inst.Shutdown()
+}
+
+// Start loads the site, builds its functions, listens and serves in the
+// background. The caller must call Shutdown.
+func Start(ctx context.Context, opts Options) (*Instance, error) {
 	start := time.Now()
 	sink := opts.Sink
 	st := sink.Styles()
 	s, err := load(opts)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer s.builder.Close()
-	for _, w := range s.cfg.Warnings {
-		sink.Line(st.Render(st.Warning, "⚠ "+w))
+	if !opts.Standalone {
+		for _, w := range s.cfg.Warnings {
+			sink.Line(st.Render(st.Warning, "⚠ "+w))
+		}
+	}
+	if opts.Only != "" {
+		var keep []discover.Function
+		for _, fn := range s.functions {
+			if fn.Name == opts.Only {
+				keep = append(keep, fn)
+			}
+		}
+		s.functions = keep
 	}
 
 	host := opts.Host
@@ -153,20 +201,21 @@ func Run(ctx context.Context, opts Options) error {
 	addr := net.JoinHostPort(host, strconv.Itoa(port))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return &ListenError{Addr: addr, Err: err}
+		s.builder.Close()
+		return nil, &ListenError{Addr: addr, Err: err}
 	}
-	baseURL := "http://" + ln.Addr().String()
-
+	inst := &Instance{URL: "http://" + ln.Addr().String(), opts: opts, site: s, ln: ln, served: make(chan error, 1)}
 	if err := s.buildAll(sink); err != nil {
 		ln.Close()
-		return err
+		s.builder.Close()
+		return nil, err
 	}
-	reg := &registry{fns: make(map[string]*server.Function)}
+	inst.reg = &registry{fns: make(map[string]*server.Function)}
 	maxWorkers := opts.MaxWorkers
 	if maxWorkers <= 0 {
 		maxWorkers = DefaultMaxWorkers()
 	}
-	env := s.baseEnv(baseURL)
+	env := s.baseEnv(inst.URL)
 	for _, fn := range s.functions {
 		sf := &server.Function{Name: fn.Name, Kind: fn.Kind, Invalid: fn.Invalid}
 		art := s.arts[fn.Name]
@@ -177,55 +226,67 @@ func Run(ctx context.Context, opts Options) error {
 			s.pools[fn.Name] = pool
 			sf.Pool = pool
 		}
-		reg.fns[fn.Name] = sf
+		inst.reg.fns[fn.Name] = sf
 	}
 
-	store, err := records.NewStore(opts.Records, filepath.Join(s.outDir, "invocations.jsonl"))
+	journal := filepath.Join(s.outDir, "invocations.jsonl")
+	inst.store, err = records.NewStore(opts.Records, journal)
 	if err != nil {
 		ln.Close()
-		return err
+		s.builder.Close()
+		return nil, err
 	}
-	defer store.Close()
 	srvOpts := server.Options{
-		Registry:             reg,
+		Registry:             inst.reg,
 		Sink:                 sink,
 		Timeout:              opts.Timeout,
 		BackgroundTimeout:    opts.BackgroundTimeout,
 		SiteID:               s.cfg.Env["SITE_ID"],
-		Records:              store,
+		Records:              inst.store,
 		Retries:              opts.Retries,
 		RetryDelays:          []time.Duration{scale(time.Minute, opts.RetryScale), scale(2*time.Minute, opts.RetryScale)},
 		MaxBackgroundRunning: maxWorkers,
+		Quiet:                opts.Standalone,
+		Info:                 server.Info{Site: s.cfg.SiteDir, PID: os.Getpid()},
 	}
 	if opts.NoLimits {
 		srvOpts.MaxBody = 1 << 40
 		srvOpts.MaxBackgroundBody = 1 << 40
 	}
-	srv := server.New(srvOpts)
-	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 30 * time.Second}
+	inst.srv = server.New(srvOpts)
+	inst.httpSrv = &http.Server{Handler: inst.srv, ReadHeaderTimeout: 30 * time.Second}
 
 	// Warm one worker per function while the banner prints, so the first
 	// request does not pay for starting Node.
 	for _, p := range s.pools {
 		p.Warm(ctx, 1)
 	}
-	s.banner(sink, baseURL, time.Since(start))
-	statePath := StatePath(s.cfg.BaseDir)
-	writeState(statePath, State{URL: baseURL, PID: os.Getpid(), Site: s.cfg.SiteDir, StartedAt: time.Now()})
-	defer os.Remove(statePath)
-
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		if err := httpSrv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("serve: %w", err)
+	if !opts.Standalone {
+		s.banner(sink, inst.URL, time.Since(start))
+		inst.statePath = StatePath(s.cfg.BaseDir)
+		writeState(inst.statePath, State{URL: inst.URL, PID: os.Getpid(), Site: s.cfg.SiteDir, StartedAt: time.Now()})
+	}
+	go func() {
+		if err := inst.httpSrv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			inst.served <- fmt.Errorf("serve: %w", err)
 		}
-		return nil
-	})
-	g.Go(func() error {
-		<-gctx.Done()
-		return shutdown(httpSrv, srv, s, store, opts, sink)
-	})
-	return g.Wait()
+	}()
+	return inst, nil
+}
+
+// Functions returns what discovery found (after --only filtering).
+func (i *Instance) Functions() []discover.Function { return i.site.functions }
+
+// Shutdown stops taking invocations (503), waits for running ones up to the
+// grace period (Options.Hurry cuts it short), then kills what is left and
+// records it, and everything queued or waiting for a retry, as interrupted.
+func (i *Instance) Shutdown() error {
+	if i.statePath != "" {
+		os.Remove(i.statePath)
+	}
+	defer i.site.builder.Close()
+	defer i.store.Close()
+	return shutdown(i.httpSrv, i.srv, i.site, i.store, i.opts, i.opts.Sink)
 }
 
 func scale(d time.Duration, f float64) time.Duration {
@@ -253,7 +314,7 @@ func shutdown(httpSrv *http.Server, srv *server.Server, s *site, store *records.
 	defer cancel()
 	if running := runningSummary(store); running != "" {
 		sink.Line(st.Render(st.Warning, "⬥ shutting down: waiting up to "+grace.String()+" for "+running+" (Ctrl-C again to stop now)"))
-	} else {
+	} else if !opts.Standalone {
 		sink.Line(st.Render(st.Dim, "⬥ shutting down"))
 	}
 	if err := srv.Wait(ctx); err != nil {

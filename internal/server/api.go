@@ -22,6 +22,9 @@ func (s *Server) routeAPI() {
 	s.mux.HandleFunc("GET /.bgfn/api/invocations/{id}/wait", s.waitInvocation)
 	s.mux.HandleFunc("POST /.bgfn/api/invocations/{id}/replay", s.replayInvocation)
 	s.mux.HandleFunc("GET /.bgfn/api/events", s.events)
+	s.mux.HandleFunc("GET /.bgfn/api/info", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, s.opts.Info)
+	})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

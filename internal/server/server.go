@@ -75,9 +75,21 @@ type Options struct {
 	// RetryDelays are the waits before each retry (Netlify: 1m, then 2m);
 	// the last one repeats.
 	RetryDelays []time.Duration
+	// Quiet leaves out the per-request lines (function logs still print).
+	Quiet bool
+	// Info is served at /.bgfn/api/info so clients can tell which site a
+	// server belongs to.
+	Info Info
 	// MaxBackgroundRunning caps the background invocations of one function
 	// that run at once; the rest wait in a queue. Match the worker cap.
 	MaxBackgroundRunning int
+}
+
+// Info describes the running bgfn.
+type Info struct {
+	Site    string `json:"site"`
+	PID     int    `json:"pid"`
+	Version string `json:"version"`
 }
 
 // Server is the HTTP handler for functions.
@@ -265,9 +277,11 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, replayOf strin
 		w.Header().Set("Location", "/.bgfn/api/invocations/"+id)
 		w.Header().Set("Content-Length", "0")
 		w.WriteHeader(http.StatusAccepted)
-		sink := s.opts.Sink
-		st := sink.Styles()
-		sink.Line(sink.Prefix(fn.Name, ShortID(id)) + " " + st.Render(st.Accent, "⬥ queued (202)") + " " + st.Render(st.Dim, r.Method+" "+r.URL.RequestURI()))
+		if !s.opts.Quiet {
+			sink := s.opts.Sink
+			st := sink.Styles()
+			sink.Line(sink.Prefix(fn.Name, ShortID(id)) + " " + st.Render(st.Accent, "⬥ queued (202)") + " " + st.Render(st.Dim, r.Method+" "+r.URL.RequestURI()))
+		}
 		return
 	}
 	req.Timeout = s.opts.Timeout
@@ -447,6 +461,9 @@ func (s *Server) writeFunctionError(w http.ResponseWriter, r *http.Request, name
 }
 
 func (s *Server) logDone(name, short string, r *http.Request, status int, d time.Duration) {
+	if s.opts.Quiet {
+		return
+	}
 	st := s.opts.Sink.Styles()
 	code := strconv.Itoa(status)
 	switch {

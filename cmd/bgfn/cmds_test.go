@@ -1,0 +1,453 @@
+//go:build unix
+
+package main
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// requestURL resolves a script's URLPATH against $URL, the address of the
+// last dev started; a full URL is used as it is.
+func requestURL(ts *testscript.TestScript, p string) string {
+	if strings.HasPrefix(p, "http://") || strings.HasPrefix(p, "https://") {
+		return p
+	}
+	base := ts.Getenv("URL")
+	if base == "" {
+		ts.Fatalf("$URL is not set: run startdev first, or give a full URL")
+	}
+	if !strings.HasPrefix(p, "/") {
+		ts.Fatalf("URL path %q must start with /", p)
+	}
+	return base + p
+}
+
+func newClient(ts *testscript.TestScript, conns int) *http.Client {
+	return &http.Client{
+		Timeout: deadline(ts),
+		Transport: &http.Transport{
+			MaxIdleConnsPerHost: conns,
+			DisableCompression:  true,
+		},
+		// Scripts see exactly what bgfn answered.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// cmdHTTP sends one request to $URL+PATH and stores the status in $STATUS,
+// the time to the end of the body in $ELAPSED_MS, the status line and
+// headers (sorted, one "Key: value" a line) in $WORK/headers, and the body
+// in $WORK/body or the -o file. It prints the status code. -H may repeat;
+// -d sends DATA and -f a file's content as the body. No Content-Type is
+// added: set one with -H.
+func cmdHTTP(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: http METHOD URLPATH [-H 'K: V']... [-d DATA | -f FILE] [-o FILE]")
+	}
+	method, target := args[0], requestURL(ts, args[1])
+	out := filepath.Join(ts.Getenv("WORK"), "body")
+	var body io.Reader
+	header := http.Header{}
+	for rest := args[2:]; len(rest) > 0; rest = rest[2:] {
+		if len(rest) < 2 {
+			ts.Fatalf("http: %s needs a value", rest[0])
+		}
+		switch v := rest[1]; rest[0] {
+		case "-H":
+			k, val, ok := strings.Cut(v, ":")
+			if !ok {
+				ts.Fatalf("http: header %q is not 'Key: value'", v)
+			}
+			header.Add(strings.TrimSpace(k), strings.TrimSpace(val))
+		case "-d":
+			body = strings.NewReader(v)
+		case "-f":
+			b, err := os.ReadFile(ts.MkAbs(v))
+			ts.Check(err)
+			body = bytes.NewReader(b)
+		case "-o":
+			out = ts.MkAbs(v)
+		default:
+			ts.Fatalf("http: unknown option %s", rest[0])
+		}
+	}
+	req, err := http.NewRequest(method, target, body)
+	ts.Check(err)
+	for k, vs := range header {
+		if strings.EqualFold(k, "Host") {
+			req.Host = vs[0]
+			continue
+		}
+		req.Header[k] = vs
+	}
+	c := newClient(ts, 1)
+	defer c.CloseIdleConnections()
+	start := time.Now()
+	resp, err := c.Do(req)
+	if err != nil {
+		ts.Fatalf("%s %s: %v", method, target, err)
+	}
+	data, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	elapsed := time.Since(start)
+	if err != nil {
+		ts.Fatalf("%s %s: read body: %v", method, target, err)
+	}
+	ts.Check(os.WriteFile(out, data, 0o644))
+	ts.Check(os.WriteFile(filepath.Join(ts.Getenv("WORK"), "headers"), formatHeaders(resp), 0o644))
+	ts.Setenv("STATUS", strconv.Itoa(resp.StatusCode))
+	ts.Setenv("ELAPSED_MS", strconv.FormatInt(elapsed.Milliseconds(), 10))
+	ts.Logf("%s %s: %s in %v, %d bytes", method, target, resp.Status, elapsed.Round(100*time.Microsecond), len(data))
+	fmt.Fprintln(ts.Stdout(), resp.StatusCode)
+}
+
+func formatHeaders(resp *http.Response) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s %s\n", resp.Proto, resp.Status)
+	keys := make([]string, 0, len(resp.Header))
+	for k := range resp.Header {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		for _, v := range resp.Header[k] {
+			fmt.Fprintf(&b, "%s: %s\n", k, v)
+		}
+	}
+	return b.Bytes()
+}
+
+// cmdStatus asserts the status of the last http request.
+func cmdStatus(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: status N")
+	}
+	got := ts.Getenv("STATUS")
+	if got == "" {
+		ts.Fatalf("status: no http request was made")
+	}
+	if (got == args[0]) == neg {
+		body, _ := os.ReadFile(filepath.Join(ts.Getenv("WORK"), "body"))
+		if neg {
+			ts.Fatalf("status is %s, want anything else; body:\n%s", got, body)
+		}
+		ts.Fatalf("status is %s, want %s; body:\n%s", got, args[0], body)
+	}
+}
+
+// cmdElapsedUnder asserts $ELAPSED_MS (or the named variable) < MS.
+func cmdElapsedUnder(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: elapsed-under MS [VAR]")
+	}
+	limit, err := strconv.ParseInt(args[0], 10, 64)
+	if err != nil {
+		ts.Fatalf("elapsed-under: invalid limit %q", args[0])
+	}
+	v := "ELAPSED_MS"
+	if len(args) == 2 {
+		v = args[1]
+	}
+	got, err := strconv.ParseInt(ts.Getenv(v), 10, 64)
+	if err != nil {
+		ts.Fatalf("elapsed-under: $%s is %q, not a number of milliseconds", v, ts.Getenv(v))
+	}
+	if got >= limit {
+		ts.Fatalf("$%s is %d ms, want under %d ms", v, got, limit)
+	}
+}
+
+// cmdParallel sends N requests at once and asserts every one answers 2xx.
+// It sets $WALL_MS (and $ELAPSED_MS) to the time until the last answer and
+// prints the count of each status and how many distinct bodies there were
+// ("distinct bodies: K"), which for a function answering its pid is the
+// number of workers that served.
+func cmdParallel(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: parallel N METHOD URLPATH")
+	}
+	n, err := strconv.Atoi(args[0])
+	if err != nil || n < 1 {
+		ts.Fatalf("parallel: invalid count %q", args[0])
+	}
+	method, target := args[1], requestURL(ts, args[2])
+	c := newClient(ts, n)
+	defer c.CloseIdleConnections()
+	type answer struct {
+		status int
+		body   string
+		err    error
+	}
+	answers := make([]answer, n)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := range n {
+		wg.Go(func() {
+			req, err := http.NewRequest(method, target, nil)
+			if err != nil {
+				answers[i].err = err
+				return
+			}
+			resp, err := c.Do(req)
+			if err != nil {
+				answers[i].err = err
+				return
+			}
+			b, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			answers[i] = answer{status: resp.StatusCode, body: string(b), err: err}
+		})
+	}
+	wg.Wait()
+	wall := time.Since(start)
+	ts.Setenv("WALL_MS", strconv.FormatInt(wall.Milliseconds(), 10))
+	ts.Setenv("ELAPSED_MS", strconv.FormatInt(wall.Milliseconds(), 10))
+	counts := map[int]int{}
+	bodies := map[string]bool{}
+	var failures []string
+	for i, a := range answers {
+		switch {
+		case a.err != nil:
+			failures = append(failures, fmt.Sprintf("request %d: %v", i, a.err))
+		case a.status < 200 || a.status > 299:
+			failures = append(failures, fmt.Sprintf("request %d: status %d: %s", i, a.status, a.body))
+		}
+		if a.err == nil {
+			counts[a.status]++
+			bodies[a.body] = true
+		}
+	}
+	statuses := make([]int, 0, len(counts))
+	for s := range counts {
+		statuses = append(statuses, s)
+	}
+	slices.Sort(statuses)
+	for _, s := range statuses {
+		fmt.Fprintf(ts.Stdout(), "%d: %d\n", s, counts[s])
+	}
+	fmt.Fprintf(ts.Stdout(), "distinct bodies: %d\n", len(bodies))
+	ts.Logf("%d × %s %s in %v", n, method, target, wall.Round(time.Millisecond))
+	if len(failures) > 0 {
+		if len(failures) > 5 {
+			failures = append(failures[:5], fmt.Sprintf("and %d more", len(failures)-5))
+		}
+		ts.Fatalf("%d of %d requests failed:\n%s", len(failures), n, strings.Join(failures, "\n"))
+	}
+}
+
+// cmdPidGone reads a pid from FILE (decimal text, or the number at JSONPATH
+// in a JSON file) and waits until neither that process nor any process of
+// its group is left. Zombies count as gone: they run nothing and hold no
+// port. With ! it asserts that the process is alive now, so that a script
+// can show the pid it later expects gone was real.
+func cmdPidGone(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: pidgone FILE [JSONPATH]")
+	}
+	text := strings.TrimSpace(ts.ReadFile(args[0]))
+	if len(args) == 2 {
+		text = jsonString(ts, args[0], args[1])
+	}
+	pid, err := strconv.Atoi(text)
+	if err != nil || pid <= 1 {
+		ts.Fatalf("pidgone: %s holds %q, not a pid", args[0], text)
+	}
+	if neg {
+		if processGone(pid) {
+			ts.Fatalf("process %d is not running, want it alive", pid)
+		}
+		return
+	}
+	if !poll(ts, func() bool { return processGone(pid) && groupGone(pid) }) {
+		ts.Fatalf("process %d or a process of its group is still running after %v: %s", pid, deadline(ts), describeGroup(pid))
+	}
+}
+
+// processGone reports whether pid no longer runs.
+func processGone(pid int) bool {
+	if errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) {
+		return true
+	}
+	state, _, ok := procStat(pid)
+	return ok && state == "Z"
+}
+
+// groupGone reports whether no process of the group pgid runs.
+func groupGone(pgid int) bool {
+	if errors.Is(syscall.Kill(-pgid, 0), syscall.ESRCH) {
+		return true
+	}
+	live, ok := groupMembers(pgid)
+	return ok && len(live) == 0
+}
+
+// procStat reads the state and process group of pid from /proc (Linux).
+func procStat(pid int) (state string, pgrp int, ok bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return "", 0, false
+	}
+	// "pid (comm) S ppid pgrp ...": comm may hold spaces and parentheses.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return "", 0, false
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 3 {
+		return "", 0, false
+	}
+	pgrp, err = strconv.Atoi(f[2])
+	return f[0], pgrp, err == nil
+}
+
+// groupMembers lists the live (not zombie) processes of group pgid; ok is
+// false where /proc cannot tell.
+func groupMembers(pgid int) (live []int, ok bool) {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, false
+	}
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if state, pgrp, ok := procStat(pid); ok && pgrp == pgid && state != "Z" {
+			live = append(live, pid)
+		}
+	}
+	return live, true
+}
+
+func describeGroup(pgid int) string {
+	live, ok := groupMembers(pgid)
+	if !ok {
+		return "(no /proc to tell which)"
+	}
+	var parts []string
+	for _, pid := range live {
+		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		parts = append(parts, fmt.Sprintf("%d %s", pid, strings.ReplaceAll(strings.TrimRight(string(cmdline), "\x00"), "\x00", " ")))
+	}
+	return "live: " + strings.Join(parts, "; ")
+}
+
+// absent is the VALUE jsonfield takes for "no such field".
+const absent = "<absent>"
+
+// jsonLookup decodes FILE ("stdout" and "stderr" work too) and returns the
+// value at a dotted path: object keys, or array indexes from 0. The empty
+// path is the whole document.
+func jsonLookup(ts *testscript.TestScript, file, path string) (any, bool) {
+	dec := json.NewDecoder(strings.NewReader(ts.ReadFile(file)))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		ts.Fatalf("%s is not JSON: %v", file, err)
+	}
+	if path == "" || path == "." {
+		return v, true
+	}
+	for _, key := range strings.Split(path, ".") {
+		switch x := v.(type) {
+		case map[string]any:
+			var ok bool
+			if v, ok = x[key]; !ok {
+				return nil, false
+			}
+		case []any:
+			i, err := strconv.Atoi(key)
+			if err != nil || i < 0 || i >= len(x) {
+				return nil, false
+			}
+			v = x[i]
+		default:
+			return nil, false
+		}
+	}
+	return v, true
+}
+
+// jsonText renders a JSON value for comparison: a string as its text, a
+// number as written, true/false/null, and objects and arrays as compact
+// JSON.
+func jsonText(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case json.Number:
+		return x.String()
+	case nil:
+		return "null"
+	case bool:
+		return strconv.FormatBool(x)
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func jsonString(ts *testscript.TestScript, file, path string) string {
+	v, ok := jsonLookup(ts, file, path)
+	if !ok {
+		ts.Fatalf("%s has no field %s", file, path)
+	}
+	return jsonText(v)
+}
+
+// cmdJSONField asserts that the value at PATH in FILE is VALUE (<absent>:
+// that there is none). With ! it asserts it is something else.
+func cmdJSONField(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 {
+		ts.Fatalf("usage: jsonfield FILE PATH VALUE")
+	}
+	file, path, want := args[0], args[1], args[2]
+	v, ok := jsonLookup(ts, file, path)
+	got := absent
+	if ok {
+		got = jsonText(v)
+	}
+	if (got == want) == neg {
+		if neg {
+			ts.Fatalf("%s: %s is %q, want anything else", file, path, got)
+		}
+		ts.Fatalf("%s: %s is %q, want %q", file, path, got, want)
+	}
+}
+
+// cmdJSONEnv sets the variable VAR to the value at PATH in FILE.
+func cmdJSONEnv(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: jsonenv VAR FILE PATH")
+	}
+	ts.Setenv(args[0], jsonString(ts, args[1], args[2]))
+}
+
+// cmdFromHex decodes a hex dump (whitespace ignored) into a binary file: a
+// txtar file cannot hold bytes without a final newline, nor be trusted to
+// keep control bytes through editors and git.
+func cmdFromHex(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: fromhex IN OUT")
+	}
+	b, err := hex.DecodeString(strings.Join(strings.Fields(ts.ReadFile(args[0])), ""))
+	if err != nil {
+		ts.Fatalf("fromhex %s: %v", args[0], err)
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), b, 0o644))
+}

@@ -1,0 +1,121 @@
+package invoke
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/bgfn-dev/bgfn/internal/config"
+	"github.com/bgfn-dev/bgfn/internal/discover"
+)
+
+// eventFunctions are the names netlify-cli's functions:invoke sends a sample
+// event body to (reference §9); their -background variants count too.
+var eventFunctions = map[string]bool{
+	"deploy-building": true, "deploy-succeeded": true, "deploy-failed": true, "deploy-locked": true,
+	"deploy-unlocked": true, "split-test-activated": true, "split-test-deactivated": true,
+	"split-test-modified": true, "submission-created": true,
+	"identity-validate": true, "identity-signup": true, "identity-login": true,
+}
+
+// sampleBody returns the body sent to an event-triggered function: the
+// sample netlify-cli sends, with --data's JSON object merged over it.
+func sampleBody(fn discover.Function, data []byte) []byte {
+	event := strings.TrimSuffix(fn.Name, "-background")
+	if !eventFunctions[event] {
+		return data
+	}
+	var sample map[string]any
+	if kind, ok := strings.CutPrefix(event, "identity-"); ok {
+		sample = map[string]any{
+			"event": kind,
+			"user": map[string]any{
+				"id":            "1111a1a1-a11a-1111-aa11-aaa11111a11a",
+				"aud":           "",
+				"role":          "",
+				"email":         "foo@trust-this-company.com",
+				"app_metadata":  map[string]any{"provider": "email"},
+				"user_metadata": map[string]any{"full_name": "Test Person"},
+				"created_at":    time.Now().UTC().Format(time.RFC3339),
+				"updated_at":    time.Now().UTC().Format(time.RFC3339),
+			},
+		}
+	} else {
+		sample = map[string]any{
+			"payload": map[string]any{"TODO": "mock up payload data better"},
+			"site":    map[string]any{"TODO": "mock up site data better"},
+		}
+	}
+	if len(data) > 0 {
+		var extra map[string]any
+		if json.Unmarshal(data, &extra) != nil {
+			return data
+		}
+		for k, v := range extra {
+			sample[k] = v
+		}
+	}
+	b, _ := json.Marshal(sample)
+	return b
+}
+
+// identityJWT is an unsigned-looking Netlify Identity token: locally its
+// claims fill clientContext.user, nothing verifies it.
+func identityJWT() string {
+	enc := base64.RawURLEncoding
+	header := enc.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`))
+	claims, _ := json.Marshal(map[string]any{
+		"exp":           time.Now().Add(time.Hour).Unix(),
+		"sub":           "1111a1a1-a11a-1111-aa11-aaa11111a11a",
+		"email":         "foo@trust-this-company.com",
+		"app_metadata":  map[string]any{"provider": "email", "roles": []string{}},
+		"user_metadata": map[string]any{"full_name": "Test Person"},
+	})
+	return header + "." + enc.EncodeToString(claims) + "." + enc.EncodeToString([]byte("bgfn-local-signature"))
+}
+
+// unknownFunction explains that name is not a function of the site, with
+// the nearest name and the list.
+func unknownFunction(name string, fns []discover.Function, cfg *config.Config) error {
+	if len(fns) == 0 {
+		return fmt.Errorf("no function %q: the functions folder %s has no functions", name, cfg.FunctionsDir)
+	}
+	names := make([]string, len(fns))
+	best, bestD := "", 1<<30
+	for i, f := range fns {
+		names[i] = f.Name
+		if d := distance(strings.ToLower(name), strings.ToLower(f.Name)); d < bestD {
+			best, bestD = f.Name, d
+		}
+	}
+	sort.Strings(names)
+	msg := fmt.Sprintf("no function %q", name)
+	if bestD <= max(2, len(name)/3) || strings.Contains(best, name) {
+		msg += fmt.Sprintf(": did you mean %q?", best)
+	}
+	return fmt.Errorf("%s (available: %s)", msg, strings.Join(names, ", "))
+}
+
+// distance is the Levenshtein edit distance.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
