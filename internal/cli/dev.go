@@ -29,6 +29,8 @@ type DevOptions struct {
 	RetryScale        float64
 	NoRetries         bool
 	Records           int
+	Poll              bool
+	NoWatch           bool
 }
 
 // NewCmdDev builds `bgfn dev`. runF replaces the run function in tests.
@@ -76,6 +78,8 @@ name and invocation id.`,
 	f.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long Ctrl-C waits for running invocations")
 	f.Float64Var(&opts.RetryScale, "retry-scale", 1, "scale Netlify's background retry delays (1m, then 2m): 0.01 gives 0.6s and 1.2s, 0 retries at once")
 	f.BoolVar(&opts.NoRetries, "no-retries", false, "do not retry failed background invocations")
+	f.BoolVar(&opts.Poll, "poll", false, "poll for file changes instead of using inotify (for network and container file systems)")
+	f.BoolVar(&opts.NoWatch, "no-watch", false, "do not rebuild functions when files change")
 	f.IntVar(&opts.Records, "records", 1000, "finished invocation records kept in memory for /.bgfn/api (all are journaled)")
 	return cmd
 }
@@ -95,6 +99,8 @@ func runDev(ctx context.Context, opts *DevOptions) error {
 		Retries:           retries(opts.NoRetries),
 		RetryScale:        opts.RetryScale,
 		Records:           opts.Records,
+		Poll:              opts.Poll,
+		NoWatch:           opts.NoWatch,
 		Hurry:             opts.Hurry,
 		Sink:              sink,
 	})

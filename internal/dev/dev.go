@@ -67,6 +67,9 @@ type Options struct {
 	// Standalone runs without banner, state file or request lines: the
 	// instance serves one `bgfn invoke`.
 	Standalone bool
+	// NoWatch turns hot reload off; Poll polls instead of using inotify.
+	NoWatch bool
+	Poll    bool
 	// Hurry is cancelled by a second Ctrl-C: stop waiting, kill now.
 	Hurry context.Context
 	// Sink receives every line bgfn and the functions print.
@@ -121,6 +124,7 @@ func (r *registry) Lookup(name string) (*server.Function, bool) {
 // site is a loaded, built site ready to serve.
 type site struct {
 	cfg       *config.Config
+	warnings  []string
 	functions []discover.Function
 	outDir    string
 	bootstrap string
@@ -145,6 +149,11 @@ type Instance struct {
 	ln        net.Listener
 	statePath string
 	served    chan error
+
+	// mu serialises reloads with each other and with shutdown.
+	mu         sync.Mutex
+	maxWorkers int
+	buildSlots chan struct{}
 }
 
 // Run runs `bgfn dev` until ctx is cancelled.
@@ -152,6 +161,11 @@ func Run(ctx context.Context, opts Options) error {
 	inst, err := Start(ctx, opts)
 	if err != nil {
 		return err
+	}
+	if !opts.NoWatch {
+		wctx, stopWatch := context.WithCancel(ctx)
+		defer stopWatch()
+		go inst.watchLoop(wctx, opts.Poll)
 	}
 	select {
 	case <-ctx.Done():
@@ -215,6 +229,8 @@ func Start(ctx context.Context, opts Options) (*Instance, error) {
 	if maxWorkers <= 0 {
 		maxWorkers = DefaultMaxWorkers()
 	}
+	inst.maxWorkers = maxWorkers
+	inst.buildSlots = make(chan struct{}, goruntime.NumCPU())
 	env := s.baseEnv(inst.URL)
 	for _, fn := range s.functions {
 		sf := &server.Function{Name: fn.Name, Kind: fn.Kind, Invalid: fn.Invalid}
@@ -284,6 +300,8 @@ func (i *Instance) Shutdown() error {
 	if i.statePath != "" {
 		os.Remove(i.statePath)
 	}
+	i.mu.Lock()
+	defer i.mu.Unlock()
 	defer i.site.builder.Close()
 	defer i.store.Close()
 	return shutdown(i.httpSrv, i.srv, i.site, i.store, i.opts, i.opts.Sink)
@@ -380,6 +398,7 @@ func load(opts Options) (*site, error) {
 		return nil, fmt.Errorf("discover functions in %s: %w", cfg.FunctionsDir, err)
 	}
 	cfg.Warnings = append(cfg.Warnings, warnings...)
+	s.warnings = warnings
 	if _, err := os.Stat(cfg.FunctionsDir); err != nil {
 		cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("functions directory %s does not exist (from %s): create it, or set [functions] directory in netlify.toml or --functions", relTo(cfg.SiteDir, cfg.FunctionsDir), cfg.FunctionsDirSource))
 	}

@@ -102,6 +102,30 @@ func (p *Pool) Warm(ctx context.Context, n int) {
 	}
 }
 
+// WarmWait starts one worker and waits until it is ready or d passes, so a
+// reload can switch traffic to a pool that already has a warm worker.
+func (p *Pool) WarmWait(ctx context.Context, d time.Duration) {
+	p.mu.Lock()
+	if p.closed || len(p.workers)+p.starting >= p.max {
+		p.mu.Unlock()
+		return
+	}
+	p.starting++
+	p.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if w, err := p.start(ctx); err == nil {
+			p.release(w)
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(d):
+	case <-ctx.Done():
+	}
+}
+
 // Invoke runs req on a worker of the pool.
 func (p *Pool) Invoke(ctx context.Context, req *Request) (*Result, error) {
 	w, err := p.acquire(ctx)
