@@ -130,6 +130,7 @@ type site struct {
 	bootstrap string
 	node      string
 	builder   *build.JSBuilder
+	gobuilder *build.GoBuilder
 	arts      map[string]build.Artifact
 	pools     map[string]*runtime.Pool
 }
@@ -238,7 +239,7 @@ func Start(ctx context.Context, opts Options) (*Instance, error) {
 		if art.Err != nil {
 			sf.BuildErr = art.Err
 		} else if fn.Invalid == "" {
-			pool := runtime.NewPool(&runtime.NodeStarter{Config: s.nodeConfig(fn, art, env, sink)}, maxWorkers)
+			pool := runtime.NewPool(s.starter(fn, art, env, sink), maxWorkers)
 			s.pools[fn.Name] = pool
 			sf.Pool = pool
 		}
@@ -408,6 +409,7 @@ func load(opts Options) (*site, error) {
 		return nil, fmt.Errorf("create build folder: %w", err)
 	}
 	s.builder = &build.JSBuilder{SiteDir: cfg.BaseDir, OutDir: filepath.Join(s.outDir, "functions")}
+	s.gobuilder = &build.GoBuilder{SiteDir: cfg.BaseDir, OutDir: filepath.Join(s.outDir, "go")}
 	needNode := false
 	for _, fn := range fns {
 		if fn.Runtime == discover.RuntimeJS || fn.Runtime == discover.RuntimeTS {
@@ -490,10 +492,12 @@ func (s *site) buildOne(fn discover.Function) build.Artifact {
 	case discover.RuntimeJS, discover.RuntimeTS:
 		fs := s.cfg.Functions.For(fn.Name)
 		return s.builder.Build(fn.Name, entry, build.JSOptions{ExternalNodeModules: fs.ExternalNodeModules})
+	case discover.RuntimeGo:
+		return s.gobuilder.Build(context.Background(), fn.Name, filepath.Dir(entry))
 	default:
 		return build.Artifact{Err: &build.Error{Function: fn.Name, Messages: []build.Message{{
 			File: relTo(s.cfg.BaseDir, entry),
-			Text: "bgfn cannot run " + string(fn.Runtime) + " functions yet; only JS and TS functions are served",
+			Text: "bgfn cannot run " + string(fn.Runtime) + " functions",
 		}}}}
 	}
 }
@@ -526,6 +530,28 @@ func (s *site) baseEnv(url string) []string {
 	}
 	sort.Strings(env)
 	return env
+}
+
+// starter returns how to start workers for one build of fn: Node over pipes
+// for JS and TS, the Lambda Runtime API for Go.
+func (s *site) starter(fn discover.Function, art build.Artifact, env []string, sink *logs.Sink) runtime.Starter {
+	if fn.Runtime == discover.RuntimeGo {
+		dir := filepath.Join(s.cfg.FunctionsDir, filepath.FromSlash(fn.Dir))
+		e := append(env[:len(env):len(env)], "AWS_LAMBDA_FUNCTION_NAME="+fn.Name, "LAMBDA_TASK_ROOT="+dir)
+		name := fn.Name
+		return &runtime.LambdaStarter{Config: runtime.LambdaConfig{
+			Binary: art.Entry,
+			Name:   fn.Name,
+			Dir:    dir,
+			Env:    e,
+			Grace:  2 * time.Second,
+			Region: s.cfg.Env["AWS_REGION"],
+			IdleLog: func(_ runtime.Stream, line []byte) {
+				sink.FunctionLine(name, "", line)
+			},
+		}}
+	}
+	return &runtime.NodeStarter{Config: s.nodeConfig(fn, art, env, sink)}
 }
 
 func (s *site) nodeConfig(fn discover.Function, art build.Artifact, env []string, sink *logs.Sink) runtime.NodeConfig {

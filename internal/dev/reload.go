@@ -293,7 +293,7 @@ func (i *Instance) swap(ctx context.Context, fn discover.Function, art build.Art
 	if art.Err != nil {
 		sf.BuildErr = art.Err
 	} else if fn.Invalid == "" {
-		pool = runtime.NewPool(&runtime.NodeStarter{Config: s.nodeConfig(fn, art, env, i.opts.Sink)}, i.maxWorkers)
+		pool = runtime.NewPool(s.starter(fn, art, env, i.opts.Sink), i.maxWorkers)
 		sf.Pool = pool
 		if warm {
 			pool.WarmWait(ctx, 5*time.Second)

@@ -128,14 +128,25 @@ func (p *Pool) WarmWait(ctx context.Context, d time.Duration) {
 
 // Invoke runs req on a worker of the pool.
 func (p *Pool) Invoke(ctx context.Context, req *Request) (*Result, error) {
-	w, err := p.acquire(ctx)
-	if err != nil {
-		return nil, err
-	}
-	res, err := w.Invoke(ctx, req)
-	if err != nil {
+	var w Worker
+	var res *Result
+	var err error
+	for try := 0; ; try++ {
+		w, err = p.acquire(ctx)
+		if err != nil {
+			return nil, err
+		}
+		res, err = w.Invoke(ctx, req)
+		if err == nil {
+			break
+		}
 		p.discard(w)
-		return nil, err
+		// A worker that ended while idle (say, after a Go panic) never ran
+		// the invocation: run it on another one.
+		var nd *NotDeliveredError
+		if !errors.As(err, &nd) || try >= 2 {
+			return nil, err
+		}
 	}
 	if res.pending != nil {
 		go func() {

@@ -1,0 +1,195 @@
+package build
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// GoBuilder builds Go functions with the user's own toolchain and build
+// cache, in the function folder's own module, so a Go function builds here
+// as it would with `go build` in its folder.
+type GoBuilder struct {
+	// SiteDir makes diagnostics relative.
+	SiteDir string
+	// OutDir is where binaries go (.netlify/bgfn/go).
+	OutDir string
+	// Go is the go command; "" means "go" on PATH.
+	Go string
+}
+
+// goDiag matches a compiler diagnostic: "./main.go:12:3: undefined: x".
+var goDiag = regexp.MustCompile(`^(.+?\.go):(\d+)(?::(\d+))?: (.*)$`)
+
+// Build compiles the Go function in dir (absolute) into OutDir/name/bootstrap.
+func (b *GoBuilder) Build(ctx context.Context, name, dir string) Artifact {
+	start := time.Now()
+	goCmd := b.Go
+	if goCmd == "" {
+		goCmd = "go"
+	}
+	if _, err := exec.LookPath(goCmd); err != nil {
+		return Artifact{Duration: time.Since(start), Inputs: b.inputs(ctx, goCmd, dir), Err: &Error{Function: name, Messages: []Message{{
+			File: rel(b.SiteDir, dir), Text: "go not found on PATH: install Go (https://go.dev/dl) to run Go functions",
+		}}}}
+	}
+	outDir := filepath.Join(b.OutDir, name)
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return Artifact{Err: &Error{Function: name, Messages: []Message{{Text: "create " + outDir + ": " + err.Error()}}}}
+	}
+	// A fresh name per build: a running worker keeps its binary, and the
+	// swap to the new one is atomic.
+	out := filepath.Join(outDir, "bootstrap-"+strconv.FormatInt(time.Now().UnixNano(), 36))
+	cmd := exec.CommandContext(ctx, goCmd, "build", "-o", out, ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOFLAGS="+os.Getenv("GOFLAGS"))
+	var output bytes.Buffer
+	cmd.Stdout = &output
+	cmd.Stderr = &output
+	err := cmd.Run()
+	art := Artifact{Entry: out, Duration: time.Since(start), Inputs: b.inputs(ctx, goCmd, dir)}
+	if err != nil {
+		art.Entry = ""
+		art.Err = b.convert(name, dir, output.String(), err)
+		return art
+	}
+	cleanOld(outDir, filepath.Base(out))
+	return art
+}
+
+// cleanOld removes binaries of earlier builds, keeping the newest few in
+// case workers of the previous build still run them.
+func cleanOld(dir, keep string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	var old []string
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "bootstrap-") && e.Name() != keep {
+			old = append(old, e.Name())
+		}
+	}
+	sort.Strings(old)
+	if len(old) > 2 {
+		for _, n := range old[:len(old)-2] {
+			os.Remove(filepath.Join(dir, n))
+		}
+	}
+}
+
+func (b *GoBuilder) convert(name, dir, output string, runErr error) *Error {
+	e := &Error{Function: name}
+	sc := bufio.NewScanner(strings.NewReader(output))
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "# ") {
+			continue
+		}
+		if m := goDiag.FindStringSubmatch(strings.TrimSpace(line)); m != nil {
+			file := m[1]
+			if !filepath.IsAbs(file) {
+				file = filepath.Join(dir, file)
+			}
+			ln, _ := strconv.Atoi(m[2])
+			col, _ := strconv.Atoi(m[3])
+			msg := Message{File: rel(b.SiteDir, file), Line: ln, Col: col, Text: m[4]}
+			msg.Source = sourceLine(file, ln)
+			e.Messages = append(e.Messages, msg)
+			continue
+		}
+		if t := strings.TrimSpace(line); t != "" {
+			e.Messages = append(e.Messages, Message{Text: t})
+		}
+	}
+	if len(e.Messages) == 0 {
+		e.Messages = []Message{{File: rel(b.SiteDir, dir), Text: "go build failed: " + runErr.Error()}}
+	}
+	return e
+}
+
+func sourceLine(file string, n int) string {
+	f, err := os.Open(file)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for i := 1; sc.Scan(); i++ {
+		if i == n {
+			return sc.Text()
+		}
+	}
+	return ""
+}
+
+// inputs lists the files a rebuild depends on: the function folder's Go
+// files, go.mod and go.sum of its module, and the Go files of local
+// packages of the same module that it imports.
+func (b *GoBuilder) inputs(ctx context.Context, goCmd, dir string) []string {
+	set := map[string]bool{}
+	addGoFiles := func(d string) {
+		entries, err := os.ReadDir(d)
+		if err != nil {
+			return
+		}
+		for _, e := range entries {
+			if !e.IsDir() && (strings.HasSuffix(e.Name(), ".go") || e.Name() == "go.mod" || e.Name() == "go.sum") {
+				set[filepath.Join(d, e.Name())] = true
+			}
+		}
+	}
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			if p != dir && (d.Name() == "node_modules" || strings.HasPrefix(d.Name(), ".")) {
+				return filepath.SkipDir
+			}
+			addGoFiles(p)
+		}
+		return nil
+	})
+	// The module root, and local packages of the module.
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			set[filepath.Join(d, "go.mod")] = true
+			set[filepath.Join(d, "go.sum")] = true
+			lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			cmd := exec.CommandContext(lctx, goCmd, "list", "-deps", "-f", "{{if not .Standard}}{{.Dir}}{{end}}", ".")
+			cmd.Dir = dir
+			if out, err := cmd.Output(); err == nil {
+				for _, pd := range strings.Fields(string(out)) {
+					if strings.HasPrefix(pd, d+string(filepath.Separator)) || pd == d {
+						addGoFiles(pd)
+					}
+				}
+			}
+			cancel()
+			break
+		}
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	files := make([]string, 0, len(set))
+	for f := range set {
+		files = append(files, f)
+	}
+	sort.Strings(files)
+	return files
+}
+
+func rel(base, p string) string {
+	if r, err := filepath.Rel(base, p); err == nil && !strings.HasPrefix(r, "..") {
+		return filepath.ToSlash(r)
+	}
+	return p
+}

@@ -1,0 +1,428 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bgfn-dev/bgfn/internal/logs"
+	"github.com/bgfn-dev/bgfn/internal/proc"
+)
+
+// LambdaConfig describes how to start workers that speak the AWS Lambda
+// Runtime API (2018-06-01), such as Go programs built on the unmodified
+// github.com/aws/aws-lambda-go.
+type LambdaConfig struct {
+	// Binary is the program to run.
+	Binary string
+	// Name is the Netlify function name.
+	Name string
+	// Dir is the working directory.
+	Dir string
+	// Env is the worker's environment (without AWS_LAMBDA_RUNTIME_API,
+	// which the worker gets from its own Runtime API server).
+	Env []string
+	// IdleLog receives lines printed while no invocation runs.
+	IdleLog LogFunc
+	// Grace is how long Stop waits after SIGTERM before SIGKILL.
+	Grace time.Duration
+	// Region goes into the invoked function ARN.
+	Region string
+}
+
+// LambdaStarter starts Runtime API workers.
+type LambdaStarter struct {
+	Config LambdaConfig
+}
+
+var _ Starter = (*LambdaStarter)(nil)
+
+// lambdaInvocation is an invocation handed to the program through /next.
+type lambdaInvocation struct {
+	req      *Request
+	deadline time.Time
+	result   chan lambdaOutcome
+	taken    atomic.Bool
+}
+
+type lambdaOutcome struct {
+	response json.RawMessage
+	err      *FunctionError
+}
+
+// lambdaWorker is one program behind its own Runtime API server: bgfn
+// listens on 127.0.0.1 first, then starts the program with that address,
+// so the program never races the server.
+type lambdaWorker struct {
+	cfg *LambdaConfig
+	cmd *exec.Cmd
+	pid int
+	ln  net.Listener
+	srv *http.Server
+
+	next     chan *lambdaInvocation // handed to the program's /next
+	polled   chan struct{}          // closed at the program's first /next
+	pollOnce sync.Once
+	initErr  chan *FunctionError
+
+	mu  sync.Mutex
+	cur *lambdaInvocation
+
+	curReq   atomic.Pointer[Request]
+	reading  atomic.Int32
+	outR     *os.File
+	errR     *os.File
+	readers  sync.WaitGroup
+	done     chan struct{}
+	exitText string
+	shutdown chan struct{} // closes extension /event/next
+	stopOnce sync.Once
+}
+
+// Start starts the program and waits for its first /next.
+func (s *LambdaStarter) Start(ctx context.Context) (Worker, error) {
+	cfg := &s.Config
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("start runtime API for %s: %w", cfg.Name, err)
+	}
+	w := &lambdaWorker{
+		cfg:      cfg,
+		ln:       ln,
+		next:     make(chan *lambdaInvocation),
+		polled:   make(chan struct{}),
+		initErr:  make(chan *FunctionError, 1),
+		done:     make(chan struct{}),
+		shutdown: make(chan struct{}),
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /2018-06-01/runtime/invocation/next", w.handleNext)
+	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/response", w.handleResponse)
+	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/error", w.handleError)
+	mux.HandleFunc("POST /2018-06-01/runtime/init/error", w.handleInitError)
+	mux.HandleFunc("POST /2020-01-01/extension/register", func(rw http.ResponseWriter, r *http.Request) {
+		rw.Header().Set("Lambda-Extension-Identifier", "bgfn-"+cfg.Name)
+		rw.Header().Set("Content-Type", "application/json")
+		io.WriteString(rw, `{"functionName":`+strconv.Quote(cfg.Name)+`,"functionVersion":"$LATEST","handler":"bootstrap"}`)
+	})
+	mux.HandleFunc("GET /2020-01-01/extension/event/next", func(rw http.ResponseWriter, r *http.Request) {
+		select {
+		case <-w.shutdown:
+			rw.Header().Set("Content-Type", "application/json")
+			io.WriteString(rw, `{"eventType":"SHUTDOWN","shutdownReason":"spindown","deadlineMs":`+strconv.FormatInt(time.Now().Add(2*time.Second).UnixMilli(), 10)+`}`)
+		case <-r.Context().Done():
+		}
+	})
+	w.srv = &http.Server{Handler: mux}
+	go w.srv.Serve(ln)
+
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("start worker: %w", err)
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		ln.Close()
+		outR.Close()
+		outW.Close()
+		return nil, fmt.Errorf("start worker: %w", err)
+	}
+	region := cfg.Region
+	if region == "" {
+		region = "us-east-1"
+	}
+	cmd := exec.Command(cfg.Binary)
+	cmd.Dir = cfg.Dir
+	env := make([]string, 0, len(cfg.Env)+4)
+	for _, kv := range cfg.Env {
+		// aws-lambda-go prefers the RPC mode when this is set.
+		if len(kv) >= 20 && kv[:20] == "_LAMBDA_SERVER_PORT=" {
+			continue
+		}
+		env = append(env, kv)
+	}
+	cmd.Env = append(env, "AWS_LAMBDA_RUNTIME_API="+ln.Addr().String(), "_HANDLER=bootstrap", "AWS_EXECUTION_ENV=bgfn")
+	cmd.Stdout = outW
+	cmd.Stderr = errW
+	proc.Setup(cmd, cfg.Grace)
+	if err := cmd.Start(); err != nil {
+		ln.Close()
+		outR.Close()
+		outW.Close()
+		errR.Close()
+		errW.Close()
+		return nil, fmt.Errorf("start %s: %w", cfg.Name, err)
+	}
+	outW.Close()
+	errW.Close()
+	w.cmd, w.pid, w.outR, w.errR = cmd, cmd.Process.Pid, outR, errR
+	w.readers.Add(2)
+	go w.readLogs(outR, Stdout)
+	go w.readLogs(errR, Stderr)
+	go w.wait()
+
+	select {
+	case <-w.polled:
+		return w, nil
+	case fe := <-w.initErr:
+		w.kill()
+		<-w.done
+		return nil, &InitError{Err: fe}
+	case <-w.done:
+		select {
+		case fe := <-w.initErr:
+			return nil, &InitError{Err: fe}
+		default:
+		}
+		return nil, &InitError{Err: &FunctionError{Type: "Runtime.ExitError", Message: "worker " + w.exitText + " before it asked for an invocation (does main call lambda.Start?)"}}
+	case <-ctx.Done():
+		w.kill()
+		<-w.done
+		return nil, fmt.Errorf("start worker for %s: %w", cfg.Name, ctx.Err())
+	}
+}
+
+func (w *lambdaWorker) Pid() int              { return w.pid }
+func (w *lambdaWorker) Done() <-chan struct{} { return w.done }
+func (w *lambdaWorker) kill()                 { proc.Kill(w.pid) }
+
+func (w *lambdaWorker) wait() {
+	err := w.cmd.Wait()
+	w.exitText = proc.ExitOf(w.cmd.ProcessState, err).String()
+	proc.Kill(w.pid)
+	readersDone := make(chan struct{})
+	go func() { w.readers.Wait(); close(readersDone) }()
+	select {
+	case <-readersDone:
+	case <-time.After(500 * time.Millisecond):
+	}
+	w.stopOnce.Do(func() { close(w.shutdown) })
+	w.srv.Close()
+	close(w.done)
+}
+
+func (w *lambdaWorker) readLogs(r *os.File, s Stream) {
+	defer w.readers.Done()
+	defer r.Close()
+	logs.SplitLines(r, func(line []byte) {
+		w.reading.Add(1)
+		defer w.reading.Add(-1)
+		if req := w.curReq.Load(); req != nil {
+			if req.Log != nil {
+				req.Log(s, line)
+			}
+			return
+		}
+		if w.cfg.IdleLog != nil {
+			w.cfg.IdleLog(s, line)
+		}
+	})
+}
+
+// drainLogs waits, briefly, until the lines the program printed before it
+// answered have been read and passed on: the answer travels over HTTP and
+// the logs over pipes, so the answer can arrive first.
+func (w *lambdaWorker) drainLogs() {
+	deadline := time.Now().Add(20 * time.Millisecond)
+	for time.Now().Before(deadline) {
+		if pipePending(w.outR) == 0 && pipePending(w.errR) == 0 && w.reading.Load() == 0 {
+			return
+		}
+		time.Sleep(50 * time.Microsecond)
+	}
+}
+
+func (w *lambdaWorker) handleNext(rw http.ResponseWriter, r *http.Request) {
+	w.pollOnce.Do(func() { close(w.polled) })
+	select {
+	case inv := <-w.next:
+		inv.taken.Store(true)
+		w.mu.Lock()
+		w.cur = inv
+		w.mu.Unlock()
+		h := rw.Header()
+		h.Set("Lambda-Runtime-Aws-Request-Id", inv.req.ID)
+		h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(inv.deadline.UnixMilli(), 10))
+		h.Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:"+w.region()+":000000000000:function:"+w.cfg.Name)
+		h.Set("Lambda-Runtime-Trace-Id", "Root=1-"+inv.req.ID[:8]+"-"+inv.req.ID+";Parent=0000000000000000;Sampled=0")
+		if len(inv.req.ClientContext) > 0 {
+			h.Set("Lambda-Runtime-Client-Context", string(inv.req.ClientContext))
+		}
+		h.Set("Content-Type", "application/json")
+		rw.WriteHeader(http.StatusOK)
+		rw.Write(inv.req.Event)
+	case <-r.Context().Done():
+	case <-w.done:
+	}
+}
+
+func (w *lambdaWorker) region() string {
+	if w.cfg.Region != "" {
+		return w.cfg.Region
+	}
+	return "us-east-1"
+}
+
+// current returns the invocation the program is working on, if id names it.
+func (w *lambdaWorker) current(id string) *lambdaInvocation {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.cur != nil && w.cur.req.ID == id {
+		inv := w.cur
+		w.cur = nil
+		return inv
+	}
+	return nil
+}
+
+func (w *lambdaWorker) handleResponse(rw http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(rw, err.Error(), http.StatusBadRequest)
+		return
+	}
+	inv := w.current(r.PathValue("id"))
+	// aws-lambda-go exits unless these POSTs are answered exactly 202.
+	rw.WriteHeader(http.StatusAccepted)
+	if inv != nil {
+		inv.result <- lambdaOutcome{response: body}
+	}
+}
+
+// lambdaError is the body of /error and /init/error.
+type lambdaError struct {
+	Message    string `json:"errorMessage"`
+	Type       string `json:"errorType"`
+	StackTrace []struct {
+		Path  string `json:"path"`
+		Line  int    `json:"line"`
+		Label string `json:"label"`
+	} `json:"stackTrace"`
+}
+
+func (e *lambdaError) toFunctionError(typeHeader string) *FunctionError {
+	fe := &FunctionError{Type: e.Type, Message: e.Message}
+	if fe.Type == "" {
+		fe.Type = typeHeader
+	}
+	if fe.Type == "" {
+		fe.Type = "Error"
+	}
+	for _, f := range e.StackTrace {
+		fe.Stack = append(fe.Stack, fmt.Sprintf("    at %s (%s:%d)", f.Label, f.Path, f.Line))
+	}
+	return fe
+}
+
+func decodeLambdaError(r *http.Request) *FunctionError {
+	var le lambdaError
+	body, _ := io.ReadAll(r.Body)
+	if json.Unmarshal(body, &le) != nil {
+		le.Message = string(body)
+	}
+	return le.toFunctionError(r.Header.Get("Lambda-Runtime-Function-Error-Type"))
+}
+
+func (w *lambdaWorker) handleError(rw http.ResponseWriter, r *http.Request) {
+	fe := decodeLambdaError(r)
+	inv := w.current(r.PathValue("id"))
+	rw.WriteHeader(http.StatusAccepted)
+	if inv != nil {
+		inv.result <- lambdaOutcome{err: fe}
+	}
+}
+
+func (w *lambdaWorker) handleInitError(rw http.ResponseWriter, r *http.Request) {
+	fe := decodeLambdaError(r)
+	rw.WriteHeader(http.StatusAccepted)
+	select {
+	case w.initErr <- fe:
+	default:
+	}
+}
+
+// Invoke implements Worker.
+func (w *lambdaWorker) Invoke(ctx context.Context, req *Request) (*Result, error) {
+	timeout := req.Timeout
+	if timeout <= 0 {
+		timeout = 15 * time.Minute
+	}
+	inv := &lambdaInvocation{req: req, deadline: time.Now().Add(timeout), result: make(chan lambdaOutcome, 1)}
+	w.curReq.Store(req)
+	defer w.curReq.Store(nil)
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+
+	select {
+	case w.next <- inv:
+	case <-w.done:
+		return nil, &NotDeliveredError{Exit: w.exitText}
+	case <-timer.C:
+		w.kill()
+		<-w.done
+		return nil, &TimeoutError{Limit: timeout}
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	select {
+	case out := <-inv.result:
+		w.drainLogs()
+		return &Result{Pid: w.pid, Response: out.response, Error: out.err}, nil
+	case <-w.done:
+		select {
+		case out := <-inv.result:
+			return &Result{Pid: w.pid, Response: out.response, Error: out.err}, nil
+		default:
+		}
+		return nil, &ExitError{Exit: w.exitText}
+	case <-timer.C:
+		w.kill()
+		<-w.done
+		return nil, &TimeoutError{Limit: timeout}
+	case <-ctx.Done():
+		w.kill()
+		<-w.done
+		return nil, ctx.Err()
+	}
+}
+
+// Stop implements Worker: SIGTERM (aws-lambda-go's WithEnableSIGTERM hears
+// it through the extension API), then SIGKILL after the grace period.
+func (w *lambdaWorker) Stop(ctx context.Context) error {
+	w.stopOnce.Do(func() { close(w.shutdown) })
+	proc.Terminate(w.pid)
+	grace := w.cfg.Grace
+	if grace <= 0 {
+		grace = 2 * time.Second
+	}
+	select {
+	case <-w.done:
+		return nil
+	case <-ctx.Done():
+	case <-time.After(grace):
+	}
+	w.kill()
+	<-w.done
+	return nil
+}
+
+// NotDeliveredError is returned when a worker ended before it took the
+// invocation: the invocation never ran, so the pool runs it on another
+// worker.
+type NotDeliveredError struct {
+	Exit string
+}
+
+func (e *NotDeliveredError) Error() string {
+	return "worker " + e.Exit + " before it took the invocation"
+}
