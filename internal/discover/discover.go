@@ -19,6 +19,8 @@ import (
 	"path"
 	"slices"
 	"strings"
+
+	"github.com/bgfn-dev/bgfn/internal/schedule"
 )
 
 // Runtime is the language a function is written in.
@@ -61,6 +63,27 @@ type Function struct {
 	// Invalid is non-empty when the name breaks Netlify's naming rule; such a
 	// function is listed but answers 400 with Invalid as the body.
 	Invalid string
+	// Paths are the custom URL paths of a v2 function (config.path), as
+	// written, each starting with "/" and compiling with routes.Compile;
+	// repeats are dropped. A function with paths is not served at
+	// /.netlify/functions/NAME, as in Netlify.
+	Paths []string
+	// ExcludedPaths are the paths carved out of Paths (config.excludedPath).
+	ExcludedPaths []string
+	// Methods, upper-case, limit the custom paths to these HTTP methods
+	// (config.method); empty means any.
+	Methods []string
+	// PreferStatic (config.preferStatic) lets a static file at the same
+	// path win over the function.
+	PreferStatic bool
+	// ConfigError is non-empty when the function's configuration is
+	// invalid, in Netlify's words: "Function NAME has a configuration error
+	// on 'path': must start with '/'". Netlify fails the build; bgfn lists
+	// the function and answers 500 with ConfigError as the body. It covers
+	// in-source path, excludedPath and method, and a scheduled function's
+	// cron expression from any source. Paths, ExcludedPaths and Methods keep
+	// their valid values, so the function can still be routed to its 500.
+	ConfigError string
 }
 
 // Settings are the per-function settings from netlify.toml
@@ -75,6 +98,10 @@ type Settings struct {
 	// in-source config is merged over netlify.toml's.
 	Schedule string
 }
+
+// configError is the shape of Netlify's message for invalid configuration
+// (zip-it-and-ship-it, src/runtimes/node/in_source_config/index.ts).
+const configError = "Function %s has a configuration error on '%s': %s"
 
 // InvalidName is the body of the 400 response for a function whose name
 // breaks Netlify's rule; Function.Invalid holds it.
@@ -349,23 +376,38 @@ func resolve(fsys fs.FS, c candidate, s Settings, w *warnings) (Function, error)
 		w.add(c.name, "%s: background = false in netlify.toml has no effect: a name ending in %s always makes a background function", c.name, backgroundSuffix)
 	}
 
-	schedule := s.Schedule
+	cron := s.Schedule
 	if src.schedule != "" {
 		if s.Schedule != "" && s.Schedule != src.schedule {
 			w.add(c.name, "%s: the schedule %q in %s overrides %q from netlify.toml", c.name, src.schedule, c.entry, s.Schedule)
 		}
-		schedule = src.schedule
+		cron = src.schedule
 	}
 
 	switch {
 	case background:
 		fn.Kind = KindBackground
-		if schedule != "" {
-			w.add(c.name, "%s: the schedule %q is ignored because background functions are not scheduled (background wins)", c.name, schedule)
+		if cron != "" {
+			w.add(c.name, "%s: the schedule %q is ignored because background functions are not scheduled (background wins)", c.name, cron)
 		}
-	case schedule != "":
+	case cron != "":
 		fn.Kind = KindScheduled
-		fn.Schedule = schedule
+		fn.Schedule = cron
+	}
+
+	fn.Paths, fn.ExcludedPaths, fn.Methods, fn.PreferStatic = src.paths, src.excludedPaths, src.methods, src.preferStatic
+	switch {
+	case src.errKey != "":
+		fn.ConfigError = fmt.Sprintf(configError, c.name, src.errKey, src.errMsg)
+	case fn.Kind == KindScheduled:
+		// zip-it-and-ship-it takes any string; bgfn checks it, since a
+		// schedule that cannot be parsed never runs.
+		if _, err := schedule.Parse(fn.Schedule); err != nil {
+			fn.ConfigError = fmt.Sprintf(configError, c.name, "schedule", err)
+		}
+	}
+	if fn.ConfigError != "" {
+		w.add(c.name, "%s", fn.ConfigError)
 	}
 	return fn, nil
 }

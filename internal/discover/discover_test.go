@@ -443,6 +443,142 @@ func TestDiscoverKind(t *testing.T) {
 	}
 }
 
+func TestDiscoverRoutesAndConfigErrors(t *testing.T) {
+	yes := true
+	tests := []struct {
+		name     string
+		fsys     fstest.MapFS
+		settings map[string]Settings
+		want     []Function
+		warn     []string
+	}{
+		{
+			name: "routes",
+			fsys: files("api.mts", v2+`export const config = {
+  path: ["/api/items/:id", "/api/items"],
+  excludedPath: "/api/items/secret",
+  method: ["get", "POST"],
+  preferStatic: true,
+}
+`),
+			want: []Function{{
+				Name: "api", Runtime: RuntimeTS, Entry: "api.mts", Kind: KindSync,
+				Paths: []string{"/api/items/:id", "/api/items"}, ExcludedPaths: []string{"/api/items/secret"},
+				Methods: []string{"GET", "POST"}, PreferStatic: true,
+			}},
+		},
+		{
+			name: "routes of a background function",
+			fsys: files("jobs.mjs", v2+"export const config = { path: '/jobs', background: true }\n"),
+			want: []Function{{Name: "jobs", Runtime: RuntimeJS, Entry: "jobs.mjs", Kind: KindBackground, Paths: []string{"/jobs"}}},
+		},
+		{
+			name: "path error",
+			fsys: files("bad.mjs", v2+"export const config = { path: ['/ok', 'api'] }\n"),
+			want: []Function{{
+				Name: "bad", Runtime: RuntimeJS, Entry: "bad.mjs", Kind: KindSync, Paths: []string{"/ok"},
+				ConfigError: "Function bad has a configuration error on 'path': must start with '/'",
+			}},
+			warn: []string{"Function bad has a configuration error on 'path': must start with '/'"},
+		},
+		{
+			name: "excludedPath error",
+			fsys: files("bad.mjs", v2+"export const config = { path: '/a/*', excludedPath: 'a/b' }\n"),
+			want: []Function{{
+				Name: "bad", Runtime: RuntimeJS, Entry: "bad.mjs", Kind: KindSync, Paths: []string{"/a/*"},
+				ConfigError: "Function bad has a configuration error on 'excludedPath': must start with '/'",
+			}},
+			warn: []string{"Function bad has a configuration error on 'excludedPath': must start with '/'"},
+		},
+		{
+			name: "method error",
+			fsys: files("bad.mjs", v2+"export const config = { path: '/a', method: 'FETCH' }\n"),
+			want: []Function{{
+				Name: "bad", Runtime: RuntimeJS, Entry: "bad.mjs", Kind: KindSync, Paths: []string{"/a"},
+				ConfigError: `Function bad has a configuration error on 'method': must be one of GET, POST, PUT, PATCH, OPTIONS, DELETE, HEAD, not "FETCH"`,
+			}},
+			warn: []string{`Function bad has a configuration error on 'method': must be one of GET, POST, PUT, PATCH, OPTIONS, DELETE, HEAD, not "FETCH"`},
+		},
+		{
+			name: "in-source schedule error",
+			fsys: files("tick.mjs", v2+"export const config = { schedule: '0 0 * * * *' }\n"),
+			want: []Function{{
+				Name: "tick", Runtime: RuntimeJS, Entry: "tick.mjs", Kind: KindScheduled, Schedule: "0 0 * * * *",
+				ConfigError: `Function tick has a configuration error on 'schedule': invalid schedule "0 0 * * * *": expected 5 fields (minute hour day-of-month month day-of-week), found 6: a seconds field is not supported`,
+			}},
+			warn: []string{`Function tick has a configuration error on 'schedule': invalid schedule "0 0 * * * *": expected 5 fields (minute hour day-of-month month day-of-week), found 6: a seconds field is not supported`},
+		},
+		{
+			name: "schedule() error",
+			fsys: files("tick.js", "const { schedule } = require('@netlify/functions')\nexports.handler = schedule('@every 5m', async () => ({ statusCode: 200 }))\n"),
+			want: []Function{{
+				Name: "tick", Runtime: RuntimeJS, Entry: "tick.js", Kind: KindScheduled, Schedule: "@every 5m",
+				ConfigError: `Function tick has a configuration error on 'schedule': invalid schedule "@every 5m": @every is not supported: use a cron expression or @yearly, @annually, @monthly, @weekly, @daily, @midnight or @hourly`,
+			}},
+			warn: []string{`Function tick has a configuration error on 'schedule': invalid schedule "@every 5m": @every is not supported: use a cron expression or @yearly, @annually, @monthly, @weekly, @daily, @midnight or @hourly`},
+		},
+		{
+			name:     "netlify.toml schedule error, Go function",
+			fsys:     files("tick/main.go", g),
+			settings: map[string]Settings{"tick": {Schedule: "61 * * * *"}},
+			want: []Function{{
+				Name: "tick", Runtime: RuntimeGo, Entry: "tick/main.go", Dir: "tick", Kind: KindScheduled, Schedule: "61 * * * *",
+				ConfigError: `Function tick has a configuration error on 'schedule': invalid schedule "61 * * * *": minute field: end of range (61) above maximum (59): 61`,
+			}},
+			warn: []string{`Function tick has a configuration error on 'schedule': invalid schedule "61 * * * *": minute field: end of range (61) above maximum (59): 61`},
+		},
+		{
+			name:     "a valid in-source schedule overrides a bad netlify.toml one",
+			fsys:     files("tick.mjs", v2+"export const config = { schedule: '@daily' }\n"),
+			settings: map[string]Settings{"tick": {Schedule: "bad"}},
+			want:     []Function{{Name: "tick", Runtime: RuntimeJS, Entry: "tick.mjs", Kind: KindScheduled, Schedule: "@daily"}},
+			warn:     []string{`tick: the schedule "@daily" in tick.mjs overrides "bad" from netlify.toml`},
+		},
+		{
+			name:     "the ignored schedule of a background function is not checked",
+			fsys:     files("job.mjs", v2),
+			settings: map[string]Settings{"job": {Schedule: "bad", Background: &yes}},
+			want:     []Function{{Name: "job", Runtime: RuntimeJS, Entry: "job.mjs", Kind: KindBackground}},
+			warn:     []string{`job: the schedule "bad" is ignored because background functions are not scheduled (background wins)`},
+		},
+		{
+			name: "the first error wins",
+			fsys: files("bad.mjs", v2+"export const config = { path: 'x', method: 'nope', schedule: 'never' }\n"),
+			want: []Function{{
+				Name: "bad", Runtime: RuntimeJS, Entry: "bad.mjs", Kind: KindScheduled, Schedule: "never",
+				ConfigError: `Function bad has a configuration error on 'method': must be one of GET, POST, PUT, PATCH, OPTIONS, DELETE, HEAD, not "nope"`,
+			}},
+			warn: []string{`Function bad has a configuration error on 'method': must be one of GET, POST, PUT, PATCH, OPTIONS, DELETE, HEAD, not "nope"`},
+		},
+		{
+			name: "an invalid name and a configuration error",
+			fsys: files("bad name.mjs", v2+"export const config = { path: 'x' }\n"),
+			want: []Function{{
+				Name: "bad name", Runtime: RuntimeJS, Entry: "bad name.mjs", Kind: KindSync, Invalid: InvalidName,
+				ConfigError: "Function bad name has a configuration error on 'path': must start with '/'",
+			}},
+			warn: []string{
+				"Function name 'bad name' is invalid. It should consist only of alphanumeric characters, hyphen & underscores.",
+				"Function bad name has a configuration error on 'path': must start with '/'",
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, warn, err := Discover(tt.fsys, func(name string) Settings { return tt.settings[name] })
+			if err != nil {
+				t.Fatalf("Discover: %v", err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("functions:\n got %+v\nwant %+v", got, tt.want)
+			}
+			if !reflect.DeepEqual(warn, tt.warn) {
+				t.Errorf("warnings:\n got %q\nwant %q", warn, tt.warn)
+			}
+		})
+	}
+}
+
 func TestDiscoverMissingDir(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "netlify", "functions")
 	fsys := os.DirFS(dir)

@@ -2,7 +2,11 @@ package discover
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
+
+	"github.com/bgfn-dev/bgfn/internal/routes"
 )
 
 // netlifyFunctionsModule is the package whose schedule helper marks a v1
@@ -20,13 +24,28 @@ const netlifyFunctionsModule = "@netlify/functions"
 //     parser, not by running it, so `{…} satisfies Config`, `{…} as const`,
 //     variables and function calls are all ignored in production. bgfn
 //     ignores them too and says so in a warning.
+//   - Of that config, background, schedule, path, excludedPath, method and
+//     preferStatic are read. path and excludedPath are a string or an array
+//     of strings, each starting with "/"; method is one of GET, POST, PUT,
+//     PATCH, OPTIONS, DELETE and HEAD, or an array of them, in any case. A
+//     value of the wrong type fails Netlify's build; bgfn records it as a
+//     configuration error (errKey, errMsg). A value Netlify cannot read
+//     without running the code (a variable, a template literal) counts as
+//     absent, with a warning.
 //   - A v1 function is scheduled by `export const handler = schedule("cron",
 //     fn)` (or exports.handler = …), where schedule is imported or required
 //     from @netlify/functions, possibly under another name. The cron
 //     expression must be a string literal or a top-level constant holding one.
 type inSource struct {
-	background bool
-	schedule   string
+	background    bool
+	schedule      string
+	paths         []string
+	excludedPaths []string
+	methods       []string // upper-case
+	preferStatic  bool
+	// errKey and errMsg are the first configuration error, on which key and
+	// what is wrong: what Netlify's build fails with.
+	errKey, errMsg string
 	// warnings explain configuration that Netlify would ignore or reject.
 	// They do not name the file; the caller adds it.
 	warnings []string
@@ -39,6 +58,7 @@ type jsValue struct {
 	b    bool
 	s    string
 	obj  map[string]jsValue
+	arr  []jsValue
 }
 
 type valKind uint8
@@ -149,10 +169,11 @@ func readInSource(src string) inSource {
 	}
 
 	if config != nil && config.kind == valObject {
-		_, bg := config.obj["background"]
-		_, sched := config.obj["schedule"]
-		if bg || sched {
-			res.warn("the exported config is ignored: Netlify reads in-source config only from v2 functions (a default export and no handler export)")
+		for _, key := range v2Keys {
+			if _, ok := config.obj[key]; ok {
+				res.warn("the exported config is ignored: Netlify reads in-source config only from v2 functions (a default export and no handler export)")
+				break
+			}
 		}
 	}
 	if len(scheduleLocals) > 0 {
@@ -161,11 +182,27 @@ func readInSource(src string) inSource {
 	return res
 }
 
+// v2Keys are the config keys bgfn reads, which a v1 function's config would
+// set in vain.
+var v2Keys = []string{"background", "schedule", "path", "excludedPath", "method", "preferStatic"}
+
+// httpMethods are the values Netlify allows for config.method.
+var httpMethods = []string{"GET", "POST", "PUT", "PATCH", "OPTIONS", "DELETE", "HEAD"}
+
 func (r *inSource) warn(format string, args ...any) {
 	r.warnings = append(r.warnings, fmt.Sprintf(format, args...))
 }
 
-// readConfig takes background and schedule from a v2 function's config.
+// fail records a configuration error on key, unless there is one already:
+// like Netlify, bgfn reports only the first.
+func (r *inSource) fail(key, format string, args ...any) {
+	if r.errKey == "" {
+		r.errKey, r.errMsg = key, fmt.Sprintf(format, args...)
+	}
+}
+
+// readConfig takes background, schedule, routes and methods from a v2
+// function's config.
 func (r *inSource) readConfig(config *jsValue, problem string) {
 	if config == nil {
 		return
@@ -192,6 +229,98 @@ func (r *inSource) readConfig(config *jsValue, problem string) {
 			r.warn("config.schedule is ignored: it must be a string literal (Netlify reads in-source config without running it)")
 		}
 	}
+	// The order of Netlify's schema, so the same error comes first.
+	if methods, ok := r.stringList(config.obj, "method"); ok {
+		for _, m := range methods {
+			up := strings.ToUpper(m)
+			if !slices.Contains(httpMethods, up) {
+				r.fail("method", "must be one of %s, not %q", strings.Join(httpMethods, ", "), m)
+				continue
+			}
+			if !slices.Contains(r.methods, up) {
+				r.methods = append(r.methods, up)
+			}
+		}
+	}
+	r.paths = r.readPaths(config.obj, "path")
+	r.excludedPaths = r.readPaths(config.obj, "excludedPath")
+	if v, ok := config.obj["preferStatic"]; ok {
+		switch v.kind {
+		case valBool:
+			r.preferStatic = v.b
+		default:
+			r.warn("config.preferStatic is ignored: it must be a literal true or false (Netlify ignores it too)")
+		}
+	}
+}
+
+// stringList reads config[key] where Netlify takes a string or an array of
+// strings. ok is false when the key is absent or its value is unusable (a
+// warning or error says which).
+func (r *inSource) stringList(config map[string]jsValue, key string) (list []string, ok bool) {
+	v, present := config[key]
+	if !present {
+		return nil, false
+	}
+	switch v.kind {
+	case valString:
+		return []string{v.s}, true
+	case valArray:
+		for i, e := range v.arr {
+			switch e.kind {
+			case valString:
+				list = append(list, e.s)
+			case valTemplate, valOther:
+				r.fail(key, "must be a string or an array of strings: element %d is not a quoted string, and Netlify reads in-source config without running it", i)
+				return nil, false
+			default:
+				r.fail(key, "must be a string or an array of strings")
+				return nil, false
+			}
+		}
+		return list, true
+	case valTemplate:
+		r.warn("config.%s is ignored: Netlify reads only a quoted string, not a template literal", key)
+	case valOther:
+		r.warn("config.%s is ignored: it must be a string literal or an array of them (Netlify reads in-source config without running it)", key)
+	default:
+		r.fail(key, "must be a string or an array of strings")
+	}
+	return nil, false
+}
+
+// readPaths reads path or excludedPath: each pattern must start with "/" and
+// compile. Invalid patterns are left out (after recording the error) and
+// repeated ones kept once.
+func (r *inSource) readPaths(config map[string]jsValue, key string) []string {
+	list, ok := r.stringList(config, key)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, p := range list {
+		if !strings.HasPrefix(p, "/") {
+			r.fail(key, "must start with '/'")
+			continue
+		}
+		route, err := routes.Compile(p)
+		if err != nil {
+			r.fail(key, "%v", err)
+			continue
+		}
+		if slices.Contains(out, p) {
+			continue
+		}
+		out = append(out, p)
+		switch lower := strings.ToLower(p); {
+		case !route.Literal():
+		case lower != p:
+			r.warn("config.%s %q never matches: request paths are lower-cased before they are matched, in netlify dev too", key, p)
+		case len(p) > 1 && strings.HasSuffix(p, "/"):
+			r.warn("config.%s %q never matches: request paths lose their trailing slash before they are matched, in netlify dev too; write %q", key, p, strings.TrimSuffix(p, "/"))
+		}
+	}
+	return out
 }
 
 // readScheduleCall finds a top-level call of the schedule helper and takes
@@ -358,16 +487,41 @@ func readObject(toks []token, i int) (jsValue, int) {
 	}
 }
 
-// readArray reads the array literal whose "[" is toks[i]. Only its kind
-// matters to callers, so elements are skipped.
+// readArray reads the array literal whose "[" is toks[i]. Elements that are
+// not literals, holes and spreads read as valOther.
 func readArray(toks []token, i int) (jsValue, int) {
+	arr := jsValue{kind: valArray}
 	depth := toks[i].depth
-	for i++; toks[i].kind != tokEOF; i++ {
-		if toks[i].depth == depth && toks[i].punct("]") {
-			return jsValue{kind: valArray}, i + 1
+	i++
+	for {
+		t := toks[i]
+		switch {
+		case t.kind == tokEOF:
+			return arr, i
+		case t.depth == depth && t.punct("]"):
+			return arr, i + 1
+		case t.depth == depth+1 && t.punct(","):
+			arr.arr = append(arr.arr, jsValue{}) // a hole: [a, , b]
+			i++
+			continue
+		}
+		v, end := readValue(toks, i)
+		if !isElementEnd(toks[end], depth) {
+			v = jsValue{}
+		}
+		arr.arr = append(arr.arr, v)
+		for i = end; !isElementEnd(toks[i], depth); i++ {
+		}
+		if toks[i].punct(",") {
+			i++
 		}
 	}
-	return jsValue{kind: valArray}, i
+}
+
+// isElementEnd reports whether t ends an element of an array literal at
+// depth.
+func isElementEnd(t token, depth int) bool {
+	return t.kind == tokEOF || (t.depth == depth+1 && t.punct(",")) || (t.depth == depth && t.punct("]"))
 }
 
 // isMemberEnd reports whether t ends a member of an object literal at depth.

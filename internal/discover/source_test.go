@@ -1,6 +1,7 @@
 package discover
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -11,6 +12,12 @@ func TestReadInSource(t *testing.T) {
 		src        string
 		background bool
 		schedule   string
+		paths      []string
+		excluded   []string
+		methods    []string
+		static     bool
+		// err is the configuration error as "key: message", "" for none.
+		err string
 		// warn is a substring each warning must contain, in order; nil means
 		// no warnings.
 		warn []string
@@ -53,6 +60,7 @@ func TestReadInSource(t *testing.T) {
 			name:       "minified booleans",
 			src:        `export default()=>{};export const config={background:!0,path:"/x"}`,
 			background: true,
+			paths:      []string{"/x"},
 		},
 		{
 			name: "minified false",
@@ -68,12 +76,15 @@ export const config = {
   background: true,
 }`,
 			background: true,
+			err:        `path: invalid route pattern "/a/{b}/}": unexpected "}" at offset 7, expected the end of the pattern`,
+			warn:       []string{"config.method is ignored: Netlify reads only a quoted string, not a template literal"},
 		},
 		{
 			name: "braces only inside strings",
 			src:  `export default () => {}; export const config = { path: "}", schedule: "{" }`,
 
 			schedule: "{",
+			err:      "path: must start with '/'",
 		},
 		{
 			name: "comments",
@@ -139,6 +150,7 @@ export const config = {
   path: ["/a", "/b"],
 }`,
 			background: true,
+			paths:      []string{"/a", "/b"},
 		},
 		{
 			name: "nested background does not count",
@@ -163,6 +175,7 @@ export const config = {
 			name:       "template with substitution containing braces",
 			src:        "export default () => {}\nexport const config = {\n  path: `/${ {a: '}'}.a }/${`nested ${1}`}`,\n  background: true,\n}\n",
 			background: true,
+			warn:       []string{"config.path is ignored: it must be a string literal or an array of them"},
 		},
 		{
 			name: "regexp containing quotes and braces",
@@ -200,6 +213,11 @@ export const config = { background: true }`,
 		{
 			name: "v1 with both handler and default: config ignored",
 			src:  `export const handler = async () => {}; export default handler; export const config = { schedule: "@daily" }`,
+			warn: []string{"only from v2 functions"},
+		},
+		{
+			name: "v1 path config ignored",
+			src:  `exports.handler = async () => {}; exports.config = { path: "/api" }`,
 			warn: []string{"only from v2 functions"},
 		},
 		{
@@ -271,6 +289,150 @@ export const handler = schedule("@daily", async () => { agenda.schedule("@hourly
 export default schedule("@daily", async () => {})`,
 		},
 		{
+			name:  "path string",
+			src:   `export default () => {}; export const config = { path: "/api/items/:id" }`,
+			paths: []string{"/api/items/:id"},
+		},
+		{
+			name:     "path and excludedPath arrays",
+			src:      `export default () => {}; export const config = { path: ["/api/*", '/v1/*', "/api/*",], excludedPath: ["/api/health"] }`,
+			paths:    []string{"/api/*", "/v1/*"},
+			excluded: []string{"/api/health"},
+		},
+		{
+			name:     "excludedPath string",
+			src:      `export default () => {}; export const config = { path: "/*", excludedPath: "/static/*" }`,
+			paths:    []string{"/*"},
+			excluded: []string{"/static/*"},
+		},
+		{
+			name:  "empty path array",
+			src:   `export default () => {}; export const config = { path: [] }`,
+			paths: nil,
+		},
+		{
+			name: "path without a leading slash",
+			src:  `export default () => {}; export const config = { path: "api/items" }`,
+			err:  "path: must start with '/'",
+		},
+		{
+			name:  "one bad path in an array keeps the others",
+			src:   `export default () => {}; export const config = { path: ["/ok", "bad", "/also"] }`,
+			paths: []string{"/ok", "/also"},
+			err:   "path: must start with '/'",
+		},
+		{
+			name:     "excludedPath without a leading slash",
+			src:      `export default () => {}; export const config = { path: "/a", excludedPath: ["/b", "c"] }`,
+			paths:    []string{"/a"},
+			excluded: []string{"/b"},
+			err:      "excludedPath: must start with '/'",
+		},
+		{
+			name: "empty path string",
+			src:  `export default () => {}; export const config = { path: "" }`,
+			err:  "path: must start with '/'",
+		},
+		{
+			name: "path that does not compile",
+			src:  `export default () => {}; export const config = { path: "/x/:id(" }`,
+			err:  `path: invalid route pattern "/x/:id(": unterminated regexp at offset 6`,
+		},
+		{
+			name: "path of the wrong type",
+			src:  `export default () => {}; export const config = { path: 42 }`,
+			err:  "path: must be a string or an array of strings",
+		},
+		{
+			name: "path array holding a number",
+			src:  `export default () => {}; export const config = { path: ["/a", 1] }`,
+			err:  "path: must be a string or an array of strings",
+		},
+		{
+			name: "path array holding a variable",
+			src:  `const P = "/a"; export default () => {}; export const config = { path: [P] }`,
+			err:  "path: must be a string or an array of strings: element 0 is not a quoted string, and Netlify reads in-source config without running it",
+		},
+		{
+			name: "path variable",
+			src:  `const P = "/a"; export default () => {}; export const config = { path: P }`,
+			warn: []string{"config.path is ignored: it must be a string literal or an array of them"},
+		},
+		{
+			name: "path template",
+			src:  "export default () => {}; export const config = { excludedPath: `/a` }",
+			warn: []string{"config.excludedPath is ignored: Netlify reads only a quoted string"},
+		},
+		{
+			name:  "upper-case literal path never matches",
+			src:   `export default () => {}; export const config = { path: ["/About", "/Users/:Id"] }`,
+			paths: []string{"/About", "/Users/:Id"},
+			warn:  []string{`config.path "/About" never matches: request paths are lower-cased`},
+		},
+		{
+			name:  "literal path with a trailing slash never matches",
+			src:   `export default () => {}; export const config = { path: "/about/" }`,
+			paths: []string{"/about/"},
+			warn:  []string{`config.path "/about/" never matches: request paths lose their trailing slash before they are matched, in netlify dev too; write "/about"`},
+		},
+		{
+			name:    "method string in lower case",
+			src:     `export default () => {}; export const config = { path: "/a", method: "post" }`,
+			paths:   []string{"/a"},
+			methods: []string{"POST"},
+		},
+		{
+			name:    "method array",
+			src:     `export default () => {}; export const config = { method: ["GET", "Head", "get", "OPTIONS", "DELETE", "PUT", "PATCH"] }`,
+			methods: []string{"GET", "HEAD", "OPTIONS", "DELETE", "PUT", "PATCH"},
+		},
+		{
+			name:    "unknown method",
+			src:     `export default () => {}; export const config = { method: ["GET", "FETCH"] }`,
+			methods: []string{"GET"},
+			err:     `method: must be one of GET, POST, PUT, PATCH, OPTIONS, DELETE, HEAD, not "FETCH"`,
+		},
+		{
+			name: "method of the wrong type",
+			src:  `export default () => {}; export const config = { method: true }`,
+			err:  "method: must be a string or an array of strings",
+		},
+		{
+			name:  "method error comes before path error",
+			src:   `export default () => {}; export const config = { path: "x", method: "NOPE" }`,
+			err:   `method: must be one of GET, POST, PUT, PATCH, OPTIONS, DELETE, HEAD, not "NOPE"`,
+			paths: nil,
+		},
+		{
+			name:   "preferStatic",
+			src:    `export default () => {}; export const config = { path: "/", preferStatic: true }`,
+			paths:  []string{"/"},
+			static: true,
+		},
+		{
+			name:   "minified preferStatic",
+			src:    `export default()=>{};export const config={path:"/",preferStatic:!0}`,
+			paths:  []string{"/"},
+			static: true,
+		},
+		{
+			name:  "preferStatic not a boolean",
+			src:   `export default () => {}; export const config = { path: "/", preferStatic: "yes" }`,
+			paths: []string{"/"},
+			warn:  []string{"config.preferStatic is ignored"},
+		},
+		{
+			name:  "array with holes, spreads and nested values",
+			src:   `const more = []; export default () => {}; export const config = { path: ["/a", ...more] }`,
+			err:   "path: must be a string or an array of strings: element 1 is not a quoted string, and Netlify reads in-source config without running it",
+			paths: nil,
+		},
+		{
+			name:  "array with a trailing comma and nested brackets elsewhere",
+			src:   `export default () => {}; export const config = { rateLimit: { aggregateBy: [["ip"], {a: [1, 2]}] }, path: ["/a/(\\d+)", "/b",], }`,
+			paths: []string{`/a/(\d+)`, "/b"},
+		},
+		{
 			name: "hashbang and BOM",
 			src:  "\ufeff#!/usr/bin/env node\nexport default () => {}\nexport const config = { background: true }\n",
 
@@ -300,6 +462,25 @@ export default schedule("@daily", async () => {})`,
 			}
 			if got.schedule != tt.schedule {
 				t.Errorf("schedule = %q, want %q", got.schedule, tt.schedule)
+			}
+			if !slices.Equal(got.paths, tt.paths) {
+				t.Errorf("paths = %q, want %q", got.paths, tt.paths)
+			}
+			if !slices.Equal(got.excludedPaths, tt.excluded) {
+				t.Errorf("excludedPaths = %q, want %q", got.excludedPaths, tt.excluded)
+			}
+			if !slices.Equal(got.methods, tt.methods) {
+				t.Errorf("methods = %q, want %q", got.methods, tt.methods)
+			}
+			if got.preferStatic != tt.static {
+				t.Errorf("preferStatic = %v, want %v", got.preferStatic, tt.static)
+			}
+			gotErr := ""
+			if got.errKey != "" {
+				gotErr = got.errKey + ": " + got.errMsg
+			}
+			if gotErr != tt.err {
+				t.Errorf("error = %q, want %q", gotErr, tt.err)
 			}
 			if len(got.warnings) != len(tt.warn) {
 				t.Fatalf("warnings = %q, want %d matching %q", got.warnings, len(tt.warn), tt.warn)

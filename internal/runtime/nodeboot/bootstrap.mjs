@@ -85,8 +85,9 @@ function writeMarker(fd, marker, done) {
   let stream = streams[fd]
   if (stream === null || !(stream.writableLength > 0)) {
     try {
-      fs.writeSync(fd, marker)
-      return true
+      const n = fs.writeSync(fd, marker)
+      if (n === marker.length || n === Buffer.byteLength(marker)) return true
+      marker = Buffer.from(marker).subarray(n) // a short write: queue the rest
     } catch (err) {
       // EPIPE, EBADF: nobody reads the stream, so nobody waits for the marker.
       if (err.code !== 'EAGAIN') return true
@@ -114,8 +115,10 @@ function emit(id, line, logs, then) {
       if (then !== undefined) then()
     }
   }
-  if (!writeMarker(1, marker, done)) waiting++
-  if (!writeMarker(2, marker, done)) waiting++
+  waiting++
+  if (writeMarker(1, marker, done)) waiting--
+  waiting++
+  if (writeMarker(2, marker, done)) waiting--
   done()
 }
 
@@ -189,7 +192,8 @@ function stackLines(stack) {
 // invocation hold their own Invocation, so they can never settle a later one.
 class Invocation {
   constructor(id) {
-    this.id = id
+    this.id = typeof id === 'string' ? id : String(id ?? '')
+    this.idJSON = JSON.stringify(this.id)
     this.settled = false
     this.waiting = 0 // unsettled waitUntil promises
     this.announced = false // the result said pending:true
@@ -208,24 +212,24 @@ function succeed(inv, value) {
   try {
     json = JSON.stringify(value)
   } catch (err) {
-    finish(inv, errorHead(inv.id, err))
+    finish(inv, errorHead(inv, err))
     return
   }
   if (json === undefined) {
-    finish(inv, '{"type":"result","id":' + JSON.stringify(inv.id) + ',"undefined":true')
+    finish(inv, '{"type":"result","id":' + inv.idJSON + ',"undefined":true')
   } else {
-    finish(inv, '{"type":"result","id":' + JSON.stringify(inv.id) + ',"response":' + json)
+    finish(inv, '{"type":"result","id":' + inv.idJSON + ',"response":' + json)
   }
 }
 
 function fail(inv, err) {
   if (inv.settled) return
   inv.settled = true
-  finish(inv, errorHead(inv.id, err))
+  finish(inv, errorHead(inv, err))
 }
 
-function errorHead(id, err) {
-  return '{"type":"error","id":' + JSON.stringify(id) + ',"error":' + JSON.stringify(errorInfo(err))
+function errorHead(inv, err) {
+  return '{"type":"error","id":' + inv.idJSON + ',"error":' + JSON.stringify(errorInfo(err))
 }
 
 // finish completes head (a message without its closing fields) and sends it.
@@ -248,7 +252,7 @@ function sendIdle(inv) {
   current = null
   const logs = wrote
   wrote = false
-  emit(inv.id, '{"type":"idle","id":' + JSON.stringify(inv.id) + (logs ? ',"logs":true}\n' : ',"logs":false}\n'), logs)
+  emit(inv.id, '{"type":"idle","id":' + inv.idJSON + (logs ? ',"logs":true}\n' : ',"logs":false}\n'), logs)
 }
 
 function isThenable(v) {
@@ -270,7 +274,7 @@ function invokeV1(handler, msg) {
     functionVersion: '$LATEST',
     invokedFunctionArn: ARN,
     memoryLimitInMB: MEMORY,
-    awsRequestId: msg.id,
+    awsRequestId: inv.id,
     logGroupName: LOG_GROUP,
     logStreamName: LOG_STREAM,
     identity: undefined,
@@ -289,11 +293,15 @@ function invokeV1(handler, msg) {
   }
   // A non-promise return leaves the invocation to the callback, as Lambda
   // does; if it is never called, bgfn's timeout ends the invocation.
-  if (isThenable(ret)) {
-    ret.then(
-      (res) => succeed(inv, res),
-      (err) => fail(inv, err),
-    )
+  try {
+    if (isThenable(ret)) {
+      ret.then(
+        (res) => succeed(inv, res),
+        (err) => fail(inv, err),
+      )
+    }
+  } catch (err) {
+    fail(inv, err) // a thenable whose then getter or method throws
   }
 }
 
@@ -400,9 +408,16 @@ const EPOCH = 'Thu, 01 Jan 1970 00:00:00 GMT'
 class Cookies {
   #header
   #jar = null
+  #out = [] // Set-Cookie values
+
   constructor(header) {
     this.#header = header
-    this.setCookies = []
+  }
+
+  // collected returns the Set-Cookie values of c; a static method, so that
+  // handlers see only get, set and delete.
+  static collected(c) {
+    return c.#out
   }
 
   get(input) {
@@ -447,7 +462,7 @@ class Cookies {
       const d = typeof c.expires === 'number' ? new Date(c.expires) : c.expires
       parts.push(`Expires=${d instanceof Date ? d.toUTCString() : String(d)}`)
     }
-    this.setCookies.push(parts.join('; '))
+    this.#out.push(parts.join('; '))
   }
 
   delete(input) {
@@ -456,7 +471,7 @@ class Cookies {
     if (o.domain) parts.push(`Domain=${o.domain}`)
     parts.push(`Path=${o.path || '/'}`)
     parts.push(`Expires=${EPOCH}`)
-    this.setCookies.push(parts.join('; '))
+    this.#out.push(parts.join('; '))
   }
 }
 
@@ -494,7 +509,7 @@ function invokeV2(handler, msg) {
       next: notImplementedNext,
       params: msg.params !== null && typeof msg.params === 'object' ? msg.params : {},
       path: event.route,
-      requestId: h.get('x-nf-request-id') || msg.id,
+      requestId: h.get('x-nf-request-id') || inv.id,
       rewrite: (target) => fetch(new URL(target, url)),
       server: { region: REGION },
       site: { id: env.SITE_ID ?? '', name: env.SITE_NAME ?? '', url: env.URL },
@@ -516,14 +531,19 @@ function invokeV2(handler, msg) {
     fail(inv, err)
     return
   }
-  if (isThenable(ret)) {
-    ret.then(
-      (res) => respondV2(inv, res),
-      (err) => fail(inv, err),
-    )
-  } else {
-    respondV2(inv, ret)
+  try {
+    if (isThenable(ret)) {
+      ret.then(
+        (res) => respondV2(inv, res),
+        (err) => fail(inv, err),
+      )
+      return
+    }
+  } catch (err) {
+    fail(inv, err)
+    return
   }
+  respondV2(inv, ret)
 }
 
 function waitSettled(inv) {
@@ -546,15 +566,17 @@ const NOT_LATIN1 = /[^\u0000-\u00ff]/
 // respondV2 maps what a v2 handler returned to the v1 response shape.
 function respondV2(inv, res) {
   if (inv.settled) return
+  const setCookies = Cookies.collected(inv.cookies)
   if (!isResponse(res)) {
     const multiValueHeaders = {}
-    if (inv.cookies.setCookies.length > 0) multiValueHeaders['set-cookie'] = inv.cookies.setCookies
+    if (setCookies.length > 0) multiValueHeaders['set-cookie'] = setCookies
     succeedV2(inv, 204, multiValueHeaders, '', false)
     return
   }
-  let multiValueHeaders
+  let multiValueHeaders, body
   try {
-    multiValueHeaders = responseHeaders(res.headers, inv.cookies.setCookies)
+    multiValueHeaders = responseHeaders(res.headers, setCookies)
+    if (typeof multiValueHeaders !== 'string') body = res.arrayBuffer()
   } catch (err) {
     fail(inv, err)
     return
@@ -566,7 +588,7 @@ function respondV2(inv, res) {
   }
   const contentType = multiValueHeaders['content-type']
   const textual = contentType !== undefined && isTextual(contentType[0])
-  res.arrayBuffer().then(
+  Promise.resolve(body).then(
     (ab) => {
       const buf = Buffer.from(ab)
       if (buf.length === 0) succeedV2(inv, res.status, multiValueHeaders, '', false)
@@ -609,7 +631,7 @@ function succeedV2(inv, statusCode, multiValueHeaders, body, isBase64Encoded) {
   if (inv.settled) return
   inv.settled = true
   const response = JSON.stringify({ statusCode, multiValueHeaders, body, isBase64Encoded })
-  finish(inv, '{"type":"result","id":' + JSON.stringify(inv.id) + ',"response":' + response)
+  finish(inv, '{"type":"result","id":' + inv.idJSON + ',"response":' + response)
 }
 
 // ---------------------------------------------------------------------------
@@ -645,7 +667,7 @@ function listen(onMessage) {
   })
   input.on('end', () => process.exit(0))
   input.on('close', () => process.exit(0))
-  input.on('error', () => process.exit(0))
+  input.on('error', () => process.exit(1))
 }
 
 function dispatch(text, onMessage) {
@@ -653,7 +675,9 @@ function dispatch(text, onMessage) {
   try {
     msg = JSON.parse(text)
   } catch {
-    fs.writeSync(2, `bgfn bootstrap: ignoring a malformed message on fd 3\n`)
+    try {
+      fs.writeSync(2, 'bgfn bootstrap: ignoring a malformed message on fd 3\n')
+    } catch {}
     return
   }
   if (msg !== null && msg.type === 'invoke') onMessage(msg)

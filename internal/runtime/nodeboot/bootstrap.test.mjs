@@ -4,7 +4,7 @@
 //
 // Run with: node --test internal/runtime/nodeboot/
 
-import { test, after } from 'node:test'
+import { describe, test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import * as fs from 'node:fs'
@@ -14,10 +14,15 @@ import { fileURLToPath } from 'node:url'
 
 const BOOTSTRAP = path.join(path.dirname(fileURLToPath(import.meta.url)), 'bootstrap.mjs')
 const MARK = '\u0000bgfn:end:'
-const TIMEOUT = 10_000
+const TIMEOUT = 30_000
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bgfn-nodeboot-'))
-after(() => fs.rmSync(dir, { recursive: true, force: true }))
+const workers = new Set()
+after(() => {
+  // A failed test leaves its worker running; it would keep the run alive.
+  for (const w of workers) if (!w.exited) w.child.kill('SIGKILL')
+  fs.rmSync(dir, { recursive: true, force: true })
+})
 
 let fixtures = 0
 function fixture(source) {
@@ -66,8 +71,10 @@ class Worker {
     })
     this.child.on('exit', () => this.wake())
     this.exited = false
+    workers.add(this)
     this.child.on('exit', () => {
       this.exited = true
+      workers.delete(this)
     })
   }
 
@@ -164,684 +171,712 @@ function event(overrides = {}) {
   }
 }
 
-// --- start-up ---------------------------------------------------------------
+// Every test has its own worker process, so they can run side by side.
+describe('bootstrap.mjs', { concurrency: 4 }, () => {
+  // --- start-up ---------------------------------------------------------------
 
-test('v1 async handler', async () => {
-  const w = await start(`export const handler = async (e) => ({ statusCode: 200, body: e.body })`, 'v1')
-  const m = await w.invoke('a1', event({ httpMethod: 'POST', body: 'ping' }))
-  assert.deepEqual(m, { type: 'result', id: 'a1', response: { statusCode: 200, body: 'ping' }, logs: false, pending: false })
-  // The worker stays warm: a second invocation in the same process.
-  const m2 = await w.invoke('a2', event({ body: 'again' }))
-  assert.equal(m2.response.body, 'again')
-  assert.deepEqual(await w.close(), { code: 0, signal: null })
-})
+  test('v1 async handler', async () => {
+    const w = await start(`export const handler = async (e) => ({ statusCode: 200, body: e.body })`, 'v1')
+    const m = await w.invoke('a1', event({ httpMethod: 'POST', body: 'ping' }))
+    assert.deepEqual(m, { type: 'result', id: 'a1', response: { statusCode: 200, body: 'ping' }, logs: false, pending: false })
+    // The worker stays warm: a second invocation in the same process.
+    const m2 = await w.invoke('a2', event({ body: 'again' }))
+    assert.equal(m2.response.body, 'again')
+    assert.deepEqual(await w.close(), { code: 0, signal: null })
+  })
 
-test('CommonJS bundled to ESM (export default module.exports)', async () => {
-  const w = await start(
-    `var m = { exports: {} };
-     m.exports.handler = async () => ({ statusCode: 201, body: 'cjs' });
-     export default m.exports;`,
-    'v1',
-  )
-  const m = await w.invoke('c1', event())
-  assert.deepEqual(m.response, { statusCode: 201, body: 'cjs' })
-  await w.close()
-})
+  test('CommonJS bundled to ESM (export default module.exports)', async () => {
+    const w = await start(
+      `var m = { exports: {} };
+       m.exports.handler = async () => ({ statusCode: 201, body: 'cjs' });
+       export default m.exports;`,
+      'v1',
+    )
+    const m = await w.invoke('c1', event())
+    assert.deepEqual(m.response, { statusCode: 201, body: 'cjs' })
+    await w.close()
+  })
 
-test('v2 default.default function (TS CJS interop)', async () => {
-  const w = await start(`export default { default: async () => new Response('interop') }`, 'v2')
-  const m = await w.invoke('i1', event())
-  assert.equal(m.response.body, 'interop')
-  await w.close()
-})
+  test('v2 default.default function (TS CJS interop)', async () => {
+    const w = await start(`export default { default: async () => new Response('interop') }`, 'v2')
+    const m = await w.invoke('i1', event())
+    assert.equal(m.response.body, 'interop')
+    await w.close()
+  })
 
-test('import error is an init_error and exit 1', async () => {
-  const w = new Worker(fixture(`throw new RangeError('bad config at import')`))
-  const m = await w.next('init_error')
-  assert.equal(m.type, 'init_error')
-  assert.equal(m.error.errorType, 'RangeError')
-  assert.equal(m.error.errorMessage, 'bad config at import')
-  assert.ok(m.error.stack.length > 0 && m.error.stack[0].startsWith('    at '), JSON.stringify(m.error.stack))
-  assert.deepEqual(await w.exit, { code: 1, signal: null })
-})
+  test('import error is an init_error and exit 1', async () => {
+    const w = new Worker(fixture(`throw new RangeError('bad config at import')`))
+    const m = await w.next('init_error')
+    assert.equal(m.type, 'init_error')
+    assert.equal(m.error.errorType, 'RangeError')
+    assert.equal(m.error.errorMessage, 'bad config at import')
+    assert.ok(m.error.stack.length > 0 && m.error.stack[0].startsWith('    at '), JSON.stringify(m.error.stack))
+    assert.deepEqual(await w.exit, { code: 1, signal: null })
+  })
 
-test('a thrown string at import is an init_error', async () => {
-  const w = new Worker(fixture(`throw 'plain string'`))
-  const m = await w.next('init_error')
-  assert.deepEqual(m.error, { errorType: 'Error', errorMessage: 'plain string', stack: [] })
-  assert.deepEqual(await w.exit, { code: 1, signal: null })
-})
+  test('a thrown string at import is an init_error', async () => {
+    const w = new Worker(fixture(`throw 'plain string'`))
+    const m = await w.next('init_error')
+    assert.deepEqual(m.error, { errorType: 'Error', errorMessage: 'plain string', stack: [] })
+    assert.deepEqual(await w.exit, { code: 1, signal: null })
+  })
 
-test('syntax error is an init_error', async () => {
-  const w = new Worker(fixture(`export const handler = ;`))
-  const m = await w.next('init_error')
-  assert.equal(m.error.errorType, 'SyntaxError')
-  assert.deepEqual(await w.exit, { code: 1, signal: null })
-})
+  test('syntax error is an init_error', async () => {
+    const w = new Worker(fixture(`export const handler = ;`))
+    const m = await w.next('init_error')
+    assert.equal(m.error.errorType, 'SyntaxError')
+    assert.deepEqual(await w.exit, { code: 1, signal: null })
+  })
 
-test('module without a handler', async () => {
-  const entry = fixture(`export const notAHandler = 1`)
-  const w = new Worker(entry)
-  const m = await w.next('init_error')
-  assert.equal(m.type, 'init_error')
-  assert.equal(m.error.errorType, 'Runtime.HandlerNotFound')
-  assert.equal(
-    m.error.errorMessage,
-    `${entry} does not export a handler: export a 'handler' function (Lambda-compatible) or a default function (Netlify Functions 2.0)`,
-  )
-  assert.deepEqual(await w.exit, { code: 1, signal: null })
-})
+  test('module without a handler', async () => {
+    const entry = fixture(`export const notAHandler = 1`)
+    const w = new Worker(entry)
+    const m = await w.next('init_error')
+    assert.equal(m.type, 'init_error')
+    assert.equal(m.error.errorType, 'Runtime.HandlerNotFound')
+    assert.equal(
+      m.error.errorMessage,
+      `${entry} does not export a handler: export a 'handler' function (Lambda-compatible) or a default function (Netlify Functions 2.0)`,
+    )
+    assert.deepEqual(await w.exit, { code: 1, signal: null })
+  })
 
-test('missing entry file', async () => {
-  const w = new Worker(path.join(dir, 'does-not-exist.mjs'))
-  const m = await w.next('init_error')
-  assert.equal(m.type, 'init_error')
-  assert.match(m.error.errorMessage, /does-not-exist/)
-  assert.deepEqual(await w.exit, { code: 1, signal: null })
-})
+  test('missing entry file', async () => {
+    const w = new Worker(path.join(dir, 'does-not-exist.mjs'))
+    const m = await w.next('init_error')
+    assert.equal(m.type, 'init_error')
+    assert.match(m.error.errorMessage, /does-not-exist/)
+    assert.deepEqual(await w.exit, { code: 1, signal: null })
+  })
 
-test('protocol mismatch', async () => {
-  const w = new Worker(fixture(`export const handler = async () => ({})`), { BGFN_PROTOCOL: '2' })
-  const m = await w.next('init_error')
-  assert.equal(m.error.errorType, 'Runtime.ProtocolMismatch')
-  assert.deepEqual(await w.exit, { code: 1, signal: null })
-})
+  test('protocol mismatch', async () => {
+    const w = new Worker(fixture(`export const handler = async () => ({})`), { BGFN_PROTOCOL: '2' })
+    const m = await w.next('init_error')
+    assert.equal(m.error.errorType, 'Runtime.ProtocolMismatch')
+    assert.deepEqual(await w.exit, { code: 1, signal: null })
+  })
 
-test('stays alive while idle and exits 0 on EOF of fd 3', async () => {
-  const w = await start(`export const handler = async () => ({ statusCode: 200 })`, 'v1')
-  await new Promise((resolve) => setTimeout(resolve, 200))
-  assert.equal(w.exited, false)
-  assert.deepEqual(await w.close(), { code: 0, signal: null })
-})
+  test('stays alive while idle and exits 0 on EOF of fd 3', async () => {
+    const w = await start(`export const handler = async () => ({ statusCode: 200 })`, 'v1')
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    assert.equal(w.exited, false)
+    assert.deepEqual(await w.close(), { code: 0, signal: null })
+  })
 
-test('messages split across writes and several in one write', async () => {
-  const w = await start(`export const handler = async (e) => ({ statusCode: 200, body: e.body })`, 'v1')
-  const line = JSON.stringify({ type: 'invoke', id: 's1', event: event({ body: 'é'.repeat(50_000) }), clientContext: null, deadlineMs: Date.now() + 30_000 }) + '\n'
-  const bytes = Buffer.from(line)
-  // Cut inside a multi-byte character.
-  w.child.stdio[3].write(bytes.subarray(0, 1001))
-  w.child.stdio[3].write(bytes.subarray(1001))
-  const m = await w.next()
-  assert.equal(m.response.body, 'é'.repeat(50_000))
-  await w.close()
-})
+  test('messages split across writes and several in one write', async () => {
+    const w = await start(`export const handler = async (e) => ({ statusCode: 200, body: e.body })`, 'v1')
+    const line = JSON.stringify({ type: 'invoke', id: 's1', event: event({ body: 'é'.repeat(50_000) }), clientContext: null, deadlineMs: Date.now() + 30_000 }) + '\n'
+    const bytes = Buffer.from(line)
+    // Cut inside a multi-byte character.
+    w.child.stdio[3].write(bytes.subarray(0, 1001))
+    w.child.stdio[3].write(bytes.subarray(1001))
+    const m = await w.next()
+    assert.equal(m.response.body, 'é'.repeat(50_000))
+    await w.close()
+  })
 
-// --- v1 ---------------------------------------------------------------------
+  // --- v1 ---------------------------------------------------------------------
 
-test('v1 callback style', async () => {
-  const w = await start(
-    `export function handler(event, context, callback) {
-       setTimeout(() => callback(null, { statusCode: 200, body: 'later' }), 10)
-     }`,
-    'v1',
-  )
-  const m = await w.invoke('cb1', event())
-  assert.deepEqual(m.response, { statusCode: 200, body: 'later' })
-  await w.close()
-})
+  test('v1 callback style', async () => {
+    const w = await start(
+      `export function handler(event, context, callback) {
+         setTimeout(() => callback(null, { statusCode: 200, body: 'later' }), 10)
+       }`,
+      'v1',
+    )
+    const m = await w.invoke('cb1', event())
+    assert.deepEqual(m.response, { statusCode: 200, body: 'later' })
+    await w.close()
+  })
 
-test('v1 callback error', async () => {
-  const w = await start(`export function handler(e, c, cb) { cb(new Error('cb failed')) }`, 'v1')
-  const m = await w.invoke('cb2', event())
-  assert.equal(m.type, 'error')
-  assert.equal(m.error.errorType, 'Error')
-  assert.equal(m.error.errorMessage, 'cb failed')
-  await w.close()
-})
+  test('v1 callback error', async () => {
+    const w = await start(`export function handler(e, c, cb) { cb(new Error('cb failed')) }`, 'v1')
+    const m = await w.invoke('cb2', event())
+    assert.equal(m.type, 'error')
+    assert.equal(m.error.errorType, 'Error')
+    assert.equal(m.error.errorMessage, 'cb failed')
+    await w.close()
+  })
 
-test('v1 context.succeed, context.done and context.fail', async () => {
-  const w = await start(
-    `export function handler(e, c) {
-       if (e.how === 'succeed') c.succeed({ statusCode: 200, body: 'ok' })
-       else if (e.how === 'done') c.done(null, { statusCode: 202 })
-       else c.fail('failed')
-     }`,
-    'v1',
-  )
-  assert.deepEqual((await w.invoke('d1', { how: 'succeed' })).response, { statusCode: 200, body: 'ok' })
-  assert.deepEqual((await w.invoke('d2', { how: 'done' })).response, { statusCode: 202 })
-  const m = await w.invoke('d3', { how: 'fail' })
-  assert.deepEqual(m.error, { errorType: 'Error', errorMessage: 'failed', stack: [] })
-  await w.close()
-})
+  test('v1 context.succeed, context.done and context.fail', async () => {
+    const w = await start(
+      `export function handler(e, c) {
+         if (e.how === 'succeed') c.succeed({ statusCode: 200, body: 'ok' })
+         else if (e.how === 'done') c.done(null, { statusCode: 202 })
+         else c.fail('failed')
+       }`,
+      'v1',
+    )
+    assert.deepEqual((await w.invoke('d1', { how: 'succeed' })).response, { statusCode: 200, body: 'ok' })
+    assert.deepEqual((await w.invoke('d2', { how: 'done' })).response, { statusCode: 202 })
+    const m = await w.invoke('d3', { how: 'fail' })
+    assert.deepEqual(m.error, { errorType: 'Error', errorMessage: 'failed', stack: [] })
+    await w.close()
+  })
 
-test('v1 resolves once when callback and promise both answer', async () => {
-  const w = await start(
-    `export const handler = async (e, c, cb) => {
-       cb(null, { statusCode: 200, body: 'callback' })
-       cb(null, { statusCode: 200, body: 'second callback' })
-       return { statusCode: 200, body: 'promise' }
-     }`,
-    'v1',
-  )
-  const m = await w.invoke('dbl1', event())
-  assert.equal(m.response.body, 'callback')
-  // The next answer belongs to the next invocation: nothing stale in between.
-  const m2 = await w.invoke('dbl2', event())
-  assert.equal(m2.response.body, 'callback')
-  await w.close()
-})
+  test('v1 resolves once when callback and promise both answer', async () => {
+    const w = await start(
+      `export const handler = async (e, c, cb) => {
+         cb(null, { statusCode: 200, body: 'callback' })
+         cb(null, { statusCode: 200, body: 'second callback' })
+         return { statusCode: 200, body: 'promise' }
+       }`,
+      'v1',
+    )
+    const m = await w.invoke('dbl1', event())
+    assert.equal(m.response.body, 'callback')
+    // The next answer belongs to the next invocation: nothing stale in between.
+    const m2 = await w.invoke('dbl2', event())
+    assert.equal(m2.response.body, 'callback')
+    await w.close()
+  })
 
-test('v1 late callback from an earlier invocation is ignored', async () => {
-  const w = await start(
-    `let saved
-     export const handler = async (e, c, cb) => {
-       if (saved) saved(null, { statusCode: 200, body: 'stale' })
-       saved = cb
-       return { statusCode: 200, body: e.body }
-     }`,
-    'v1',
-  )
-  assert.equal((await w.invoke('late1', event({ body: 'one' }))).response.body, 'one')
-  assert.equal((await w.invoke('late2', event({ body: 'two' }))).response.body, 'two')
-  await w.close()
-})
+  test('v1 late callback from an earlier invocation is ignored', async () => {
+    const w = await start(
+      `let saved
+       export const handler = async (e, c, cb) => {
+         if (saved) saved(null, { statusCode: 200, body: 'stale' })
+         saved = cb
+         return { statusCode: 200, body: e.body }
+       }`,
+      'v1',
+    )
+    assert.equal((await w.invoke('late1', event({ body: 'one' }))).response.body, 'one')
+    assert.equal((await w.invoke('late2', event({ body: 'two' }))).response.body, 'two')
+    await w.close()
+  })
 
-test('v1 non-promise return without callback keeps running', async () => {
-  const w = await start(`export function handler() { return { statusCode: 200 } }`, 'v1')
-  w.send({ type: 'invoke', id: 'never', event: event(), clientContext: null, deadlineMs: Date.now() + 30_000 })
-  await new Promise((resolve) => setTimeout(resolve, 300))
-  assert.deepEqual(w.messages, [])
-  w.child.kill()
-  await w.exit
-})
+  test('v1 non-promise return without callback keeps running', async () => {
+    const w = await start(`export function handler() { return { statusCode: 200 } }`, 'v1')
+    w.send({ type: 'invoke', id: 'never', event: event(), clientContext: null, deadlineMs: Date.now() + 30_000 })
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    assert.deepEqual(w.messages, [])
+    w.child.kill()
+    await w.exit
+  })
 
-test('v1 undefined and null results', async () => {
-  const w = await start(`export const handler = async (e) => e.value === 'null' ? null : undefined`, 'v1')
-  assert.deepEqual(await w.invoke('u1', {}), { type: 'result', id: 'u1', undefined: true, logs: false, pending: false })
-  assert.deepEqual(await w.invoke('u2', { value: 'null' }), { type: 'result', id: 'u2', response: null, logs: false, pending: false })
-  await w.close()
-})
+  test('v1 undefined and null results', async () => {
+    const w = await start(`export const handler = async (e) => e.value === 'null' ? null : undefined`, 'v1')
+    assert.deepEqual(await w.invoke('u1', {}), { type: 'result', id: 'u1', undefined: true, logs: false, pending: false })
+    assert.deepEqual(await w.invoke('u2', { value: 'null' }), { type: 'result', id: 'u2', response: null, logs: false, pending: false })
+    await w.close()
+  })
 
-test('v1 unserialisable result is an error', async () => {
-  const w = await start(`export const handler = async () => { const o = {}; o.self = o; return o }`, 'v1')
-  const m = await w.invoke('circ', {})
-  assert.equal(m.type, 'error')
-  assert.equal(m.error.errorType, 'TypeError')
-  await w.close()
-})
+  test('v1 unserialisable result is an error', async () => {
+    const w = await start(`export const handler = async () => { const o = {}; o.self = o; return o }`, 'v1')
+    const m = await w.invoke('circ', {})
+    assert.equal(m.type, 'error')
+    assert.equal(m.error.errorType, 'TypeError')
+    await w.close()
+  })
 
-test('v1 context', async () => {
-  const w = await start(
-    `export const handler = async (e, c) => {
-       const remaining = c.getRemainingTimeInMillis()
-       c.callbackWaitsForEmptyEventLoop = false
-       return { ...c, remaining, hasIdentity: 'identity' in c, identity: c.identity === undefined ? 'undefined' : c.identity,
-                waits: c.callbackWaitsForEmptyEventLoop, fns: ['getRemainingTimeInMillis', 'done', 'succeed', 'fail'].map((k) => typeof c[k]) }
-     }`,
-    'v1',
-  )
-  const cc = { identity: { url: 'https://x/.netlify/identity', token: 't' }, user: { sub: '1' }, custom: { netlify: 'e30=' } }
-  const before = Date.now()
-  const m = await w.invoke('ctx1', event(), { clientContext: cc, deadlineMs: before + 5000 })
-  const c = m.response
-  assert.equal(c.functionName, 'hello-fn')
-  assert.equal(c.functionVersion, '$LATEST')
-  assert.equal(c.invokedFunctionArn, 'arn:aws:lambda:dev:000000000000:function:hello-fn')
-  assert.equal(c.memoryLimitInMB, '1024')
-  assert.equal(c.awsRequestId, 'ctx1')
-  assert.equal(c.logGroupName, '/aws/lambda/hello-fn')
-  assert.match(c.logStreamName, /^\d{4}\/\d{2}\/\d{2}\/\[\$LATEST\][0-9a-f]{32}$/)
-  assert.equal(c.hasIdentity, true)
-  assert.equal(c.identity, 'undefined')
-  assert.deepEqual(c.clientContext, cc)
-  assert.equal(c.callbackWaitsForEmptyEventLoop, false)
-  assert.deepEqual(c.fns, ['function', 'function', 'function', 'function'])
-  assert.ok(c.remaining > 0 && c.remaining <= 5000, `remaining ${c.remaining}`)
+  test('v1 context', async () => {
+    const w = await start(
+      `export const handler = async (e, c) => {
+         const remaining = c.getRemainingTimeInMillis()
+         c.callbackWaitsForEmptyEventLoop = false
+         return { ...c, remaining, hasIdentity: 'identity' in c, identity: c.identity === undefined ? 'undefined' : c.identity,
+                  waits: c.callbackWaitsForEmptyEventLoop, fns: ['getRemainingTimeInMillis', 'done', 'succeed', 'fail'].map((k) => typeof c[k]) }
+       }`,
+      'v1',
+    )
+    const cc = { identity: { url: 'https://x/.netlify/identity', token: 't' }, user: { sub: '1' }, custom: { netlify: 'e30=' } }
+    const before = Date.now()
+    const m = await w.invoke('ctx1', event(), { clientContext: cc, deadlineMs: before + 5000 })
+    const c = m.response
+    assert.equal(c.functionName, 'hello-fn')
+    assert.equal(c.functionVersion, '$LATEST')
+    assert.equal(c.invokedFunctionArn, 'arn:aws:lambda:dev:000000000000:function:hello-fn')
+    assert.equal(c.memoryLimitInMB, '1024')
+    assert.equal(c.awsRequestId, 'ctx1')
+    assert.equal(c.logGroupName, '/aws/lambda/hello-fn')
+    assert.match(c.logStreamName, /^\d{4}\/\d{2}\/\d{2}\/\[\$LATEST\][0-9a-f]{32}$/)
+    assert.equal(c.hasIdentity, true)
+    assert.equal(c.identity, 'undefined')
+    assert.deepEqual(c.clientContext, cc)
+    assert.equal(c.callbackWaitsForEmptyEventLoop, false)
+    assert.deepEqual(c.fns, ['function', 'function', 'function', 'function'])
+    assert.ok(c.remaining > 0 && c.remaining <= 5000, `remaining ${c.remaining}`)
 
-  // A null clientContext becomes {}; the default for callbackWaitsForEmptyEventLoop is true.
-  const m2 = await w.invoke('ctx2', event())
-  assert.deepEqual(m2.response.clientContext, {})
-  assert.equal(m2.response.waits, false) // set by the handler above, per invocation object
-  assert.ok(m2.response.remaining > 25_000)
-  await w.close()
-})
+    // A null clientContext becomes {}; the default for callbackWaitsForEmptyEventLoop is true.
+    const m2 = await w.invoke('ctx2', event())
+    assert.deepEqual(m2.response.clientContext, {})
+    assert.equal(m2.response.waits, false) // set by the handler above, per invocation object
+    assert.ok(m2.response.remaining > 25_000)
+    await w.close()
+  })
 
-test('v1 callbackWaitsForEmptyEventLoop defaults to true', async () => {
-  const w = await start(`export const handler = async (e, c) => ({ waits: c.callbackWaitsForEmptyEventLoop })`, 'v1')
-  assert.deepEqual((await w.invoke('w1', {})).response, { waits: true })
-  await w.close()
-})
+  test('v1 callbackWaitsForEmptyEventLoop defaults to true', async () => {
+    const w = await start(`export const handler = async (e, c) => ({ waits: c.callbackWaitsForEmptyEventLoop })`, 'v1')
+    assert.deepEqual((await w.invoke('w1', {})).response, { waits: true })
+    await w.close()
+  })
 
-// --- errors -----------------------------------------------------------------
+  // --- errors -----------------------------------------------------------------
 
-test('thrown values of every kind', async () => {
-  const w = await start(
-    `class MyError extends Error {}
-     class Named extends Error { constructor(m) { super(m); this.name = 'NamedError' } }
-     export const handler = async (e) => {
-       switch (e.kind) {
-         case 'error': throw new TypeError('bad type')
-         case 'multiline': throw new Error('line one\\nline two')
-         case 'subclass': throw new MyError('mine')
-         case 'named': throw new Named('named one')
-         case 'string': throw 'just a string'
-         case 'null': throw null
-         case 'undefined': throw undefined
-         case 'number': throw 42
-         case 'object': throw { message: 'object message' }
-         case 'bare': throw Object.create(null)
-         case 'nostack': { const err = new Error('no stack'); err.stack = undefined; throw err }
-         case 'getter': throw { get message() { throw new Error('nope') } }
-         case 'sync': return undefined
-       }
-     }`,
-    'v1',
-  )
-  const cases = {
-    error: { errorType: 'TypeError', errorMessage: 'bad type' },
-    multiline: { errorType: 'Error', errorMessage: 'line one\nline two' },
-    subclass: { errorType: 'Error', errorMessage: 'mine' },
-    named: { errorType: 'NamedError', errorMessage: 'named one' },
-    string: { errorType: 'Error', errorMessage: 'just a string', stack: [] },
-    null: { errorType: 'Error', errorMessage: 'null', stack: [] },
-    undefined: { errorType: 'Error', errorMessage: 'undefined', stack: [] },
-    number: { errorType: 'Error', errorMessage: '42', stack: [] },
-    object: { errorType: 'Error', errorMessage: 'object message', stack: [] },
-    bare: { errorType: 'Error', errorMessage: '[object Object]', stack: [] },
-    nostack: { errorType: 'Error', errorMessage: 'no stack', stack: [] },
-    getter: { errorType: 'Error', errorMessage: '[object Object]', stack: [] },
-  }
-  for (const [kind, want] of Object.entries(cases)) {
-    const m = await w.invoke(`err-${kind}`, { kind })
-    assert.equal(m.type, 'error', kind)
-    assert.equal(m.logs, false, kind)
-    assert.equal(m.error.errorType, want.errorType, kind)
-    assert.equal(m.error.errorMessage, want.errorMessage, kind)
-    if (want.stack) {
-      assert.deepEqual(m.error.stack, want.stack, kind)
-    } else {
-      assert.ok(m.error.stack.length > 0, kind)
-      for (const line of m.error.stack) assert.match(line, /^ {4}at /, kind)
-      assert.match(m.error.stack[0], /fn\d+\.mjs/, kind)
+  test('thrown values of every kind', async () => {
+    const w = await start(
+      `class MyError extends Error {}
+       class Named extends Error { constructor(m) { super(m); this.name = 'NamedError' } }
+       export const handler = async (e) => {
+         switch (e.kind) {
+           case 'error': throw new TypeError('bad type')
+           case 'multiline': throw new Error('line one\\nline two')
+           case 'subclass': throw new MyError('mine')
+           case 'named': throw new Named('named one')
+           case 'string': throw 'just a string'
+           case 'null': throw null
+           case 'undefined': throw undefined
+           case 'number': throw 42
+           case 'object': throw { message: 'object message' }
+           case 'bare': throw Object.create(null)
+           case 'nostack': { const err = new Error('no stack'); err.stack = undefined; throw err }
+           case 'getter': throw { get message() { throw new Error('nope') } }
+           case 'thenable': return { get then() { throw new Error('then getter') } }
+         }
+       }`,
+      'v1',
+    )
+    const cases = {
+      error: { errorType: 'TypeError', errorMessage: 'bad type' },
+      multiline: { errorType: 'Error', errorMessage: 'line one\nline two' },
+      subclass: { errorType: 'Error', errorMessage: 'mine' },
+      named: { errorType: 'NamedError', errorMessage: 'named one' },
+      string: { errorType: 'Error', errorMessage: 'just a string', stack: [] },
+      null: { errorType: 'Error', errorMessage: 'null', stack: [] },
+      undefined: { errorType: 'Error', errorMessage: 'undefined', stack: [] },
+      number: { errorType: 'Error', errorMessage: '42', stack: [] },
+      object: { errorType: 'Error', errorMessage: 'object message', stack: [] },
+      bare: { errorType: 'Error', errorMessage: '[object Object]', stack: [] },
+      nostack: { errorType: 'Error', errorMessage: 'no stack', stack: [] },
+      getter: { errorType: 'Error', errorMessage: '[object Object]', stack: [] },
+      thenable: { errorType: 'Error', errorMessage: 'then getter' },
     }
-  }
-  await w.close()
-})
-
-test('synchronous throw in a v1 handler', async () => {
-  const w = await start(`export function handler() { throw new Error('sync boom') }`, 'v1')
-  const m = await w.invoke('sync1', {})
-  assert.equal(m.error.errorMessage, 'sync boom')
-  await w.close()
-})
-
-// --- logs -------------------------------------------------------------------
-
-test('logs are followed by the end marker on stdout and stderr', async () => {
-  const w = await start(
-    `export const handler = async (e) => {
-       if (e.log) { console.log('to stdout'); console.error('to stderr') }
-       return { statusCode: 200 }
-     }`,
-    'v1',
-  )
-  const m = await w.invoke('log1', { log: true })
-  assert.equal(m.logs, true)
-  await w.markers('log1')
-  assert.equal(w.stdout, `to stdout\n${MARK}log1\n`)
-  assert.equal(w.stderr, `to stderr\n${MARK}log1\n`)
-
-  // Quiet invocations send no markers.
-  const m2 = await w.invoke('log2', { log: false })
-  assert.equal(m2.logs, false)
-  const m3 = await w.invoke('log3', { log: true })
-  assert.equal(m3.logs, true)
-  await w.markers('log3')
-  assert.equal(w.stdout, `to stdout\n${MARK}log1\nto stdout\n${MARK}log3\n`)
-  await w.close()
-})
-
-test('a partial line is followed by the marker', async () => {
-  const w = await start(`export const handler = async () => { process.stdout.write('no newline'); return { statusCode: 200 } }`, 'v1')
-  const m = await w.invoke('part1', {})
-  assert.equal(m.logs, true)
-  await w.markers('part1')
-  assert.equal(w.stdout, `no newline${MARK}part1\n`)
-  assert.equal(w.stderr, `${MARK}part1\n`)
-  await w.close()
-})
-
-test('the marker follows every byte of a large log', async () => {
-  const w = await start(
-    `export const handler = async () => {
-       for (let i = 0; i < 2000; i++) console.log('line ' + i + ' ' + 'x'.repeat(200))
-       return { statusCode: 200 }
-     }`,
-    'v1',
-  )
-  const m = await w.invoke('big1', {})
-  assert.equal(m.logs, true)
-  await w.markers('big1')
-  const lines = w.stdout.split('\n')
-  assert.equal(lines.length, 2002)
-  assert.equal(lines[2000], `${MARK}big1`)
-  assert.equal(lines[1999], 'line 1999 ' + 'x'.repeat(200))
-  await w.close()
-})
-
-test('logs during an error', async () => {
-  const w = await start(`export const handler = async () => { console.warn('about to fail'); throw new Error('x') }`, 'v1')
-  const m = await w.invoke('le1', {})
-  assert.equal(m.type, 'error')
-  assert.equal(m.logs, true)
-  await w.markers('le1')
-  assert.equal(w.stderr, `about to fail\n${MARK}le1\n`)
-  await w.close()
-})
-
-// --- v2 ---------------------------------------------------------------------
-
-test('v2 Response', async () => {
-  const w = await start(
-    `export default async (req) => {
-       const body = await req.text()
-       return new Response(req.method + ' ' + body + ' ' + req.headers.get('x-multi'), {
-         status: 201, headers: { 'X-Custom': 'yes', 'Content-Type': 'text/plain; charset=utf-8' } })
-     }`,
-    'v2',
-  )
-  const m = await w.invoke(
-    'v2a',
-    event({
-      httpMethod: 'POST',
-      headers: { 'x-multi': 'one, two' },
-      multiValueHeaders: { 'x-multi': ['one', 'two'], 'content-type': ['application/octet-stream'] },
-      body: Buffer.from('héllo').toString('base64'),
-      isBase64Encoded: true,
-    }),
-  )
-  assert.deepEqual(m, {
-    type: 'result',
-    id: 'v2a',
-    response: {
-      statusCode: 201,
-      multiValueHeaders: { 'content-type': ['text/plain; charset=utf-8'], 'x-custom': ['yes'] },
-      body: 'POST héllo one, two',
-      isBase64Encoded: false,
-    },
-    logs: false,
-    pending: false,
+    for (const [kind, want] of Object.entries(cases)) {
+      const m = await w.invoke(`err-${kind}`, { kind })
+      assert.equal(m.type, 'error', kind)
+      assert.equal(m.logs, false, kind)
+      assert.equal(m.error.errorType, want.errorType, kind)
+      assert.equal(m.error.errorMessage, want.errorMessage, kind)
+      if (want.stack) {
+        assert.deepEqual(m.error.stack, want.stack, kind)
+      } else {
+        assert.ok(m.error.stack.length > 0, kind)
+        for (const line of m.error.stack) assert.match(line, /^ {4}at /, kind)
+        assert.match(m.error.stack[0], /fn\d+\.mjs/, kind)
+      }
+    }
+    await w.close()
   })
-  await w.close()
-})
 
-test('v2 request from single-value headers and a GET ignores the body', async () => {
-  const w = await start(`export default async (req) => Response.json({ m: req.method, h: req.headers.get('x-a'), b: await req.text(), u: req.url })`, 'v2')
-  const m = await w.invoke('v2h', event({ headers: { 'x-a': '1' }, multiValueHeaders: {}, body: 'ignored', rawUrl: 'http://localhost:8888/p?q=1' }))
-  assert.deepEqual(JSON.parse(m.response.body), { m: 'GET', h: '1', b: '', u: 'http://localhost:8888/p?q=1' })
-  assert.deepEqual(m.response.multiValueHeaders, { 'content-type': ['application/json'] })
-  await w.close()
-})
-
-test('v2 returning something other than a Response gives 204', async () => {
-  const w = await start(`export default async (req, context) => { if (req.headers.get('x-cookie')) context.cookies.set('a', 'b') }`, 'v2')
-  assert.deepEqual((await w.invoke('n1', event())).response, { statusCode: 204, multiValueHeaders: {}, body: '', isBase64Encoded: false })
-  assert.deepEqual((await w.invoke('n2', event({ multiValueHeaders: { 'x-cookie': ['1'] } }))).response, {
-    statusCode: 204,
-    multiValueHeaders: { 'set-cookie': ['a=b'] },
-    body: '',
-    isBase64Encoded: false,
+  test('synchronous throw in a v1 handler', async () => {
+    const w = await start(`export function handler() { throw new Error('sync boom') }`, 'v1')
+    const m = await w.invoke('sync1', {})
+    assert.equal(m.error.errorMessage, 'sync boom')
+    await w.close()
   })
-  await w.close()
-})
 
-test('v2 binary response is base64', async () => {
-  const w = await start(
-    `export default () => new Response(new Uint8Array([0, 1, 2, 254, 255]), { headers: { 'content-type': 'image/png' } })`,
-    'v2',
-  )
-  const m = await w.invoke('bin1', event())
-  assert.deepEqual(m.response, {
-    statusCode: 200,
-    multiValueHeaders: { 'content-type': ['image/png'] },
-    body: Buffer.from([0, 1, 2, 254, 255]).toString('base64'),
-    isBase64Encoded: true,
+  // --- logs -------------------------------------------------------------------
+
+  test('logs are followed by the end marker on stdout and stderr', async () => {
+    const w = await start(
+      `export const handler = async (e) => {
+         if (e.log) { console.log('to stdout'); console.error('to stderr') }
+         return { statusCode: 200 }
+       }`,
+      'v1',
+    )
+    const m = await w.invoke('log1', { log: true })
+    assert.equal(m.logs, true)
+    await w.markers('log1')
+    assert.equal(w.stdout, `to stdout\n${MARK}log1\n`)
+    assert.equal(w.stderr, `to stderr\n${MARK}log1\n`)
+
+    // Quiet invocations send no markers.
+    const m2 = await w.invoke('log2', { log: false })
+    assert.equal(m2.logs, false)
+    const m3 = await w.invoke('log3', { log: true })
+    assert.equal(m3.logs, true)
+    await w.markers('log3')
+    assert.equal(w.stdout, `to stdout\n${MARK}log1\nto stdout\n${MARK}log3\n`)
+    await w.close()
   })
-  await w.close()
-})
 
-test('v2 text type that is not UTF-8, and no content type at all, are base64', async () => {
-  const w = await start(
-    `export default (req) => req.headers.get('x-t') === 'text'
-       ? new Response(new Uint8Array([0xff, 0xfe]), { headers: { 'content-type': 'text/plain' } })
-       : new Response(new Uint8Array([104, 105]))`,
-    'v2',
-  )
-  const a = await w.invoke('t1', event({ multiValueHeaders: { 'x-t': ['text'] } }))
-  assert.equal(a.response.isBase64Encoded, true)
-  assert.equal(a.response.body, '//4=')
-  const b = await w.invoke('t2', event())
-  assert.deepEqual(b.response, { statusCode: 200, multiValueHeaders: {}, body: 'aGk=', isBase64Encoded: true })
-  await w.close()
-})
+  test('a partial line is followed by the marker', async () => {
+    const w = await start(`export const handler = async () => { process.stdout.write('no newline'); return { statusCode: 200 } }`, 'v1')
+    const m = await w.invoke('part1', {})
+    assert.equal(m.logs, true)
+    await w.markers('part1')
+    assert.equal(w.stdout, `no newline${MARK}part1\n`)
+    assert.equal(w.stderr, `${MARK}part1\n`)
+    await w.close()
+  })
 
-test('v2 textual content types', async () => {
-  const w = await start(`export default (req) => new Response('x', { headers: { 'content-type': req.headers.get('x-ct') } })`, 'v2')
-  const types = {
-    'application/json': false,
-    'application/ld+json; charset=utf-8': false,
-    'image/svg+xml': false,
-    'application/x-www-form-urlencoded': false,
-    'application/javascript': false,
-    'TEXT/HTML': false,
-    'application/octet-stream': true,
-    'application/pdf': true,
-  }
-  let i = 0
-  for (const [ct, base64] of Object.entries(types)) {
-    const m = await w.invoke(`ct${i++}`, event({ multiValueHeaders: { 'x-ct': [ct] } }))
-    assert.equal(m.response.isBase64Encoded, base64, ct)
-  }
-  await w.close()
-})
+  test('the marker follows every byte of a large log', async () => {
+    const w = await start(
+      `export const handler = async () => {
+         for (let i = 0; i < 2000; i++) console.log('line ' + i + ' ' + 'x'.repeat(200))
+         return { statusCode: 200 }
+       }`,
+      'v1',
+    )
+    const m = await w.invoke('big1', {})
+    assert.equal(m.logs, true)
+    await w.markers('big1')
+    const lines = w.stdout.split('\n')
+    assert.equal(lines.length, 2002)
+    assert.equal(lines[2000], `${MARK}big1`)
+    assert.equal(lines[1999], 'line 1999 ' + 'x'.repeat(200))
+    await w.close()
+  })
 
-test('v2 cookies', async () => {
-  const w = await start(
-    `export default (req, context) => {
-       const seen = context.cookies.get('session')
-       context.cookies.set('plain', 'v1')
-       context.cookies.set({ name: 'full', value: 'v2', path: '/', httpOnly: true, secure: true, sameSite: 'Lax', maxAge: 60, domain: 'example.com', expires: new Date(0) })
-       context.cookies.delete('old')
-       const res = new Response(String(seen) + ' ' + String(context.cookies.get('missing')))
-       res.headers.append('set-cookie', 'own=1')
-       res.headers.append('set-cookie', 'own2=2; Path=/')
-       return res
-     }`,
-    'v2',
-  )
-  const m = await w.invoke('ck1', event({ multiValueHeaders: { cookie: ['session=abc; theme=dark'] } }))
-  assert.equal(m.response.body, 'abc undefined')
-  assert.deepEqual(m.response.multiValueHeaders['set-cookie'], [
-    'own=1',
-    'own2=2; Path=/',
-    'plain=v1',
-    'full=v2; Secure; HttpOnly; Max-Age=60; Domain=example.com; SameSite=Lax; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT',
-    'old=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT',
-  ])
-  await w.close()
-})
+  test('the result waits until logs the pipe could not take yet are flushed', async () => {
+    const w = await start(
+      `export const handler = async () => {
+         process.stdout.write('y'.repeat(1 << 20) + '\\n')
+         console.error('small')
+         return { statusCode: 200 }
+       }`,
+      'v1',
+    )
+    w.child.stdout.pause()
+    w.send({ type: 'invoke', id: 'full1', event: {}, clientContext: null, deadlineMs: Date.now() + 30_000 })
+    // The marker is queued behind 1 MiB nobody reads, so no result yet.
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    assert.deepEqual(w.messages, [])
+    w.child.stdout.resume()
+    const m = await w.next()
+    assert.equal(m.logs, true)
+    await w.markers('full1')
+    assert.equal(w.stdout.length, (1 << 20) + 1 + `${MARK}full1\n`.length)
+    assert.ok(w.stdout.endsWith(`y\n${MARK}full1\n`))
+    assert.equal(w.stderr, `small\n${MARK}full1\n`)
+    await w.close()
+  })
 
-test('v2 invalid cookie is an error', async () => {
-  const w = await start(`export default (req, context) => { context.cookies.set('bad name', 'v') }`, 'v2')
-  const m = await w.invoke('ck2', event())
-  assert.equal(m.type, 'error')
-  assert.equal(m.error.errorType, 'TypeError')
-  await w.close()
-})
+  test('logs during an error', async () => {
+    const w = await start(`export const handler = async () => { console.warn('about to fail'); throw new Error('x') }`, 'v1')
+    const m = await w.invoke('le1', {})
+    assert.equal(m.type, 'error')
+    assert.equal(m.logs, true)
+    await w.markers('le1')
+    assert.equal(w.stderr, `about to fail\n${MARK}le1\n`)
+    await w.close()
+  })
 
-test('v2 context', async () => {
-  const geo = { city: 'Paris', country: { code: 'FR', name: 'France' }, subdivision: { code: 'IDF', name: 'Île-de-France' }, latitude: 48.8, longitude: 2.3, timezone: 'Europe/Paris' }
-  const w = await start(
-    `export default async (req, context) => {
-       let nextError
-       try { context.next() } catch (err) { nextError = err.message }
-       const j = context.json({ a: 1 })
-       return Response.json({
-         requestId: context.requestId, ip: context.ip, geo: context.geo, params: context.params, path: context.path,
-         url: context.url.href, urlIsURL: context.url instanceof URL, site: context.site, deploy: context.deploy,
-         account: context.account, server: context.server, flags: context.flags, nextError,
-         json: [j.status, j.headers.get('content-type'), await j.text()],
-         netlifyContext: Netlify.context === context, envGet: Netlify.env.get('MY_VAR'), envHas: Netlify.env.has('MY_VAR'),
-         envHasNot: Netlify.env.has('NOPE_NOT_SET'), types: ['log', 'waitUntil', 'rewrite'].map((k) => typeof context[k]),
-       })
-     }`,
-    'v2',
-    { SITE_ID: 'site-1', SITE_NAME: 'my-site', URL: 'http://localhost:8888', MY_VAR: 'hello' },
-  )
-  const m = await w.invoke(
-    'ctx-v2',
-    event({
-      route: '/api/:name',
-      rawUrl: 'http://localhost:8888/api/world?x=1',
-      multiValueHeaders: {
-        'x-nf-request-id': ['01REQ'],
-        'x-nf-client-connection-ip': ['203.0.113.7'],
-        'x-nf-geo': [Buffer.from(JSON.stringify(geo)).toString('base64')],
+  // --- v2 ---------------------------------------------------------------------
+
+  test('v2 Response', async () => {
+    const w = await start(
+      `export default async (req) => {
+         const body = await req.text()
+         return new Response(req.method + ' ' + body + ' ' + req.headers.get('x-multi'), {
+           status: 201, headers: { 'X-Custom': 'yes', 'Content-Type': 'text/plain; charset=utf-8' } })
+       }`,
+      'v2',
+    )
+    const m = await w.invoke(
+      'v2a',
+      event({
+        httpMethod: 'POST',
+        headers: { 'x-multi': 'one, two' },
+        multiValueHeaders: { 'x-multi': ['one', 'two'], 'content-type': ['application/octet-stream'] },
+        body: Buffer.from('héllo').toString('base64'),
+        isBase64Encoded: true,
+      }),
+    )
+    assert.deepEqual(m, {
+      type: 'result',
+      id: 'v2a',
+      response: {
+        statusCode: 201,
+        multiValueHeaders: { 'content-type': ['text/plain; charset=utf-8'], 'x-custom': ['yes'] },
+        body: 'POST héllo one, two',
+        isBase64Encoded: false,
       },
-    }),
-    { params: { name: 'world' } },
-  )
-  const c = JSON.parse(m.response.body)
-  assert.equal(c.requestId, '01REQ')
-  assert.equal(c.ip, '203.0.113.7')
-  assert.deepEqual(c.geo, { ...geo, postalCode: '' })
-  assert.deepEqual(c.params, { name: 'world' })
-  assert.equal(c.path, '/api/:name')
-  assert.equal(c.url, 'http://localhost:8888/api/world?x=1')
-  assert.equal(c.urlIsURL, true)
-  assert.deepEqual(c.site, { id: 'site-1', name: 'my-site', url: 'http://localhost:8888' })
-  assert.deepEqual(c.deploy, { context: 'dev', id: '0', published: false })
-  assert.deepEqual(c.account, { id: '' })
-  assert.deepEqual(c.server, { region: 'dev' })
-  assert.deepEqual(c.flags, {})
-  assert.equal(c.nextError, 'context.next is not implemented for serverless functions')
-  assert.deepEqual(c.json, [200, 'application/json', '{"a":1}'])
-  assert.equal(c.netlifyContext, true)
-  assert.equal(c.envGet, 'hello')
-  assert.equal(c.envHas, true)
-  assert.equal(c.envHasNot, false)
-  assert.deepEqual(c.types, ['function', 'function', 'function'])
+      logs: false,
+      pending: false,
+    })
+    await w.close()
+  })
 
-  // Defaults: no headers, no params.
-  const m2 = await w.invoke('ctx-v2b', event({ multiValueHeaders: {} }))
-  const d = JSON.parse(m2.response.body)
-  assert.equal(d.requestId, 'ctx-v2b')
-  assert.equal(d.ip, '')
-  assert.deepEqual(d.params, {})
-  assert.equal(d.path, undefined)
-  assert.deepEqual(d.geo, { city: '', country: { code: '', name: '' }, subdivision: { code: '', name: '' }, latitude: 0, longitude: 0, timezone: 'UTC', postalCode: '' })
-  await w.close()
-})
+  test('v2 request from single-value headers and a GET ignores the body', async () => {
+    const w = await start(`export default async (req) => Response.json({ m: req.method, h: req.headers.get('x-a'), b: await req.text(), u: req.url })`, 'v2')
+    const m = await w.invoke('v2h', event({ headers: { 'x-a': '1' }, multiValueHeaders: {}, body: 'ignored', rawUrl: 'http://localhost:8888/p?q=1' }))
+    assert.deepEqual(JSON.parse(m.response.body), { m: 'GET', h: '1', b: '', u: 'http://localhost:8888/p?q=1' })
+    assert.deepEqual(m.response.multiValueHeaders, { 'content-type': ['application/json'] })
+    await w.close()
+  })
 
-test('Netlify global in a v1 function', async () => {
-  const w = await start(
-    `Netlify.env.set('SET_AT_IMPORT', 'yes')
-     export const handler = async () => {
-       Netlify.env.delete('TO_DELETE')
-       return { context: Netlify.context, set: Netlify.env.get('SET_AT_IMPORT'), deleted: Netlify.env.has('TO_DELETE'), obj: Netlify.env.toObject().SET_AT_IMPORT }
-     }`,
-    'v1',
-    { TO_DELETE: 'x' },
-  )
-  assert.deepEqual((await w.invoke('nl1', {})).response, { context: null, set: 'yes', deleted: false, obj: 'yes' })
-  await w.close()
-})
+  test('v2 returning something other than a Response gives 204', async () => {
+    const w = await start(`export default async (req, context) => { if (req.headers.get('x-cookie')) context.cookies.set('a', 'b') }`, 'v2')
+    assert.deepEqual((await w.invoke('n1', event())).response, { statusCode: 204, multiValueHeaders: {}, body: '', isBase64Encoded: false })
+    assert.deepEqual((await w.invoke('n2', event({ multiValueHeaders: { 'x-cookie': ['1'] } }))).response, {
+      statusCode: 204,
+      multiValueHeaders: { 'set-cookie': ['a=b'] },
+      body: '',
+      isBase64Encoded: false,
+    })
+    await w.close()
+  })
 
-test('v2 waitUntil keeps the worker busy until it settles', async () => {
-  const w = await start(
-    `export default async (req, context) => {
-       let release
-       globalThis.gate = new Promise((resolve) => { release = resolve })
-       context.waitUntil(new Promise((resolve) => setTimeout(resolve, 50)).then(() => console.log('background done')))
-       context.waitUntil(Promise.reject(new Error('background failed')))
-       return new Response('now')
-     }`,
-    'v2',
-  )
-  const m = await w.invoke('wu1', event())
-  assert.equal(m.type, 'result')
-  assert.equal(m.response.body, 'now')
-  assert.equal(m.pending, true)
-  assert.equal(m.logs, false)
-  const idle = await w.next('idle')
-  assert.deepEqual(idle, { type: 'idle', id: 'wu1', logs: true })
-  await w.markers('wu1')
-  assert.equal(w.stdout, `background done\n${MARK}wu1\n`)
-  assert.match(w.stderr, /context\.waitUntil promise rejected: Error: background failed/)
-  assert.ok(w.stderr.endsWith(`${MARK}wu1\n`))
-  await w.close()
-})
+  test('v2 binary response is base64', async () => {
+    const w = await start(
+      `export default () => new Response(new Uint8Array([0, 1, 2, 254, 255]), { headers: { 'content-type': 'image/png' } })`,
+      'v2',
+    )
+    const m = await w.invoke('bin1', event())
+    assert.deepEqual(m.response, {
+      statusCode: 200,
+      multiValueHeaders: { 'content-type': ['image/png'] },
+      body: Buffer.from([0, 1, 2, 254, 255]).toString('base64'),
+      isBase64Encoded: true,
+    })
+    await w.close()
+  })
 
-test('v2 waitUntil that settled before the response is not pending', async () => {
-  const w = await start(
-    `export default async (req, context) => {
-       context.waitUntil(Promise.resolve())
-       await new Promise((resolve) => setTimeout(resolve, 5))
-       return new Response('ok')
-     }`,
-    'v2',
-  )
-  const m = await w.invoke('wu2', event())
-  assert.equal(m.pending, false)
-  const m2 = await w.invoke('wu3', event())
-  assert.equal(m2.pending, false)
-  await w.close()
-})
+  test('v2 text type that is not UTF-8, and no content type at all, are base64', async () => {
+    const w = await start(
+      `export default (req) => req.headers.get('x-t') === 'text'
+         ? new Response(new Uint8Array([0xff, 0xfe]), { headers: { 'content-type': 'text/plain' } })
+         : new Response(new Uint8Array([104, 105]))`,
+      'v2',
+    )
+    const a = await w.invoke('t1', event({ multiValueHeaders: { 'x-t': ['text'] } }))
+    assert.equal(a.response.isBase64Encoded, true)
+    assert.equal(a.response.body, '//4=')
+    const b = await w.invoke('t2', event())
+    assert.deepEqual(b.response, { statusCode: 200, multiValueHeaders: {}, body: 'aGk=', isBase64Encoded: true })
+    await w.close()
+  })
 
-test('v2 thrown error and rejected body', async () => {
-  const w = await start(
-    `export default async (req) => {
-       if (req.headers.get('x-kind') === 'throw') throw new SyntaxError('bad v2')
-       return new Response(new ReadableStream({ pull(c) { c.error(new Error('stream broke')) } }))
-     }`,
-    'v2',
-  )
-  const a = await w.invoke('v2e1', event({ multiValueHeaders: { 'x-kind': ['throw'] } }))
-  assert.equal(a.type, 'error')
-  assert.equal(a.error.errorType, 'SyntaxError')
-  assert.equal(a.error.errorMessage, 'bad v2')
-  const b = await w.invoke('v2e2', event())
-  assert.equal(b.type, 'error')
-  assert.equal(b.error.errorMessage, 'stream broke')
-  await w.close()
-})
+  test('v2 textual content types', async () => {
+    const w = await start(`export default (req) => new Response('x', { headers: { 'content-type': req.headers.get('x-ct') } })`, 'v2')
+    const types = {
+      'application/json': false,
+      'application/ld+json; charset=utf-8': false,
+      'image/svg+xml': false,
+      'application/x-www-form-urlencoded': false,
+      'application/javascript': false,
+      'TEXT/HTML': false,
+      'application/octet-stream': true,
+      'application/pdf': true,
+    }
+    let i = 0
+    for (const [ct, base64] of Object.entries(types)) {
+      const m = await w.invoke(`ct${i++}`, event({ multiValueHeaders: { 'x-ct': [ct] } }))
+      assert.equal(m.response.isBase64Encoded, base64, ct)
+    }
+    await w.close()
+  })
 
-test('v2 header that is not Latin-1 gives a plain 500', async () => {
-  const w = await start(
-    `export default () => ({
-       status: 200,
-       headers: new Map([['x-name', '日本']]),
-       arrayBuffer: async () => new ArrayBuffer(0),
-     })`,
-    'v2',
-  )
-  const m = await w.invoke('l1', event())
-  assert.equal(m.type, 'result')
-  assert.equal(m.response.statusCode, 500)
-  assert.deepEqual(m.response.multiValueHeaders, { 'content-type': ['text/plain'] })
-  assert.match(m.response.body, /x-name.*Latin-1/)
-  await w.close()
-})
+  test('v2 cookies', async () => {
+    const w = await start(
+      `export default (req, context) => {
+         if (Object.keys(context.cookies).length !== 0) throw new Error('cookies has own properties')
+       const seen = context.cookies.get('session')
+         context.cookies.set('plain', 'v1')
+         context.cookies.set({ name: 'full', value: 'v2', path: '/', httpOnly: true, secure: true, sameSite: 'Lax', maxAge: 60, domain: 'example.com', expires: new Date(0) })
+         context.cookies.delete('old')
+         const res = new Response(String(seen) + ' ' + String(context.cookies.get('missing')))
+         res.headers.append('set-cookie', 'own=1')
+         res.headers.append('set-cookie', 'own2=2; Path=/')
+         return res
+       }`,
+      'v2',
+    )
+    const m = await w.invoke('ck1', event({ multiValueHeaders: { cookie: ['session=abc; theme=dark'] } }))
+    assert.equal(m.response.body, 'abc undefined')
+    assert.deepEqual(m.response.multiValueHeaders['set-cookie'], [
+      'own=1',
+      'own2=2; Path=/',
+      'plain=v1',
+      'full=v2; Secure; HttpOnly; Max-Age=60; Domain=example.com; SameSite=Lax; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT',
+      'old=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT',
+    ])
+    await w.close()
+  })
 
-test('v2 streamed response body', async () => {
-  const w = await start(
-    `export default () => new Response(new ReadableStream({
-       start(c) { c.enqueue(new TextEncoder().encode('a')); c.enqueue(new TextEncoder().encode('b')); c.close() }
-     }), { headers: { 'content-type': 'text/event-stream' } })`,
-    'v2',
-  )
-  const m = await w.invoke('st1', event())
-  assert.equal(m.response.body, 'ab')
-  assert.equal(m.response.isBase64Encoded, false)
-  await w.close()
-})
+  test('v2 invalid cookie is an error', async () => {
+    const w = await start(`export default (req, context) => { context.cookies.set('bad name', 'v') }`, 'v2')
+    const m = await w.invoke('ck2', event())
+    assert.equal(m.type, 'error')
+    assert.equal(m.error.errorType, 'TypeError')
+    await w.close()
+  })
 
-test('v2 logs and markers', async () => {
-  const w = await start(`export default (req, context) => { context.log('v2 log'); return new Response('x') }`, 'v2')
-  const m = await w.invoke('v2l', event())
-  assert.equal(m.logs, true)
-  await w.markers('v2l')
-  assert.equal(w.stdout, `v2 log\n${MARK}v2l\n`)
-  await w.close()
+  test('v2 context', async () => {
+    const geo = { city: 'Paris', country: { code: 'FR', name: 'France' }, subdivision: { code: 'IDF', name: 'Île-de-France' }, latitude: 48.8, longitude: 2.3, timezone: 'Europe/Paris' }
+    const w = await start(
+      `export default async (req, context) => {
+         let nextError
+         try { context.next() } catch (err) { nextError = err.message }
+         const j = context.json({ a: 1 })
+         return Response.json({
+           requestId: context.requestId, ip: context.ip, geo: context.geo, params: context.params, path: context.path,
+           url: context.url.href, urlIsURL: context.url instanceof URL, site: context.site, deploy: context.deploy,
+           account: context.account, server: context.server, flags: context.flags, nextError,
+           json: [j.status, j.headers.get('content-type'), await j.text()],
+           netlifyContext: Netlify.context === context, envGet: Netlify.env.get('MY_VAR'), envHas: Netlify.env.has('MY_VAR'),
+           envHasNot: Netlify.env.has('NOPE_NOT_SET'), types: ['log', 'waitUntil', 'rewrite'].map((k) => typeof context[k]),
+         })
+       }`,
+      'v2',
+      { SITE_ID: 'site-1', SITE_NAME: 'my-site', URL: 'http://localhost:8888', MY_VAR: 'hello' },
+    )
+    const m = await w.invoke(
+      'ctx-v2',
+      event({
+        route: '/api/:name',
+        rawUrl: 'http://localhost:8888/api/world?x=1',
+        multiValueHeaders: {
+          'x-nf-request-id': ['01REQ'],
+          'x-nf-client-connection-ip': ['203.0.113.7'],
+          'x-nf-geo': [Buffer.from(JSON.stringify(geo)).toString('base64')],
+        },
+      }),
+      { params: { name: 'world' } },
+    )
+    const c = JSON.parse(m.response.body)
+    assert.equal(c.requestId, '01REQ')
+    assert.equal(c.ip, '203.0.113.7')
+    assert.deepEqual(c.geo, { ...geo, postalCode: '' })
+    assert.deepEqual(c.params, { name: 'world' })
+    assert.equal(c.path, '/api/:name')
+    assert.equal(c.url, 'http://localhost:8888/api/world?x=1')
+    assert.equal(c.urlIsURL, true)
+    assert.deepEqual(c.site, { id: 'site-1', name: 'my-site', url: 'http://localhost:8888' })
+    assert.deepEqual(c.deploy, { context: 'dev', id: '0', published: false })
+    assert.deepEqual(c.account, { id: '' })
+    assert.deepEqual(c.server, { region: 'dev' })
+    assert.deepEqual(c.flags, {})
+    assert.equal(c.nextError, 'context.next is not implemented for serverless functions')
+    assert.deepEqual(c.json, [200, 'application/json', '{"a":1}'])
+    assert.equal(c.netlifyContext, true)
+    assert.equal(c.envGet, 'hello')
+    assert.equal(c.envHas, true)
+    assert.equal(c.envHasNot, false)
+    assert.deepEqual(c.types, ['function', 'function', 'function'])
+
+    // Defaults: no headers, no params.
+    const m2 = await w.invoke('ctx-v2b', event({ multiValueHeaders: {} }))
+    const d = JSON.parse(m2.response.body)
+    assert.equal(d.requestId, 'ctx-v2b')
+    assert.equal(d.ip, '')
+    assert.deepEqual(d.params, {})
+    assert.equal(d.path, undefined)
+    assert.deepEqual(d.geo, { city: '', country: { code: '', name: '' }, subdivision: { code: '', name: '' }, latitude: 0, longitude: 0, timezone: 'UTC', postalCode: '' })
+    await w.close()
+  })
+
+  test('Netlify global in a v1 function', async () => {
+    const w = await start(
+      `Netlify.env.set('SET_AT_IMPORT', 'yes')
+       export const handler = async () => {
+         Netlify.env.delete('TO_DELETE')
+         return { context: Netlify.context, set: Netlify.env.get('SET_AT_IMPORT'), deleted: Netlify.env.has('TO_DELETE'), obj: Netlify.env.toObject().SET_AT_IMPORT }
+       }`,
+      'v1',
+      { TO_DELETE: 'x' },
+    )
+    assert.deepEqual((await w.invoke('nl1', {})).response, { context: null, set: 'yes', deleted: false, obj: 'yes' })
+    await w.close()
+  })
+
+  test('v2 waitUntil keeps the worker busy until it settles', async () => {
+    const w = await start(
+      `export default async (req, context) => {
+         const later = new Promise((resolve) => setTimeout(resolve, 50))
+         context.waitUntil(later.then(() => console.log('background done')))
+         context.waitUntil(later.then(() => { throw new Error('background failed') }))
+         return new Response('now')
+       }`,
+      'v2',
+    )
+    const m = await w.invoke('wu1', event())
+    assert.equal(m.type, 'result')
+    assert.equal(m.response.body, 'now')
+    assert.equal(m.pending, true)
+    assert.equal(m.logs, false)
+    const idle = await w.next('idle')
+    assert.deepEqual(idle, { type: 'idle', id: 'wu1', logs: true })
+    await w.markers('wu1')
+    assert.equal(w.stdout, `background done\n${MARK}wu1\n`)
+    assert.match(w.stderr, /context\.waitUntil promise rejected: Error: background failed/)
+    assert.ok(w.stderr.endsWith(`${MARK}wu1\n`))
+    await w.close()
+  })
+
+  test('v2 waitUntil that settled before the response is not pending', async () => {
+    const w = await start(
+      `export default async (req, context) => {
+         context.waitUntil(Promise.resolve())
+         await new Promise((resolve) => setTimeout(resolve, 5))
+         return new Response('ok')
+       }`,
+      'v2',
+    )
+    const m = await w.invoke('wu2', event())
+    assert.equal(m.pending, false)
+    const m2 = await w.invoke('wu3', event())
+    assert.equal(m2.pending, false)
+    await w.close()
+  })
+
+  test('v2 thrown error and rejected body', async () => {
+    const w = await start(
+      `export default async (req) => {
+         if (req.headers.get('x-kind') === 'throw') throw new SyntaxError('bad v2')
+         return new Response(new ReadableStream({ pull(c) { c.error(new Error('stream broke')) } }))
+       }`,
+      'v2',
+    )
+    const a = await w.invoke('v2e1', event({ multiValueHeaders: { 'x-kind': ['throw'] } }))
+    assert.equal(a.type, 'error')
+    assert.equal(a.error.errorType, 'SyntaxError')
+    assert.equal(a.error.errorMessage, 'bad v2')
+    const b = await w.invoke('v2e2', event())
+    assert.equal(b.type, 'error')
+    assert.equal(b.error.errorMessage, 'stream broke')
+    await w.close()
+  })
+
+  test('v2 header that is not Latin-1 gives a plain 500', async () => {
+    const w = await start(
+      `export default () => ({
+         status: 200,
+         headers: new Map([['x-name', '日本']]),
+         arrayBuffer: async () => new ArrayBuffer(0),
+       })`,
+      'v2',
+    )
+    const m = await w.invoke('l1', event())
+    assert.equal(m.type, 'result')
+    assert.equal(m.response.statusCode, 500)
+    assert.deepEqual(m.response.multiValueHeaders, { 'content-type': ['text/plain'] })
+    assert.match(m.response.body, /x-name.*Latin-1/)
+    await w.close()
+  })
+
+  test('v2 streamed response body', async () => {
+    const w = await start(
+      `export default () => new Response(new ReadableStream({
+         start(c) { c.enqueue(new TextEncoder().encode('a')); c.enqueue(new TextEncoder().encode('b')); c.close() }
+       }), { headers: { 'content-type': 'text/event-stream' } })`,
+      'v2',
+    )
+    const m = await w.invoke('st1', event())
+    assert.equal(m.response.body, 'ab')
+    assert.equal(m.response.isBase64Encoded, false)
+    await w.close()
+  })
+
+  test('v2 logs and markers', async () => {
+    const w = await start(`export default (req, context) => { context.log('v2 log'); return new Response('x') }`, 'v2')
+    const m = await w.invoke('v2l', event())
+    assert.equal(m.logs, true)
+    await w.markers('v2l')
+    assert.equal(w.stdout, `v2 log\n${MARK}v2l\n`)
+    await w.close()
+  })
 })
