@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -31,6 +32,9 @@ type DevOptions struct {
 	Records           int
 	Poll              bool
 	NoWatch           bool
+	Cron              bool
+	CronNow           bool
+	ScheduledTimeout  time.Duration
 }
 
 // NewCmdDev builds `bgfn dev`. runF replaces the run function in tests.
@@ -78,6 +82,9 @@ name and invocation id.`,
 	f.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long Ctrl-C waits for running invocations")
 	f.Float64Var(&opts.RetryScale, "retry-scale", 1, "scale Netlify's background retry delays (1m, then 2m): 0.01 gives 0.6s and 1.2s, 0 retries at once")
 	f.BoolVar(&opts.NoRetries, "no-retries", false, "do not retry failed background invocations")
+	f.BoolVar(&opts.Cron, "cron", os.Getenv("BGFN_CRON") == "1", "fire scheduled functions on their schedule (also BGFN_CRON=1); off by default since a schedule may send real email")
+	f.BoolVar(&opts.CronNow, "cron-now", false, "fire every scheduled function once at start-up (implies --cron)")
+	f.DurationVar(&opts.ScheduledTimeout, "scheduled-timeout", 30*time.Second, "limit for scheduled functions (Netlify: 30s)")
 	f.BoolVar(&opts.Poll, "poll", false, "poll for file changes instead of using inotify (for network and container file systems)")
 	f.BoolVar(&opts.NoWatch, "no-watch", false, "do not rebuild functions when files change")
 	f.IntVar(&opts.Records, "records", 1000, "finished invocation records kept in memory for /.bgfn/api (all are journaled)")
@@ -100,6 +107,9 @@ func runDev(ctx context.Context, opts *DevOptions) error {
 		RetryScale:        opts.RetryScale,
 		Records:           opts.Records,
 		Poll:              opts.Poll,
+		Cron:              opts.Cron || opts.CronNow,
+		CronNow:           opts.CronNow,
+		ScheduledTimeout:  opts.ScheduledTimeout,
 		NoWatch:           opts.NoWatch,
 		Hurry:             opts.Hurry,
 		Sink:              sink,

@@ -29,9 +29,11 @@ import (
 	"github.com/bgfn-dev/bgfn/internal/discover"
 	"github.com/bgfn-dev/bgfn/internal/logs"
 	"github.com/bgfn-dev/bgfn/internal/records"
+	"github.com/bgfn-dev/bgfn/internal/routes"
 	"github.com/bgfn-dev/bgfn/internal/runtime"
 	"github.com/bgfn-dev/bgfn/internal/runtime/nodeboot"
 	"github.com/bgfn-dev/bgfn/internal/server"
+	"github.com/bgfn-dev/bgfn/internal/watch"
 )
 
 // DefaultPort is the port bgfn dev listens on, as `netlify functions:serve`.
@@ -67,6 +69,12 @@ type Options struct {
 	// Standalone runs without banner, state file or request lines: the
 	// instance serves one `bgfn invoke`.
 	Standalone bool
+	// Cron fires scheduled functions on their schedule; CronNow also fires
+	// each once at start-up.
+	Cron    bool
+	CronNow bool
+	// ScheduledTimeout is the scheduled function limit (Netlify: 30 s).
+	ScheduledTimeout time.Duration
 	// NoWatch turns hot reload off; Poll polls instead of using inotify.
 	NoWatch bool
 	Poll    bool
@@ -108,10 +116,12 @@ func StatePath(baseDir string) string {
 	return filepath.Join(baseDir, ".netlify", "bgfn", "dev.json")
 }
 
-// registry is the live set of functions, swapped on reload.
+// registry is the live set of functions, swapped on reload, with the
+// route table of their custom paths.
 type registry struct {
-	mu  sync.RWMutex
-	fns map[string]*server.Function
+	mu    sync.RWMutex
+	fns   map[string]*server.Function
+	table *routes.Table
 }
 
 func (r *registry) Lookup(name string) (*server.Function, bool) {
@@ -119,6 +129,45 @@ func (r *registry) Lookup(name string) (*server.Function, bool) {
 	fn, ok := r.fns[name]
 	r.mu.RUnlock()
 	return fn, ok
+}
+
+func (r *registry) Route(method, path string) (*server.Function, string, map[string]string, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if r.table == nil {
+		return nil, "", nil, false
+	}
+	name, pattern, params, ok := r.table.Lookup(method, path)
+	if !ok {
+		return nil, "", nil, false
+	}
+	fn, ok := r.fns[name]
+	return fn, pattern, params, ok
+}
+
+// set replaces (fn != nil) or removes a function and rebuilds the route
+// table, in name order as functions are discovered.
+func (r *registry) set(name string, fn *server.Function) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if fn == nil {
+		delete(r.fns, name)
+	} else {
+		r.fns[name] = fn
+	}
+	names := make([]string, 0, len(r.fns))
+	for n, f := range r.fns {
+		if len(f.Paths) > 0 {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	entries := make([]routes.Entry, 0, len(names))
+	for _, n := range names {
+		f := r.fns[n]
+		entries = append(entries, routes.Entry{Function: n, Paths: f.Paths, Excluded: f.ExcludedPaths, Methods: f.Methods})
+	}
+	r.table, _ = routes.NewTable(entries)
 }
 
 // site is a loaded, built site ready to serve.
@@ -153,6 +202,8 @@ type Instance struct {
 
 	// mu serialises reloads with each other and with shutdown.
 	mu         sync.Mutex
+	env        []string
+	w          *watch.Watcher
 	maxWorkers int
 	buildSlots chan struct{}
 }
@@ -163,10 +214,13 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
+	bgctx, stopBackground := context.WithCancel(ctx)
+	defer stopBackground()
 	if !opts.NoWatch {
-		wctx, stopWatch := context.WithCancel(ctx)
-		defer stopWatch()
-		go inst.watchLoop(wctx, opts.Poll)
+		go inst.watchLoop(bgctx, opts.Poll)
+	}
+	if opts.Cron || opts.CronNow {
+		go inst.cronLoop(bgctx, opts.CronNow)
 	}
 	select {
 	case <-ctx.Done():
@@ -220,11 +274,7 @@ func Start(ctx context.Context, opts Options) (*Instance, error) {
 		return nil, &ListenError{Addr: addr, Err: err}
 	}
 	inst := &Instance{URL: "http://" + ln.Addr().String(), opts: opts, site: s, ln: ln, served: make(chan error, 1)}
-	if err := s.buildAll(sink); err != nil {
-		ln.Close()
-		s.builder.Close()
-		return nil, err
-	}
+	later := s.buildAll(sink)
 	inst.reg = &registry{fns: make(map[string]*server.Function)}
 	maxWorkers := opts.MaxWorkers
 	if maxWorkers <= 0 {
@@ -233,17 +283,24 @@ func Start(ctx context.Context, opts Options) (*Instance, error) {
 	inst.maxWorkers = maxWorkers
 	inst.buildSlots = make(chan struct{}, goruntime.NumCPU())
 	env := s.baseEnv(inst.URL)
+	inst.env = env
+	pending := make(map[string]chan struct{}, len(later))
+	for _, fn := range later {
+		pending[fn.Name] = make(chan struct{})
+	}
 	for _, fn := range s.functions {
-		sf := &server.Function{Name: fn.Name, Kind: fn.Kind, Invalid: fn.Invalid}
+		sf := serverFunction(fn)
 		art := s.arts[fn.Name]
-		if art.Err != nil {
+		if ch, ok := pending[fn.Name]; ok {
+			sf.Building = ch
+		} else if art.Err != nil {
 			sf.BuildErr = art.Err
-		} else if fn.Invalid == "" {
+		} else if sf.Invalid == "" && sf.ConfigError == "" {
 			pool := runtime.NewPool(s.starter(fn, art, env, sink), maxWorkers)
 			s.pools[fn.Name] = pool
 			sf.Pool = pool
 		}
-		inst.reg.fns[fn.Name] = sf
+		inst.reg.set(fn.Name, sf)
 	}
 
 	journal := filepath.Join(s.outDir, "invocations.jsonl")
@@ -258,6 +315,7 @@ func Start(ctx context.Context, opts Options) (*Instance, error) {
 		Sink:                 sink,
 		Timeout:              opts.Timeout,
 		BackgroundTimeout:    opts.BackgroundTimeout,
+		ScheduledTimeout:     opts.ScheduledTimeout,
 		SiteID:               s.cfg.Env["SITE_ID"],
 		Records:              inst.store,
 		Retries:              opts.Retries,
@@ -279,9 +337,12 @@ func Start(ctx context.Context, opts Options) (*Instance, error) {
 		p.Warm(ctx, 1)
 	}
 	if !opts.Standalone {
-		s.banner(sink, inst.URL, time.Since(start))
+		s.banner(sink, inst.URL, time.Since(start), opts.Cron)
 		inst.statePath = StatePath(s.cfg.BaseDir)
 		writeState(inst.statePath, State{URL: inst.URL, PID: os.Getpid(), Site: s.cfg.SiteDir, StartedAt: time.Now()})
+	}
+	if len(later) > 0 {
+		go inst.buildLater(later, pending)
 	}
 	go func() {
 		if err := inst.httpSrv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
@@ -289,6 +350,15 @@ func Start(ctx context.Context, opts Options) (*Instance, error) {
 		}
 	}()
 	return inst, nil
+}
+
+// serverFunction is what the server needs to know of fn.
+func serverFunction(fn discover.Function) *server.Function {
+	return &server.Function{
+		Name: fn.Name, Kind: fn.Kind, Invalid: fn.Invalid,
+		Paths: fn.Paths, ExcludedPaths: fn.ExcludedPaths, Methods: fn.Methods,
+		Schedule: fn.Schedule, ConfigError: fn.ConfigError,
+	}
 }
 
 // Functions returns what discovery found (after --only filtering).
@@ -459,11 +529,19 @@ func writeBootstrap(outDir string) (string, error) {
 }
 
 // buildAll builds every function in parallel, bounded by the cores.
-func (s *site) buildAll(sink *logs.Sink) error {
+// buildAll builds the JS and TS functions in parallel, bounded by the
+// cores, and returns the Go functions it left for buildLater: go build can
+// take seconds, and the other functions need not wait for it.
+func (s *site) buildAll(sink *logs.Sink) []discover.Function {
 	var mu sync.Mutex
 	var g errgroup.Group
 	g.SetLimit(goruntime.NumCPU())
+	var later []discover.Function
 	for _, fn := range s.functions {
+		if fn.Runtime == discover.RuntimeGo && fn.Invalid == "" && fn.ConfigError == "" {
+			later = append(later, fn)
+			continue
+		}
 		g.Go(func() error {
 			art := s.buildOne(fn)
 			mu.Lock()
@@ -473,17 +551,59 @@ func (s *site) buildAll(sink *logs.Sink) error {
 		})
 	}
 	g.Wait()
-	st := sink.Styles()
 	for _, fn := range s.functions {
 		if e := s.arts[fn.Name].Err; e != nil {
-			lines := []string{st.Render(st.Failure, "✖ Failed to build function "+fn.Name+":")}
-			for _, l := range strings.Split(e.Detail(), "\n") {
-				lines = append(lines, "  "+l)
-			}
-			sink.Lines(lines...)
+			printBuildError(sink, fn.Name, e, 0)
 		}
 	}
-	return nil
+	return later
+}
+
+func printBuildError(sink *logs.Sink, name string, e *build.Error, took time.Duration) {
+	st := sink.Styles()
+	head := "✖ Failed to build function " + name
+	if took > 0 {
+		head += " (" + fmtBuild(took) + ")"
+	}
+	lines := []string{st.Render(st.Failure, head+":")}
+	for _, l := range strings.Split(e.Detail(), "\n") {
+		lines = append(lines, "  "+l)
+	}
+	sink.Lines(lines...)
+}
+
+// buildLater builds Go functions after the server is up. Until a
+// function's build ends, its requests wait for it rather than fail.
+func (i *Instance) buildLater(fns []discover.Function, pending map[string]chan struct{}) {
+	var g errgroup.Group
+	g.SetLimit(goruntime.NumCPU())
+	for _, fn := range fns {
+		g.Go(func() error {
+			art := i.site.buildOne(fn)
+			i.mu.Lock()
+			defer i.mu.Unlock()
+			defer close(pending[fn.Name])
+			cur, ok := i.reg.Lookup(fn.Name)
+			if !ok || cur.Building == nil {
+				// Removed or rebuilt by a reload meanwhile.
+				return nil
+			}
+			i.site.arts[fn.Name] = art
+			sink := i.opts.Sink
+			st := sink.Styles()
+			if art.Err != nil {
+				printBuildError(sink, fn.Name, art.Err, art.Duration)
+			} else if !i.opts.Standalone {
+				sink.Line(st.Render(st.Success, "⬥ Built function "+fn.Name+" in "+fmtBuild(art.Duration)))
+			}
+			i.swap(context.Background(), fn, art, i.env, false)
+			if i.w != nil {
+				i.setWatchLocked(i.w)
+			}
+			return nil
+		})
+	}
+	g.Wait()
 }
 
 func (s *site) buildOne(fn discover.Function) build.Artifact {
@@ -572,30 +692,58 @@ func (s *site) nodeConfig(fn discover.Function, art build.Artifact, env []string
 	}
 }
 
-func (s *site) banner(sink *logs.Sink, url string, took time.Duration) {
+func (s *site) banner(sink *logs.Sink, url string, took time.Duration, cron bool) {
 	st := sink.Styles()
 	width := 0
 	for _, fn := range s.functions {
 		width = max(width, len(fn.Name))
 	}
-	sink.SetWidth(width + 5)
+	sink.SetWidth(width + 7)
 	var lines []string
 	lines = append(lines, st.Render(st.Bold, "bgfn dev")+" "+st.Render(st.Dim, fmt.Sprintf("· %d functions from %s · ready in %s", len(s.functions), relTo(s.cfg.SiteDir, s.cfg.FunctionsDir), took.Round(time.Millisecond))))
+	scheduled := 0
 	for _, fn := range s.functions {
 		status := ""
 		switch {
 		case fn.Invalid != "":
 			status = st.Render(st.Failure, "  invalid name (answers 400)")
+		case fn.ConfigError != "":
+			status = st.Render(st.Failure, "  configuration error (answers 500)")
 		case s.arts[fn.Name].Err != nil:
 			status = st.Render(st.Failure, "  build failed (answers 500)")
+		case fn.Runtime == discover.RuntimeGo && s.arts[fn.Name].Entry == "":
+			status = st.Render(st.Dim, "  building…")
+		}
+		where := url + "/.netlify/functions/" + fn.Name
+		if len(fn.Paths) > 0 {
+			where = url + strings.Join(fn.Paths, ", ")
+			if len(fn.Methods) > 0 {
+				where = strings.Join(fn.Methods, ",") + " " + where
+			}
+		}
+		if fn.Kind == discover.KindScheduled {
+			scheduled++
+			status += st.Render(st.Dim, "  ⏰ "+fn.Schedule)
 		}
 		lines = append(lines, fmt.Sprintf("  %s  %-10s %-3s %s%s",
 			st.Render(st.Function(fn.Name), fmt.Sprintf("%-*s", width, fn.Name)),
 			string(fn.Kind), string(fn.Runtime),
-			st.Render(st.URL, url+"/.netlify/functions/"+fn.Name), status))
+			st.Render(st.URL, where), status))
 	}
 	if len(s.functions) == 0 {
 		lines = append(lines, st.Render(st.Warning, "  no functions found in "+relTo(s.cfg.SiteDir, s.cfg.FunctionsDir)))
+	}
+	for _, fn := range s.functions {
+		if len(fn.Paths) > 0 {
+			lines = append(lines, st.Render(st.Warning, "Warning: Function "+fn.Name+" cannot be invoked on /.netlify/functions/"+fn.Name+", because the function has the following URL paths defined: "+strings.Join(fn.Paths, ", ")))
+		}
+	}
+	if scheduled > 0 {
+		if cron {
+			lines = append(lines, st.Render(st.Accent, "⏰ scheduled functions fire on their schedule (UTC)"))
+		} else {
+			lines = append(lines, st.Render(st.Dim, "⏰ scheduled functions run only when called; run bgfn dev --cron (or BGFN_CRON=1) to fire them on their schedule"))
+		}
 	}
 	lines = append(lines, st.Render(st.Success, "⬥ Server listening on "+url)+st.Render(st.Dim, " (Ctrl-C to stop)"))
 	sink.Lines(lines...)

@@ -16,7 +16,6 @@ import (
 	"github.com/bgfn-dev/bgfn/internal/config"
 	"github.com/bgfn-dev/bgfn/internal/discover"
 	"github.com/bgfn-dev/bgfn/internal/runtime"
-	"github.com/bgfn-dev/bgfn/internal/server"
 	"github.com/bgfn-dev/bgfn/internal/watch"
 )
 
@@ -28,7 +27,10 @@ func (i *Instance) watchLoop(ctx context.Context, poll bool) error {
 		i.opts.Sink.Line(st.Render(st.Warning, "⚠ cannot watch files ("+err.Error()+"): reload is off; run bgfn dev --poll to poll for changes instead"))
 		return nil
 	}
-	i.setWatch(w)
+	i.mu.Lock()
+	i.w = w
+	i.setWatchLocked(w)
+	i.mu.Unlock()
 	go w.Run(ctx)
 	for {
 		select {
@@ -36,16 +38,13 @@ func (i *Instance) watchLoop(ctx context.Context, poll bool) error {
 			return nil
 		case batch := <-w.Batches():
 			i.reload(ctx, batch)
-			i.setWatch(w)
 		}
 	}
 }
 
 // setWatch points the watcher at the functions folder, the config files
 // and every input of every function (which may live outside the folder).
-func (i *Instance) setWatch(w *watch.Watcher) {
-	i.mu.Lock()
-	defer i.mu.Unlock()
+func (i *Instance) setWatchLocked(w *watch.Watcher) {
 	s := i.site
 	files := append([]string(nil), s.cfg.WatchPaths...)
 	for _, art := range s.arts {
@@ -142,7 +141,7 @@ func (i *Instance) reload(ctx context.Context, changed []string) {
 		switch {
 		case !existed:
 			jobs = append(jobs, job{fn: fn, rebuild: true, added: true})
-		case prev.Entry != fn.Entry || prev.Runtime != fn.Runtime || settingsChanged(fn.Name):
+		case prev.Entry != fn.Entry || prev.Runtime != fn.Runtime || settingsChanged(fn.Name) || !sameConfig(prev, fn):
 			jobs = append(jobs, job{fn: fn, rebuild: true, why: "config"})
 		default:
 			if hit := touched(s.arts[fn.Name].Inputs, changedSet, s.cfg.BaseDir); hit != "" || s.arts[fn.Name].Err != nil && touchedDir(changedSet, s.cfg.FunctionsDir) {
@@ -187,6 +186,7 @@ func (i *Instance) reload(ctx context.Context, changed []string) {
 	wg.Wait()
 
 	env := s.baseEnv(i.URL)
+	i.env = env
 	for k, j := range jobs {
 		art := arts[k]
 		prevArt := s.arts[j.fn.Name]
@@ -222,7 +222,10 @@ func (i *Instance) reload(ctx context.Context, changed []string) {
 	for _, fn := range fns {
 		width = max(width, len(fn.Name))
 	}
-	sink.SetWidth(width + 5)
+	sink.SetWidth(width + 7)
+	if i.w != nil {
+		i.setWatchLocked(i.w)
+	}
 }
 
 func describe(why string) string {
@@ -288,20 +291,18 @@ func envKeysChanged(a, b *config.Config) []string {
 // have served.
 func (i *Instance) swap(ctx context.Context, fn discover.Function, art build.Artifact, env []string, warm bool) {
 	s := i.site
-	sf := &server.Function{Name: fn.Name, Kind: fn.Kind, Invalid: fn.Invalid}
+	sf := serverFunction(fn)
 	var pool *runtime.Pool
 	if art.Err != nil {
 		sf.BuildErr = art.Err
-	} else if fn.Invalid == "" {
+	} else if sf.Invalid == "" && sf.ConfigError == "" {
 		pool = runtime.NewPool(s.starter(fn, art, env, i.opts.Sink), i.maxWorkers)
 		sf.Pool = pool
 		if warm {
 			pool.WarmWait(ctx, 5*time.Second)
 		}
 	}
-	i.reg.mu.Lock()
-	i.reg.fns[fn.Name] = sf
-	i.reg.mu.Unlock()
+	i.reg.set(fn.Name, sf)
 	if old := s.pools[fn.Name]; old != nil {
 		go old.Close(context.Background())
 	}
@@ -314,13 +315,18 @@ func (i *Instance) swap(ctx context.Context, fn discover.Function, art build.Art
 
 func (i *Instance) remove(name string) {
 	s := i.site
-	i.reg.mu.Lock()
-	delete(i.reg.fns, name)
-	i.reg.mu.Unlock()
+	i.reg.set(name, nil)
 	if old := s.pools[name]; old != nil {
 		go old.Close(context.Background())
 		delete(s.pools, name)
 	}
 	delete(s.arts, name)
 	s.builder.Forget(name)
+}
+
+// sameConfig reports whether two discoveries of a function agree on what
+// its source declares (routes, schedule, kind, errors).
+func sameConfig(a, b discover.Function) bool {
+	return a.Kind == b.Kind && a.Schedule == b.Schedule && a.ConfigError == b.ConfigError && a.PreferStatic == b.PreferStatic &&
+		slices.Equal(a.Paths, b.Paths) && slices.Equal(a.ExcludedPaths, b.ExcludedPaths) && slices.Equal(a.Methods, b.Methods)
 }

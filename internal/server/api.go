@@ -146,15 +146,16 @@ func (s *Server) replayInvocation(w http.ResponseWriter, r *http.Request) {
 	req.RemoteAddr = r.RemoteAddr
 	req.ContentLength = int64(len(body))
 	rw := httptest.NewRecorder()
-	// Route through the mux so the path value and function lookup are the
-	// same as for a real request.
-	_, pattern := s.mux.Handler(req)
-	if !strings.HasPrefix(pattern, "/.netlify/") {
-		apiError(w, http.StatusBadRequest, fmt.Sprintf("cannot replay %s %s: not a function URL", snap.Request.Method, target))
-		return
+	if strings.HasPrefix(req.URL.Path, "/.netlify/") {
+		s.replayDispatch(rw, req, snap.ID)
+	} else {
+		fn, pattern, params, ok := s.opts.Registry.Route(req.Method, req.URL.EscapedPath())
+		if !ok {
+			apiError(w, http.StatusNotFound, fmt.Sprintf("cannot replay %s %s: no function answers that path now", snap.Request.Method, target))
+			return
+		}
+		s.dispatchFn(rw, req, fn, pattern, params, snap.ID)
 	}
-	req.Pattern = pattern
-	s.replayDispatch(rw, req, snap.ID)
 	id := rw.Header().Get("X-Bgfn-Invocation-Id")
 	out := map[string]any{"id": id, "status": rw.Code, "replayOf": snap.ID}
 	if id != "" {
@@ -165,13 +166,18 @@ func (s *Server) replayInvocation(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusAccepted, out)
 }
 
-// replayDispatch sets the path values a mux match would and dispatches.
+// replayDispatch sets the path value a mux match would and dispatches.
 func (s *Server) replayDispatch(w http.ResponseWriter, r *http.Request, replayOf string) {
 	rest := strings.TrimPrefix(r.URL.Path, "/.netlify/")
 	_, after, _ := strings.Cut(rest, "/")
 	name, _, _ := strings.Cut(after, "/")
-	r.SetPathValue("name", name)
-	s.dispatch(w, r, replayOf)
+	fn, ok := s.opts.Registry.Lookup(name)
+	if !ok {
+		writeText(w, http.StatusNotFound, notFoundBody)
+		return
+	}
+	// A replay of a routed function recorded under its old URL still runs.
+	s.dispatchFn(w, r, fn, "", nil, replayOf)
 }
 
 // events streams record changes and log lines as Server-Sent Events.

@@ -40,9 +40,23 @@ type Function struct {
 	Name    string
 	Kind    discover.Kind
 	Invalid string
+	// Paths are the function's custom routes (v2 config.path); a function
+	// with routes is not served at /.netlify/functions/NAME, as on Netlify.
+	Paths []string
+	// ExcludedPaths and Methods narrow Paths (config.excludedPath, method).
+	ExcludedPaths []string
+	Methods       []string
+	// Schedule is the cron expression of a scheduled function.
+	Schedule string
+	// ConfigError is set when the function's in-source config is invalid;
+	// requests get 500 with it.
+	ConfigError string
 	// BuildErr is set when the function failed to build; requests get 500
 	// with it.
 	BuildErr *build.Error
+	// Building is closed when the function's first build ends (Go builds
+	// run after start-up); requests wait for it, then look it up again.
+	Building <-chan struct{}
 	// Pool runs the function; nil when BuildErr is set.
 	Pool Invoker
 }
@@ -51,6 +65,9 @@ type Function struct {
 // asks it on every request.
 type Registry interface {
 	Lookup(name string) (*Function, bool)
+	// Route finds the function whose custom route matches (first in
+	// registry order), with the matched pattern and its parameters.
+	Route(method, path string) (fn *Function, pattern string, params map[string]string, ok bool)
 }
 
 // Options configure the server.
@@ -61,6 +78,8 @@ type Options struct {
 	Timeout time.Duration
 	// BackgroundTimeout is the background limit (Netlify: 15 min).
 	BackgroundTimeout time.Duration
+	// ScheduledTimeout is the scheduled function limit (Netlify: 30 s).
+	ScheduledTimeout time.Duration
 	// MaxBody is the synchronous request body limit (Netlify: 6 MB).
 	MaxBody int64
 	// MaxBackgroundBody is the background request body limit (Netlify: 256 KB).
@@ -116,6 +135,9 @@ func New(opts Options) *Server {
 	if opts.BackgroundTimeout <= 0 {
 		opts.BackgroundTimeout = 15 * time.Minute
 	}
+	if opts.ScheduledTimeout <= 0 {
+		opts.ScheduledTimeout = 30 * time.Second
+	}
 	if opts.MaxBody <= 0 {
 		opts.MaxBody = 6 << 20
 	}
@@ -138,9 +160,7 @@ func New(opts Options) *Server {
 	s.mux.HandleFunc("/.netlify/builders/{name}", s.serveFunction)
 	s.mux.HandleFunc("/.netlify/builders/{name}/{rest...}", s.serveFunction)
 	s.routeAPI()
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeText(w, http.StatusNotFound, notFoundBody)
-	})
+	s.mux.HandleFunc("/", s.serveRoute)
 	return s
 }
 
@@ -222,17 +242,38 @@ func (s *Server) serveFunction(w http.ResponseWriter, r *http.Request) {
 	s.dispatch(w, r, "")
 }
 
-// dispatch answers a function request; replayOf names the invocation a
-// replay repeats.
-func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, replayOf string) {
-	name := r.PathValue("name")
-	fn, ok := s.opts.Registry.Lookup(name)
+// serveRoute answers any other path from the functions' custom routes.
+func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request) {
+	fn, pattern, params, ok := s.opts.Registry.Route(r.Method, r.URL.EscapedPath())
 	if !ok {
 		writeText(w, http.StatusNotFound, notFoundBody)
 		return
 	}
+	s.dispatchFn(w, r, fn, pattern, params, "")
+}
+
+// dispatch answers a request to /.netlify/functions/NAME; replayOf names
+// the invocation a replay repeats.
+func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, replayOf string) {
+	name := r.PathValue("name")
+	fn, ok := s.opts.Registry.Lookup(name)
+	if !ok || len(fn.Paths) > 0 {
+		// A function with custom paths answers only there, as on Netlify.
+		writeText(w, http.StatusNotFound, notFoundBody)
+		return
+	}
+	s.dispatchFn(w, r, fn, "", nil, replayOf)
+}
+
+// dispatchFn runs fn for r; route and params come from a custom route.
+func (s *Server) dispatchFn(w http.ResponseWriter, r *http.Request, fn *Function, route string, params map[string]string, replayOf string) {
+	name := fn.Name
 	if fn.Invalid != "" {
 		writeText(w, http.StatusBadRequest, invalidNameBody)
+		return
+	}
+	if fn.ConfigError != "" {
+		writeText(w, http.StatusInternalServerError, fn.ConfigError)
 		return
 	}
 	if s.draining.Load() {
@@ -255,8 +296,13 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, replayOf strin
 		writeText(w, http.StatusBadRequest, "could not read the request body: "+err.Error())
 		return
 	}
+	scheduled := fn.Kind == discover.KindScheduled
+	if scheduled {
+		body = s.scheduledRequest(r, fn)
+	}
 	id := NewID()
 	ev := newEvent(r, body, id, s.opts.SiteID)
+	ev.Route = route
 	evJSON, err := jsonMarshal(ev)
 	if err != nil {
 		writeText(w, http.StatusInternalServerError, "encode event: "+err.Error())
@@ -267,6 +313,7 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, replayOf strin
 		Event:         evJSON,
 		ClientContext: clientContext(r),
 		Background:    background,
+		Params:        params,
 	}
 	if background {
 		req.Timeout = s.opts.BackgroundTimeout
@@ -285,6 +332,9 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, replayOf strin
 		return
 	}
 	req.Timeout = s.opts.Timeout
+	if scheduled {
+		req.Timeout = s.opts.ScheduledTimeout
+	}
 	rec := s.opts.Records.New(id, fn.Name, string(fn.Kind), 1, requestInfo(r, ev, body, records.MaxSyncBody), nil)
 	rec.ReplayOf = replayOf
 	s.serveSync(w, r, fn, req, rec)
@@ -312,6 +362,10 @@ func (s *Server) serveSync(w http.ResponseWriter, r *http.Request, fn *Function,
 	var rep *reply
 	if err == nil {
 		rep, err = toReply(res)
+	}
+	if fn.Kind == discover.KindScheduled {
+		s.finishScheduled(w, r, fn, req, rec, res, rep, err, pid, time.Since(start))
+		return
 	}
 	if err != nil {
 		fe := functionError(err)
@@ -388,6 +442,22 @@ func humanBytes(n int64) string {
 // old one closed under the request.
 func (s *Server) run(ctx context.Context, fn *Function, req *runtime.Request) (*runtime.Result, error) {
 	for {
+		if fn.Building != nil {
+			select {
+			case <-fn.Building:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			next, ok := s.opts.Registry.Lookup(fn.Name)
+			if !ok {
+				return nil, fmt.Errorf("function %s was removed while it was being built", fn.Name)
+			}
+			if next.Building == nil || next != fn {
+				fn = next
+				continue
+			}
+			return nil, fmt.Errorf("function %s is still being built", fn.Name)
+		}
 		if fn.BuildErr != nil {
 			return nil, fn.BuildErr
 		}
@@ -442,13 +512,18 @@ func userFrames(fe *runtime.FunctionError) *runtime.FunctionError {
 	return &runtime.FunctionError{Type: fe.Type, Message: fe.Message, Stack: keep}
 }
 
-func (s *Server) writeFunctionError(w http.ResponseWriter, r *http.Request, name, short string, fe *runtime.FunctionError) {
+func (s *Server) writeFunctionErrorLines(name, short string, fe *runtime.FunctionError) {
 	st := s.opts.Sink.Styles()
-	lines := []string{s.opts.Sink.Prefix(name, short) + " " + st.Render(st.Failure, "⬥ Function "+name+" has returned an error: "+fe.Error())}
-	for _, l := range fe.Stack {
+	msg := strings.Split(fe.Error(), "\n")
+	lines := []string{s.opts.Sink.Prefix(name, short) + " " + st.Render(st.Failure, "⬥ Function "+name+" has returned an error: "+msg[0])}
+	for _, l := range append(msg[1:], fe.Stack...) {
 		lines = append(lines, s.opts.Sink.Prefix(name, short)+" "+st.Render(st.Dim, l))
 	}
 	s.opts.Sink.Lines(lines...)
+}
+
+func (s *Server) writeFunctionError(w http.ResponseWriter, r *http.Request, name, short string, fe *runtime.FunctionError) {
+	s.writeFunctionErrorLines(name, short, fe)
 	if strings.Contains(r.Header.Get("Accept"), "text/html") {
 		body := "<!doctype html><html><head><meta charset=\"utf-8\"><title>Function error</title></head><body><h1>Function " +
 			html.EscapeString(name) + " has returned an error</h1><pre>" + html.EscapeString(fe.Trace()) + "</pre></body></html>"
