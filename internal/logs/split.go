@@ -1,7 +1,7 @@
 package logs
 
 import (
-	"bufio"
+	"bytes"
 	"errors"
 	"io"
 )
@@ -12,24 +12,41 @@ import (
 const MaxLine = 64 << 10
 
 // SplitLines reads r until EOF or an error and calls fn with each line,
-// without its line ending. A trailing partial line is flushed at EOF. The
-// slice passed to fn is only valid during the call.
+// without its line ending ("\n" or "\r\n"). A trailing partial line is
+// flushed at EOF. The slice passed to fn is only valid during the call.
 func SplitLines(r io.Reader, fn func(line []byte)) error {
-	br := bufio.NewReaderSize(r, MaxLine)
+	buf := make([]byte, 0, MaxLine+32<<10)
+	chunk := make([]byte, 32<<10)
 	for {
-		line, err := br.ReadSlice('\n')
-		switch {
-		case err == nil:
-			line = line[:len(line)-1]
-			if n := len(line); n > 0 && line[n-1] == '\r' {
-				line = line[:n-1]
+		n, err := r.Read(chunk)
+		buf = append(buf, chunk[:n]...)
+		start := 0
+		for {
+			i := bytes.IndexByte(buf[start:], '\n')
+			if i < 0 {
+				break
+			}
+			line := buf[start : start+i]
+			if k := len(line); k > 0 && line[k-1] == '\r' {
+				line = line[:k-1]
+			}
+			for len(line) > MaxLine {
+				fn(line[:MaxLine])
+				line = line[MaxLine:]
 			}
 			fn(line)
-		case errors.Is(err, bufio.ErrBufferFull):
-			fn(line)
-		default:
-			if len(line) > 0 {
-				fn(line)
+			start += i + 1
+		}
+		// Cut a line only once it is longer than MaxLine, so a line of
+		// exactly MaxLine bytes (plus its ending) stays whole.
+		for len(buf)-start > MaxLine {
+			fn(buf[start : start+MaxLine])
+			start += MaxLine
+		}
+		buf = append(buf[:0], buf[start:]...)
+		if err != nil {
+			if len(buf) > 0 {
+				fn(buf)
 			}
 			if errors.Is(err, io.EOF) {
 				return nil

@@ -69,11 +69,9 @@ func newEvent(r *http.Request, body []byte, id, siteID string) *Event {
 	set("x-nf-deploy-context", "dev")
 	set("x-nf-deploy-id", "0")
 
-	if q, err := url.ParseQuery(r.URL.RawQuery); err == nil {
-		for k, vs := range q {
-			ev.QueryStringParameters[k] = strings.Join(vs, ", ")
-			ev.MultiValueQueryStringParameters[k] = vs
-		}
+	for k, vs := range parseQuery(r.URL.RawQuery) {
+		ev.QueryStringParameters[k] = strings.Join(vs, ", ")
+		ev.MultiValueQueryStringParameters[k] = vs
 	}
 	ct := r.Header.Get("Content-Type")
 	ev.IsBase64Encoded = shouldBase64Encode(ct)
@@ -95,8 +93,30 @@ func newEvent(r *http.Request, body []byte, id, siteID string) *Event {
 	return ev
 }
 
+// parseQuery splits a query string as Node's querystring module does:
+// on "&" only, "+" as a space, and a part that does not unescape is kept
+// as it is instead of dropping the whole query.
+func parseQuery(raw string) map[string][]string {
+	out := map[string][]string{}
+	for _, part := range strings.Split(raw, "&") {
+		if part == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(part, "=")
+		out[unescape(k)] = append(out[unescape(k)], unescape(v))
+	}
+	return out
+}
+
+func unescape(s string) string {
+	if u, err := url.QueryUnescape(s); err == nil {
+		return u
+	}
+	return strings.ReplaceAll(s, "+", " ")
+}
+
 func clientIP(r *http.Request) string {
-	if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
+	if xff := strings.Join(r.Header.Values("X-Forwarded-For"), ","); xff != "" {
 		parts := strings.Split(xff, ",")
 		return strings.TrimSpace(parts[len(parts)-1])
 	}

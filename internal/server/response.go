@@ -86,7 +86,7 @@ func toReply(res *runtime.Result) (*reply, error) {
 	}
 	for k, vs := range h {
 		for _, v := range vs {
-			if strings.ContainsAny(v, "\r\n") || !validHeaderName(k) {
+			if !validHeaderValue(v) || !validHeaderName(k) {
 				return nil, &responseError{fmt.Sprintf("Failed to set header %q: invalid header name or value", k)}
 			}
 		}
@@ -147,6 +147,17 @@ func headerValues(raw json.RawMessage) ([]string, error) {
 		return nil
 	}
 	return out, add(v)
+}
+
+// validHeaderValue rejects what Node's setHeader rejects: control bytes
+// other than tab, and DEL.
+func validHeaderValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; (c < ' ' && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 func validHeaderName(k string) bool {

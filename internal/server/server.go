@@ -26,7 +26,7 @@ import (
 
 // Netlify's answers, byte for byte (reference §2).
 const (
-	notFoundBody    = "Function not found..."
+	notFoundBody    = "Function not found..." // sent without a Content-Type, as netlify-cli does
 	invalidNameBody = "Function name should consist only of alphanumeric characters, hyphen & underscores."
 )
 
@@ -206,7 +206,11 @@ func (s *Server) Close() {
 }
 
 func writeText(w http.ResponseWriter, status int, body string) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if body == notFoundBody {
+		w.Header()["Content-Type"] = nil
+	} else {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	}
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	io.WriteString(w, body)
