@@ -10,7 +10,7 @@
 //
 //	site NAME                          copy testdata/sites/NAME to $WORK/NAME
 //	bgfnexit CODE ARGS...              run bgfn, assert its exact exit code
-//	startdev NAME [K=V]... [ARGS...]   start `bgfn dev --port 0 ARGS`, wait for dev.json, set $URL and $PORT
+//	startdev NAME [K=V]... [ARGS...]   start `bgfn dev --port 0 ARGS`, wait for dev.json and warm workers, set $URL and $PORT
 //	stopdev NAME [-INT|-TERM|-KILL]    signal it, wait for it, assert exit 0 (or not, with !)
 //	waitlog NAME REGEXP                wait until $WORK/NAME.log matches (with !: it does not, now)
 //	http METHOD PATH [-H 'K: V']... [-d DATA | -f FILE] [-o FILE]
@@ -38,6 +38,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -209,13 +210,16 @@ func (d *devProc) exited() bool {
 // Leading K=V arguments are added to its environment (which otherwise is the
 // script's PATH, HOME, TMPDIR and WORK only, as for exec). It returns once
 // bgfn has written .netlify/bgfn/dev.json in the site folder (the current
-// folder or --dir), and sets $URL and $PORT from it.
+// folder or --dir) and its workers have started (see settle), and sets $URL
+// and $PORT from it.
 func cmdStartDev(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 1 {
 		ts.Fatalf("usage: startdev NAME [K=V]... [bgfn dev args...]")
 	}
 	name, args := args[0], args[1:]
 	st := state(ts)
+	loadMu.RLock()
+	defer loadMu.RUnlock()
 	if _, ok := st.devs[name]; ok {
 		ts.Fatalf("startdev: %s already started", name)
 	}
@@ -298,6 +302,49 @@ func cmdStartDev(ts *testscript.TestScript, neg bool, args []string) {
 	port := url[strings.LastIndex(url, ":")+1:]
 	ts.Setenv("PORT", port)
 	ts.Logf("bgfn dev %s (pid %d) listens on %s", name, cmd.Process.Pid, url)
+	settle(ts, cmd.Process.Pid)
+}
+
+// loadMu keeps the CPU-heavy phases of scripts running in parallel (a dev
+// starting or stopping its workers, a burst of parallel requests) apart
+// from single requests, whose timings scripts assert on: on a 2-core
+// machine a dev starting a dozen Node workers delays every other process
+// by 100 ms and more. Heavy phases may overlap one another, so they share it (RLock);
+// a single request is short and takes it alone (Lock), which also gives
+// it priority over heavy phases waiting to start.
+var loadMu sync.RWMutex
+
+// settle waits until bgfn dev and its workers have used (almost) no CPU
+// for eight polls in a row (about 160 ms), that is until it has warmed its
+// workers: bgfn writes dev.json while they still start. Where there is no
+// /proc it returns at once; when the dev does not settle by the deadline
+// it goes on.
+func settle(ts *testscript.TestScript, pid int) {
+	start := time.Now()
+	prev, ok := treeCPU(pid)
+	if !ok {
+		return
+	}
+	quiet := 0
+	settled := poll(ts, func() bool {
+		cur, ok := treeCPU(pid)
+		if !ok {
+			return true
+		}
+		// Clock ticks are 10 ms: at most one per 20 ms poll is idle enough.
+		if cur-prev <= 1 {
+			quiet++
+		} else {
+			quiet = 0
+		}
+		prev = cur
+		return quiet >= 8
+	})
+	if !settled {
+		ts.Logf("bgfn dev (pid %d) still busy after %v; going on", pid, deadline(ts))
+		return
+	}
+	ts.Logf("bgfn dev settled in %v", time.Since(start).Round(time.Millisecond))
 }
 
 // cleanup stops a dev the script left running: SIGTERM, then after a grace
@@ -306,6 +353,8 @@ func (d *devProc) cleanup(ts *testscript.TestScript, name string) {
 	if d.exited() {
 		return
 	}
+	loadMu.RLock()
+	defer loadMu.RUnlock()
 	pid := d.cmd.Process.Pid
 	syscall.Kill(pid, syscall.SIGTERM)
 	select {
@@ -362,6 +411,8 @@ func cmdStopDev(ts *testscript.TestScript, neg bool, args []string) {
 	if d.exited() {
 		ts.Fatalf("bgfn dev %s had already exited (%v); its log:\n%s", args[0], d.err, readLog(d.log))
 	}
+	loadMu.RLock()
+	defer loadMu.RUnlock()
 	start := time.Now()
 	ts.Check(syscall.Kill(d.cmd.Process.Pid, sig))
 	select {

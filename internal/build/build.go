@@ -52,6 +52,9 @@ func (m Message) String() string {
 	if m.Line == 0 {
 		return m.File + ": " + m.Text
 	}
+	if m.Col == 0 {
+		return fmt.Sprintf("%s:%d: %s", m.File, m.Line, m.Text)
+	}
 	return fmt.Sprintf("%s:%d:%d: %s", m.File, m.Line, m.Col, m.Text)
 }
 

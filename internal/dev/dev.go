@@ -332,10 +332,9 @@ func Start(ctx context.Context, opts Options) (*Instance, error) {
 	inst.httpSrv = &http.Server{Handler: inst.srv, ReadHeaderTimeout: 30 * time.Second}
 
 	// Warm one worker per function while the banner prints, so the first
-	// request does not pay for starting Node.
-	for _, p := range s.pools {
-		p.Warm(ctx, 1)
-	}
+	// request does not pay for starting Node; a few at a time, so start-up
+	// does not starve the server of the cores.
+	go warmAll(ctx, s.functions, s.pools)
 	if !opts.Standalone {
 		s.banner(sink, inst.URL, time.Since(start), opts.Cron)
 		inst.statePath = StatePath(s.cfg.BaseDir)
@@ -350,6 +349,20 @@ func Start(ctx context.Context, opts Options) (*Instance, error) {
 		}
 	}()
 	return inst, nil
+}
+
+func warmAll(ctx context.Context, fns []discover.Function, pools map[string]*runtime.Pool) {
+	var g errgroup.Group
+	g.SetLimit(goruntime.NumCPU())
+	for _, fn := range fns {
+		if p := pools[fn.Name]; p != nil {
+			g.Go(func() error {
+				p.WarmWait(ctx, 10*time.Second)
+				return nil
+			})
+		}
+	}
+	g.Wait()
 }
 
 // serverFunction is what the server needs to know of fn.

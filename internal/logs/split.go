@@ -1,7 +1,6 @@
 package logs
 
 import (
-	"bytes"
 	"errors"
 	"io"
 )
@@ -15,39 +14,13 @@ const MaxLine = 64 << 10
 // without its line ending ("\n" or "\r\n"). A trailing partial line is
 // flushed at EOF. The slice passed to fn is only valid during the call.
 func SplitLines(r io.Reader, fn func(line []byte)) error {
-	buf := make([]byte, 0, MaxLine+32<<10)
+	lb := LineBuffer{Fn: fn}
 	chunk := make([]byte, 32<<10)
 	for {
 		n, err := r.Read(chunk)
-		buf = append(buf, chunk[:n]...)
-		start := 0
-		for {
-			i := bytes.IndexByte(buf[start:], '\n')
-			if i < 0 {
-				break
-			}
-			line := buf[start : start+i]
-			if k := len(line); k > 0 && line[k-1] == '\r' {
-				line = line[:k-1]
-			}
-			for len(line) > MaxLine {
-				fn(line[:MaxLine])
-				line = line[MaxLine:]
-			}
-			fn(line)
-			start += i + 1
-		}
-		// Cut a line only once it is longer than MaxLine, so a line of
-		// exactly MaxLine bytes (plus its ending) stays whole.
-		for len(buf)-start > MaxLine {
-			fn(buf[start : start+MaxLine])
-			start += MaxLine
-		}
-		buf = append(buf[:0], buf[start:]...)
+		lb.Write(chunk[:n])
 		if err != nil {
-			if len(buf) > 0 {
-				fn(buf)
-			}
+			lb.Flush()
 			if errors.Is(err, io.EOF) {
 				return nil
 			}

@@ -14,7 +14,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/bgfn-dev/bgfn/internal/logs"
 	"github.com/bgfn-dev/bgfn/internal/proc"
 )
 
@@ -78,9 +77,8 @@ type lambdaWorker struct {
 	cur *lambdaInvocation
 
 	curReq   atomic.Pointer[Request]
-	reading  atomic.Int32
-	outR     *os.File
-	errR     *os.File
+	out      *pipeLog
+	errs     *pipeLog
 	readers  sync.WaitGroup
 	done     chan struct{}
 	exitText string
@@ -165,14 +163,19 @@ func (s *LambdaStarter) Start(ctx context.Context) (Worker, error) {
 	}
 	outW.Close()
 	errW.Close()
-	w.cmd, w.pid, w.outR, w.errR = cmd, cmd.Process.Pid, outR, errR
+	w.cmd, w.pid = cmd, cmd.Process.Pid
+	w.out = newPipeLog(outR, func(line []byte) { w.emit(Stdout, line) })
+	w.errs = newPipeLog(errR, func(line []byte) { w.emit(Stderr, line) })
 	w.readers.Add(2)
-	go w.readLogs(outR, Stdout)
-	go w.readLogs(errR, Stderr)
+	go func() { defer w.readers.Done(); w.out.run() }()
+	go func() { defer w.readers.Done(); w.errs.run() }()
 	go w.wait()
 
 	select {
 	case <-w.polled:
+		// What the program printed while starting is not the first
+		// invocation's.
+		w.drainLogs()
 		return w, nil
 	case fe := <-w.initErr:
 		w.kill()
@@ -211,35 +214,24 @@ func (w *lambdaWorker) wait() {
 	close(w.done)
 }
 
-func (w *lambdaWorker) readLogs(r *os.File, s Stream) {
-	defer w.readers.Done()
-	defer r.Close()
-	logs.SplitLines(r, func(line []byte) {
-		w.reading.Add(1)
-		defer w.reading.Add(-1)
-		if req := w.curReq.Load(); req != nil {
-			if req.Log != nil {
-				req.Log(s, line)
-			}
-			return
+func (w *lambdaWorker) emit(s Stream, line []byte) {
+	if req := w.curReq.Load(); req != nil {
+		if req.Log != nil {
+			req.Log(s, line)
 		}
-		if w.cfg.IdleLog != nil {
-			w.cfg.IdleLog(s, line)
-		}
-	})
+		return
+	}
+	if w.cfg.IdleLog != nil {
+		w.cfg.IdleLog(s, line)
+	}
 }
 
-// drainLogs waits, briefly, until the lines the program printed before it
-// answered have been read and passed on: the answer travels over HTTP and
-// the logs over pipes, so the answer can arrive first.
+// drainLogs passes on every line the program printed before it answered:
+// the answer travels over HTTP and the logs over pipes, so the answer can
+// arrive first.
 func (w *lambdaWorker) drainLogs() {
-	deadline := time.Now().Add(20 * time.Millisecond)
-	for time.Now().Before(deadline) {
-		if pipePending(w.outR) == 0 && pipePending(w.errR) == 0 && w.reading.Load() == 0 {
-			return
-		}
-		time.Sleep(50 * time.Microsecond)
-	}
+	w.out.drain()
+	w.errs.drain()
 }
 
 func (w *lambdaWorker) handleNext(rw http.ResponseWriter, r *http.Request) {
@@ -254,7 +246,7 @@ func (w *lambdaWorker) handleNext(rw http.ResponseWriter, r *http.Request) {
 		h.Set("Lambda-Runtime-Aws-Request-Id", inv.req.ID)
 		h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(inv.deadline.UnixMilli(), 10))
 		h.Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:"+w.region()+":000000000000:function:"+w.cfg.Name)
-		h.Set("Lambda-Runtime-Trace-Id", "Root=1-"+inv.req.ID[:8]+"-"+inv.req.ID+";Parent=0000000000000000;Sampled=0")
+		h.Set("Lambda-Runtime-Trace-Id", "Root=1-"+inv.req.ID+";Parent=0000000000000000;Sampled=0")
 		if len(inv.req.ClientContext) > 0 {
 			h.Set("Lambda-Runtime-Client-Context", string(inv.req.ClientContext))
 		}
@@ -381,6 +373,7 @@ func (w *lambdaWorker) Invoke(ctx context.Context, req *Request) (*Result, error
 	case <-w.done:
 		select {
 		case out := <-inv.result:
+			w.drainLogs()
 			return &Result{Pid: w.pid, Response: out.response, Error: out.err}, nil
 		default:
 		}

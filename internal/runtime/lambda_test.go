@@ -138,7 +138,7 @@ func lambdaStarter(bin, mode string) *LambdaStarter {
 		Binary: bin,
 		Name:   "go-fn",
 		Dir:    filepath.Dir(bin),
-		Env:    []string{"MODE=" + mode, "_LAMBDA_SERVER_PORT=9999"},
+		Env:    []string{"MODE=" + mode},
 		Grace:  time.Second,
 		Region: "eu-west-1",
 	}}

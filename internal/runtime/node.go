@@ -156,6 +156,14 @@ func (s *NodeStarter) Start(ctx context.Context) (Worker, error) {
 	case m, ok := <-w.msgs:
 		switch {
 		case ok && m.Type == "ready":
+			if m.Logs {
+				timer := time.NewTimer(10 * time.Second)
+				err := w.awaitMarkers(ctx, timer, 10*time.Second, "ready")
+				timer.Stop()
+				if err != nil {
+					return nil, &InitError{Err: &FunctionError{Type: "Runtime.ExitError", Message: "worker " + err.Error() + " while loading"}}
+				}
+			}
 			return w, nil
 		case ok && m.Type == "init_error" && m.Error != nil:
 			w.kill()

@@ -553,7 +553,9 @@ func TestNodeWorkerStop(t *testing.T) {
 		{
 			name: "exits on EOF",
 			src:  `export const handler = async () => 1`,
-			ctx:  func() (context.Context, context.CancelFunc) { return context.WithTimeout(context.Background(), 5*time.Second) },
+			ctx: func() (context.Context, context.CancelFunc) {
+				return context.WithTimeout(context.Background(), 5*time.Second)
+			},
 		},
 		{
 			name: "expired context kills",
@@ -569,7 +571,9 @@ func TestNodeWorkerStop(t *testing.T) {
 			src: `import { spawn } from "node:child_process"
 				spawn("sleep", ["30"], {stdio: "ignore"})
 				export const handler = async () => 1`,
-			ctx: func() (context.Context, context.CancelFunc) { return context.WithTimeout(context.Background(), 5*time.Second) },
+			ctx: func() (context.Context, context.CancelFunc) {
+				return context.WithTimeout(context.Background(), 5*time.Second)
+			},
 		},
 	}
 	for _, tt := range tests {

@@ -91,6 +91,7 @@ func (p *Pool) Warm(ctx context.Context, n int) {
 			return
 		}
 		p.starting++
+		p.all.Add(1)
 		p.mu.Unlock()
 		go func() {
 			w, err := p.start(ctx)
@@ -111,6 +112,7 @@ func (p *Pool) WarmWait(ctx context.Context, d time.Duration) {
 		return
 	}
 	p.starting++
+	p.all.Add(1)
 	p.mu.Unlock()
 	done := make(chan struct{})
 	go func() {
@@ -184,6 +186,7 @@ func (p *Pool) acquire(ctx context.Context) (Worker, error) {
 	}
 	if len(p.workers)+p.starting < p.max {
 		p.starting++
+		p.all.Add(1)
 		p.mu.Unlock()
 		return p.start(ctx)
 	}
@@ -218,6 +221,7 @@ func (p *Pool) acquire(ctx context.Context) (Worker, error) {
 		case g.err == nil:
 			p.mu.Lock()
 			p.starting--
+			p.all.Done()
 			p.handOffSlotLocked()
 			p.mu.Unlock()
 		}
@@ -225,13 +229,21 @@ func (p *Pool) acquire(ctx context.Context) (Worker, error) {
 	}
 }
 
-// start starts a worker for a slot already counted in p.starting.
+// start starts a worker for a slot already counted in p.starting and in
+// p.all (so Close waits for a worker that is still starting).
 func (p *Pool) start(ctx context.Context) (Worker, error) {
 	w, err := p.starter.Start(context.WithoutCancel(ctx))
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	p.starting--
+	if err == nil && p.closed {
+		p.mu.Unlock()
+		w.Stop(context.Background())
+		p.all.Done()
+		return nil, ErrPoolClosed
+	}
+	defer p.mu.Unlock()
 	if err != nil {
+		p.all.Done()
 		var ie *InitError
 		if errors.As(err, &ie) {
 			p.initErr, p.initAt = err, time.Now()
@@ -246,12 +258,7 @@ func (p *Pool) start(ctx context.Context) (Worker, error) {
 		return nil, err
 	}
 	p.initErr = nil
-	if p.closed {
-		go w.Stop(context.Background())
-		return nil, ErrPoolClosed
-	}
 	p.workers[w] = struct{}{}
-	p.all.Add(1)
 	go func() {
 		<-w.Done()
 		p.all.Done()
@@ -264,15 +271,6 @@ func (p *Pool) start(ctx context.Context) (Worker, error) {
 func (p *Pool) release(w Worker) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if _, ok := p.workers[w]; !ok {
-		// Counted only in starting until now (Warm).
-		p.workers[w] = struct{}{}
-		p.all.Add(1)
-		go func() {
-			<-w.Done()
-			p.all.Done()
-		}()
-	}
 	select {
 	case <-w.Done():
 		p.forget(w)
@@ -323,6 +321,7 @@ func (p *Pool) handOffSlotLocked() {
 	ch := p.waiters[0]
 	p.waiters = p.waiters[1:]
 	p.starting++
+	p.all.Add(1)
 	ch <- grant{}
 }
 

@@ -34,6 +34,8 @@ type fakeStarter struct {
 	holds map[string]chan struct{}
 	// ran records invocation ids in the order workers began them.
 	ran []string
+	// onDone, when set, runs (once) at the next call of a worker's Done.
+	onDone func(*fakeWorker)
 }
 
 func newFakeStarter() *fakeStarter {
@@ -170,8 +172,18 @@ func (w *fakeWorker) exit() {
 	}
 }
 
-func (w *fakeWorker) Pid() int              { return w.pid }
-func (w *fakeWorker) Done() <-chan struct{} { return w.done }
+func (w *fakeWorker) Pid() int { return w.pid }
+
+func (w *fakeWorker) Done() <-chan struct{} {
+	w.s.mu.Lock()
+	hook := w.s.onDone
+	w.s.onDone = nil
+	w.s.mu.Unlock()
+	if hook != nil {
+		hook(w)
+	}
+	return w.done
+}
 
 func (w *fakeWorker) isStopped() bool {
 	w.mu.Lock()
@@ -897,4 +909,68 @@ func TestPoolConcurrentStress(t *testing.T) {
 		}
 		closePool(t, p)
 	})
+}
+
+func TestPoolCancelRacingGrant(t *testing.T) {
+	// A queued invocation cancelled just as a worker or a free slot is
+	// handed to it must pass it on: the next one in the queue runs and
+	// nothing is lost. The cancellation is made from inside release (the
+	// pool asks the worker's Done under its lock just before it hands the
+	// worker, or its slot when the worker has died, over), so the queued
+	// invocation wakes for its context while the grant is on its way.
+	tests := []struct {
+		name        string
+		dies        bool // the worker dies as it is released: its slot is handed over
+		wantStarted int
+	}{
+		{"worker handed over", false, 1},
+		{"slot handed over", true, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				s := newFakeStarter()
+				p := NewPool(s, 1)
+				out := make(chan outcome, 3)
+				release := s.hold("a")
+				invokeAsync(t.Context(), p, "a", out)
+				ctx, cancel := context.WithCancel(t.Context())
+				invokeAsync(ctx, p, "b", out)
+				invokeAsync(t.Context(), p, "c", out)
+				s.mu.Lock()
+				s.onDone = func(w *fakeWorker) {
+					if tt.dies {
+						w.exit()
+					}
+					cancel()
+				}
+				s.mu.Unlock()
+				release()
+				got := map[string]outcome{}
+				for range 3 {
+					o := <-out
+					got[o.id] = o
+				}
+				if err := got["a"].err; err != nil {
+					t.Errorf("a: %v", err)
+				}
+				if err := got["b"].err; !errors.Is(err, context.Canceled) {
+					t.Errorf("b: %v, want context.Canceled", err)
+				}
+				if err := got["c"].err; err != nil {
+					t.Errorf("c: %v, want it to run with what b passed on", err)
+				}
+				if got, want := s.order(), []string{"a", "c"}; !slices.Equal(got, want) {
+					t.Errorf("ran %v, want %v", got, want)
+				}
+				if n := len(s.workers()); n != tt.wantStarted {
+					t.Errorf("started %d workers, want %d", n, tt.wantStarted)
+				}
+				if st := p.Stats(); st != (PoolStats{Workers: 1, Idle: 1}) {
+					t.Errorf("Stats = %+v, want one idle worker", st)
+				}
+				closePool(t, p)
+			})
+		})
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -167,7 +168,10 @@ func (s *Server) attempt(q *bgQueue, it *bgItem) {
 		status, verb = records.TimedOut, "timed out"
 	}
 	rec.EndAttempt(status, pid, fe)
-	head := fmt.Sprintf("✖ %s (attempt %d/%d) after %s: %s", verb, n, max, formatDuration(took), fe.Error())
+	// The first line of the message carries the outcome; further message
+	// lines and the stack follow, each with the prefix, dimmed.
+	msg := strings.Split(fe.Error(), "\n")
+	head := fmt.Sprintf("✖ %s (attempt %d/%d) after %s: %s", verb, n, max, formatDuration(took), msg[0])
 	if n < max {
 		delay := s.retryDelay(n)
 		head += " — retrying in " + formatWait(delay)
@@ -177,7 +181,7 @@ func (s *Server) attempt(q *bgQueue, it *bgItem) {
 		rec.Finish(status)
 	}
 	lines := []string{sink.Prefix(name, prefix) + " " + st.Render(st.Failure, head)}
-	for _, l := range fe.Stack {
+	for _, l := range append(msg[1:], fe.Stack...) {
 		lines = append(lines, sink.Prefix(name, prefix)+" "+st.Render(st.Dim, l))
 	}
 	sink.Lines(lines...)

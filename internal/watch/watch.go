@@ -143,15 +143,22 @@ func (w *Watcher) relevant(p string) bool {
 	return false
 }
 
-// addTree starts watching a folder created inside a watched tree.
-func (w *Watcher) addTree(p string) {
+// addTree starts watching a folder created inside a watched tree, and
+// returns the files already in it: they may have been written before the
+// watch was in place, so no event would tell of them.
+func (w *Watcher) addTree(p string) []string {
 	if w.fsw == nil {
-		return
+		return nil
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	var files []string
 	filepath.WalkDir(p, func(q string, d fs.DirEntry, err error) error {
-		if err != nil || !d.IsDir() {
+		if err != nil {
+			return nil
+		}
+		if !d.IsDir() {
+			files = append(files, q)
 			return nil
 		}
 		if q != p && skipDir(d.Name()) {
@@ -162,6 +169,7 @@ func (w *Watcher) addTree(p string) {
 		}
 		return nil
 	})
+	return files
 }
 
 // Run watches until ctx ends.
@@ -187,7 +195,9 @@ func (w *Watcher) runNotify(ctx context.Context) error {
 			p := filepath.Clean(ev.Name)
 			if ev.Has(fsnotify.Create) {
 				if fi, err := os.Stat(p); err == nil && fi.IsDir() && w.relevant(p) {
-					w.addTree(p)
+					for _, f := range w.addTree(p) {
+						pending[f] = true
+					}
 				}
 			}
 			if ev.Op == fsnotify.Chmod || !w.relevant(p) {

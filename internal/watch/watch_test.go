@@ -185,27 +185,7 @@ func TestWatchTree(t *testing.T) {
 			},
 		},
 		{
-			name: "new sub-folder then a file in it",
-			change: func(t *testing.T, tree string) []string {
-				dir := filepath.Join(tree, "fresh")
-				if err := os.Mkdir(dir, 0o755); err != nil {
-					t.Fatal(err)
-				}
-				p := filepath.Join(dir, "index.mjs")
-				write(t, p, "export const handler = 1")
-				return []string{dir, p}
-			},
-		},
-		{
-			name: "new nested folders then a file in them",
-			change: func(t *testing.T, tree string) []string {
-				p := filepath.Join(tree, "x", "y", "z", "index.mjs")
-				write(t, p, "export const handler = 1")
-				return []string{filepath.Join(tree, "x"), p}
-			},
-		},
-		{
-			name: "folder moved in with a file, then the file edited",
+			name: "folder moved in",
 			change: func(t *testing.T, tree string) []string {
 				outside := filepath.Join(filepath.Dir(tree), "staging")
 				write(t, filepath.Join(outside, "index.js"), "v1")
@@ -241,25 +221,85 @@ func TestWatchTree(t *testing.T) {
 	}
 }
 
+func TestWatchFilesInNewFolderWhileBusy(t *testing.T) {
+	// A folder and its files can appear before the watcher has handled the
+	// folder's Create event (mkdir -p && cp, git checkout, a busy machine):
+	// the files must still be reported. Holding w.mu makes the watcher's
+	// goroutine late on purpose, so this does not depend on timing.
+	tests := []struct {
+		name   string
+		create func(t *testing.T, tree string) (dir string, files []string)
+	}{
+		{"one folder", func(t *testing.T, tree string) (string, []string) {
+			dir := filepath.Join(tree, "fresh")
+			p := filepath.Join(dir, "index.mjs")
+			write(t, p, "export const handler = 1")
+			return dir, []string{p}
+		}},
+		{"nested folders", func(t *testing.T, tree string) (string, []string) {
+			dir := filepath.Join(tree, "a")
+			p, q := filepath.Join(dir, "a.js"), filepath.Join(dir, "b", "c", "c.js")
+			write(t, p, "1")
+			write(t, q, "2")
+			return dir, []string{p, q}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tree := filepath.Join(tempDir(t), "functions")
+			if err := os.Mkdir(tree, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			w := newWatcher(t, Options{Quiet: testQuiet})
+			w.Set([]string{tree}, nil)
+			c := run(t, w)
+			w.mu.Lock()
+			dir, files := tt.create(t, tree)
+			w.mu.Unlock()
+			c.waitFor(t, append([]string{dir}, files...)...)
+		})
+	}
+}
+
 func TestWatchNewFolderIsWatched(t *testing.T) {
-	// Once a new folder has been reported, later changes inside it are too.
-	tree := filepath.Join(tempDir(t), "functions")
-	if err := os.Mkdir(tree, 0o755); err != nil {
-		t.Fatal(err)
+	// Once a new folder has been reported, changes inside it are too.
+	tests := []struct {
+		name   string
+		create func(t *testing.T, tree string) string
+	}{
+		{"mkdir", func(t *testing.T, tree string) string {
+			dir := filepath.Join(tree, "fresh")
+			if err := os.MkdirAll(filepath.Join(dir, "deep"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			return dir
+		}},
+		{"moved in", func(t *testing.T, tree string) string {
+			outside := filepath.Join(filepath.Dir(tree), "staging")
+			write(t, filepath.Join(outside, "deep", "index.js"), "v1")
+			dir := filepath.Join(tree, "moved")
+			if err := os.Rename(outside, dir); err != nil {
+				t.Fatal(err)
+			}
+			return dir
+		}},
 	}
-	w := newWatcher(t, Options{Quiet: testQuiet})
-	w.Set([]string{tree}, nil)
-	c := run(t, w)
-	outside := filepath.Join(filepath.Dir(tree), "staging")
-	write(t, filepath.Join(outside, "deep", "index.js"), "v1")
-	moved := filepath.Join(tree, "moved")
-	if err := os.Rename(outside, moved); err != nil {
-		t.Fatal(err)
-	}
-	c.waitFor(t, moved)
-	for i, p := range []string{filepath.Join(moved, "index.js"), filepath.Join(moved, "deep", "index.js")} {
-		write(t, p, fmt.Sprint("v", i+2))
-		c.waitFor(t, p)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tree := filepath.Join(tempDir(t), "functions")
+			if err := os.Mkdir(tree, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			w := newWatcher(t, Options{Quiet: testQuiet})
+			w.Set([]string{tree}, nil)
+			c := run(t, w)
+			dir := tt.create(t, tree)
+			c.waitFor(t, dir)
+			for i, p := range []string{filepath.Join(dir, "index.js"), filepath.Join(dir, "deep", "index.js")} {
+				write(t, p, fmt.Sprint("v", i+2))
+				c.waitFor(t, p)
+			}
+		})
 	}
 }
 

@@ -770,7 +770,11 @@ async function main() {
       invokeV2(fn, msg)
     })
   }
-  out.write(found.api === 'v1' ? '{"type":"ready","api":"v1"}\n' : '{"type":"ready","api":"v2"}\n')
+  // What the module printed while loading is not the first invocation's:
+  // when it printed anything, the end markers (id "ready") come first.
+  const loadLogs = wrote
+  wrote = false
+  emit('ready', '{"type":"ready","api":"' + found.api + '"' + (loadLogs ? ',"logs":true' : '') + '}\n', loadLogs)
   // Loading the fetch classes takes tens of milliseconds; do it while bgfn
   // routes the first request rather than during it.
   if (found.api === 'v2') setImmediate(() => globalThis.Response)
