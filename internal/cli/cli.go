@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -61,6 +62,19 @@ func Main(args []string, streams *ui.IOStreams) int {
 		case <-hurry.Done():
 		}
 	}()
+
+	// BGFN_CPUPROFILE=FILE writes a Go CPU profile of the whole run, for
+	// finding what bounds the benchmark figures (see bench/README.md).
+	if path := os.Getenv("BGFN_CPUPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			if pprof.StartCPUProfile(f) == nil {
+				defer func() {
+					pprof.StopCPUProfile()
+					f.Close()
+				}()
+			}
+		}
+	}
 
 	root := NewRootCmd(streams, hurry)
 	root.SetArgs(args)

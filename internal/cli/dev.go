@@ -94,6 +94,7 @@ name and invocation id.`,
 func runDev(ctx context.Context, opts *DevOptions) error {
 	st := ui.NewStyles(opts.Streams.ErrOut, opts.Streams.ColorErr())
 	sink := logs.NewSink(opts.Streams.ErrOut, st)
+	defer sink.Flush()
 	return dev.Run(ctx, dev.Options{
 		Config:            configOptions(opts.Global, opts.Functions),
 		Host:              opts.Host,

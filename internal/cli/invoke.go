@@ -57,6 +57,7 @@ Exit codes:
 			}
 			st := ui.NewStyles(streams.ErrOut, streams.ColorErr())
 			opts.Sink = logs.NewSink(streams.ErrOut, st)
+			defer opts.Sink.Flush()
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}

@@ -319,6 +319,7 @@ func call(ctx context.Context, opts Options, fn discover.Function, body []byte, 
 			printLogs(opts.Sink, rec, 0)
 		}
 	}
+	opts.Sink.Flush()
 	fmt.Fprintln(errOut, st.Render(statusStyle, statusLine))
 	if opts.Verbose {
 		keys := make([]string, 0, len(resp.Header))
@@ -344,6 +345,7 @@ func call(ctx context.Context, opts Options, fn discover.Function, body []byte, 
 			return &Error{ExitUnreachable, err}
 		}
 		out.Record = rec
+		opts.Sink.Flush()
 		line, ok := outcomeLine(rec)
 		if !opts.JSON {
 			fmt.Fprintln(errOut, line)
@@ -362,6 +364,7 @@ func call(ctx context.Context, opts Options, fn discover.Function, body []byte, 
 	} else {
 		opts.Streams.Out.Write(respBody)
 	}
+	opts.Sink.Flush()
 	switch {
 	case background:
 		fmt.Fprintln(errOut, st.Render(st.Dim, "queued: follow it with `curl "+base+"/.bgfn/api/invocations/"+id+"`, or use --wait"))

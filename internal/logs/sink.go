@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/bgfn-dev/bgfn/internal/ui"
 )
@@ -15,17 +16,45 @@ import (
 // Sink serialises lines from every worker and from bgfn onto one writer
 // (stderr). Every write is a whole line, so output of concurrent functions
 // never interleaves within a line.
+//
+// Lines are buffered and written by a flusher shortly after (at most
+// flushDelay later), so a burst of lines costs one write instead of one
+// per line; Flush writes what is buffered at once.
 type Sink struct {
-	mu    sync.Mutex
-	w     *bufio.Writer
-	st    *ui.Styles
-	width int
-	buf   []byte
+	mu      sync.Mutex
+	w       *bufio.Writer
+	st      *ui.Styles
+	width   int
+	buf     []byte
+	pending bool
+	timer   *time.Timer
 }
+
+// flushDelay bounds how long a line waits in the buffer.
+const flushDelay = 2 * time.Millisecond
 
 // NewSink returns a sink writing to w with the given styles.
 func NewSink(w io.Writer, st *ui.Styles) *Sink {
-	return &Sink{w: bufio.NewWriterSize(w, 64<<10), st: st}
+	s := &Sink{w: bufio.NewWriterSize(w, 64<<10), st: st}
+	s.timer = time.AfterFunc(time.Hour, s.Flush)
+	s.timer.Stop()
+	return s
+}
+
+// Flush writes the buffered lines now.
+func (s *Sink) Flush() {
+	s.mu.Lock()
+	s.pending = false
+	s.w.Flush()
+	s.mu.Unlock()
+}
+
+// scheduleLocked arranges for a flush soon after a write.
+func (s *Sink) scheduleLocked() {
+	if !s.pending {
+		s.pending = true
+		s.timer.Reset(flushDelay)
+	}
 }
 
 // Styles returns the styles the sink renders with.
@@ -61,7 +90,7 @@ func (s *Sink) FunctionLine(name, id string, line []byte) {
 	s.buf = append(s.buf, line...)
 	s.buf = append(s.buf, '\n')
 	s.w.Write(s.buf)
-	s.w.Flush()
+	s.scheduleLocked()
 	s.mu.Unlock()
 }
 
@@ -70,7 +99,7 @@ func (s *Sink) Line(text string) {
 	s.mu.Lock()
 	s.w.WriteString(text)
 	s.w.WriteByte('\n')
-	s.w.Flush()
+	s.scheduleLocked()
 	s.mu.Unlock()
 }
 
@@ -81,6 +110,6 @@ func (s *Sink) Lines(lines ...string) {
 		s.w.WriteString(l)
 		s.w.WriteByte('\n')
 	}
-	s.w.Flush()
+	s.scheduleLocked()
 	s.mu.Unlock()
 }

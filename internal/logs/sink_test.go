@@ -95,6 +95,7 @@ func TestSink(t *testing.T) {
 					s.SetWidth(tt.width)
 				}
 				tt.write(s)
+				s.Flush()
 				got := buf.String()
 				hasESC := strings.Contains(got, "\x1b")
 				if (!color || tt.plain) && hasESC {
@@ -115,6 +116,7 @@ func TestSinkColourOnlyInPrefix(t *testing.T) {
 	var buf bytes.Buffer
 	s := logs.NewSink(&buf, ui.NewStyles(&buf, true))
 	s.FunctionLine("hello", "ab12", []byte("plain text"))
+	s.Flush()
 	got := buf.String()
 	_, rest, ok := strings.Cut(got, " | ")
 	if !ok {
@@ -160,6 +162,7 @@ func TestSinkWholeLines(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	s.Flush()
 	out := strings.TrimSuffix(buf.String(), "\n")
 	got := strings.Split(out, "\n")
 	if want := writers * (lines + lines/3); len(got) < want {

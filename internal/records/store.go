@@ -26,6 +26,8 @@ type Store struct {
 
 	jmu     sync.Mutex
 	journal *os.File
+	jpath   string
+	jsize   int64
 	jw      *bufio.Writer
 	jtimer  *time.Timer
 }
@@ -46,6 +48,10 @@ func NewStore(max int, journalPath string) (*Store, error) {
 			return nil, fmt.Errorf("open journal: %w", err)
 		}
 		s.journal = f
+		s.jpath = journalPath
+		if fi, err := f.Stat(); err == nil {
+			s.jsize = fi.Size()
+		}
 		s.jw = bufio.NewWriterSize(f, 64<<10)
 	}
 	return s, nil
@@ -166,6 +172,18 @@ func (s *Store) logged(r *Record, l LogLine) {
 	s.publish(func() Event { return Event{Type: "log", ID: r.ID, Function: r.Function, Log: &l} })
 }
 
+// Journaled reports whether a final record goes to the journal: every
+// background invocation, and synchronous ones that failed. Successful
+// synchronous calls stay in memory only; journaling them would write a
+// kilobyte per request (hundreds of megabytes under a load test).
+func Journaled(r *Record) bool {
+	return r.Kind != "sync" && r.Kind != "scheduled" || r.Status != Succeeded
+}
+
+// maxJournal is the size at which the journal is rotated to
+// invocations.jsonl.1 (one old file is kept).
+const maxJournal = 64 << 20
+
 func (s *Store) finished(r *Record) {
 	s.mu.Lock()
 	delete(s.live, r.ID)
@@ -178,7 +196,7 @@ func (s *Store) finished(r *Record) {
 	}
 	s.mu.Unlock()
 	s.changed(r)
-	if s.jw == nil {
+	if s.jw == nil || !Journaled(r) {
 		return
 	}
 	b, err := json.Marshal(r.Snapshot())
@@ -187,8 +205,15 @@ func (s *Store) finished(r *Record) {
 	}
 	s.jmu.Lock()
 	defer s.jmu.Unlock()
+	if s.jw == nil {
+		return
+	}
 	s.jw.Write(b)
 	s.jw.WriteByte('\n')
+	s.jsize += int64(len(b) + 1)
+	if s.jsize > maxJournal {
+		s.rotateLocked()
+	}
 	// Flush soon but not per record: a burst of records costs one write.
 	if s.jtimer == nil {
 		s.jtimer = time.AfterFunc(100*time.Millisecond, s.flush)
@@ -202,6 +227,21 @@ func (s *Store) flush() {
 	if s.jw != nil {
 		s.jw.Flush()
 	}
+}
+
+// rotateLocked moves the journal to PATH.1 and starts a new one.
+func (s *Store) rotateLocked() {
+	s.jw.Flush()
+	s.journal.Close()
+	os.Rename(s.jpath, s.jpath+".1")
+	f, err := os.OpenFile(s.jpath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		s.jw = nil
+		return
+	}
+	s.journal = f
+	s.jsize = 0
+	s.jw.Reset(f)
 }
 
 // Close flushes and closes the journal.

@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strconv"
@@ -69,7 +71,8 @@ type nodeWorker struct {
 	reqW *os.File
 	buf  []byte
 
-	msgs    chan *nodeMessage
+	resR    *os.File
+	br      *bufio.Reader
 	markers [2]chan string
 	cur     atomic.Pointer[Request]
 
@@ -141,7 +144,8 @@ func (s *NodeStarter) Start(ctx context.Context) (Worker, error) {
 		cmd:  cmd,
 		pid:  cmd.Process.Pid,
 		reqW: reqW,
-		msgs: make(chan *nodeMessage, 4),
+		resR: resR,
+		br:   bufio.NewReaderSize(resR, 64<<10),
 		done: make(chan struct{}),
 	}
 	w.markers[0] = make(chan string, 8)
@@ -149,35 +153,37 @@ func (s *NodeStarter) Start(ctx context.Context) (Worker, error) {
 	w.readers.Add(2)
 	go w.readLogs(outR, Stdout, w.markers[0])
 	go w.readLogs(errR, Stderr, w.markers[1])
-	go w.readMessages(resR)
 	go w.wait()
 
-	select {
-	case m, ok := <-w.msgs:
-		switch {
-		case ok && m.Type == "ready":
-			if m.Logs {
-				timer := time.NewTimer(10 * time.Second)
-				err := w.awaitMarkers(ctx, timer, 10*time.Second, "ready")
-				timer.Stop()
-				if err != nil {
-					return nil, &InitError{Err: &FunctionError{Type: "Runtime.ExitError", Message: "worker " + err.Error() + " while loading"}}
-				}
-			}
-			return w, nil
-		case ok && m.Type == "init_error" && m.Error != nil:
-			w.kill()
-			<-w.done
-			return nil, &InitError{Err: m.Error}
-		}
-		w.kill()
-		<-w.done
-		return nil, &InitError{Err: &FunctionError{Type: "Runtime.ExitError", Message: "worker " + w.exitText + " before it was ready"}}
-	case <-ctx.Done():
+	// Start is the only reader of fd 4 until it returns; a cancelled ctx
+	// interrupts the read.
+	stop := context.AfterFunc(ctx, func() { resR.SetReadDeadline(time.Now()) })
+	m, err := w.readMessage(time.Time{})
+	stop()
+	if ctx.Err() != nil {
 		w.kill()
 		<-w.done
 		return nil, fmt.Errorf("start worker for %s: %w", cfg.Name, ctx.Err())
 	}
+	switch {
+	case err == nil && m.Type == "ready":
+		if m.Logs {
+			timer := time.NewTimer(10 * time.Second)
+			err := w.awaitMarkers(ctx, timer, 10*time.Second, "ready")
+			timer.Stop()
+			if err != nil {
+				return nil, &InitError{Err: &FunctionError{Type: "Runtime.ExitError", Message: "worker " + err.Error() + " while loading"}}
+			}
+		}
+		return w, nil
+	case err == nil && m.Type == "init_error" && m.Error != nil:
+		w.kill()
+		<-w.done
+		return nil, &InitError{Err: m.Error}
+	}
+	w.kill()
+	<-w.done
+	return nil, &InitError{Err: &FunctionError{Type: "Runtime.ExitError", Message: "worker " + w.exitText + " before it was ready"}}
 }
 
 func (w *nodeWorker) Pid() int              { return w.pid }
@@ -199,6 +205,9 @@ func (w *nodeWorker) wait() {
 	}
 	w.reqW.Close()
 	close(w.done)
+	// Interrupt a read of fd 4 that would otherwise wait for a grandchild
+	// holding the pipe open.
+	w.resR.SetReadDeadline(time.Now())
 }
 
 func (w *nodeWorker) readLogs(r *os.File, s Stream, markers chan string) {
@@ -228,20 +237,51 @@ func (w *nodeWorker) emit(s Stream, line []byte) {
 	}
 }
 
-func (w *nodeWorker) readMessages(r *os.File) {
-	defer close(w.msgs)
-	defer r.Close()
-	br := bufio.NewReaderSize(r, 64<<10)
+// errTimeout is readMessage's deadline passing.
+var errTimeout = errors.New("read deadline passed")
+
+// readMessage reads the next message from fd 4. The caller is the only
+// reader (one invocation at a time). A zero deadline waits until the
+// process ends.
+func (w *nodeWorker) readMessage(deadline time.Time) (*nodeMessage, error) {
+	w.resR.SetReadDeadline(deadline)
+	// wait() closes done and then interrupts the read, so a process that
+	// ended while a grandchild holds fd 4 open does not hang us.
+	select {
+	case <-w.done:
+		if w.br.Buffered() == 0 {
+			return nil, io.EOF
+		}
+	default:
+	}
 	for {
-		line, err := br.ReadBytes('\n')
-		if len(line) > 1 {
-			m := new(nodeMessage)
-			if jerr := json.Unmarshal(line, m); jerr == nil {
-				w.msgs <- m
+		line, err := w.br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			// A large response: gather the rest of the line.
+			big := append([]byte(nil), line...)
+			for errors.Is(err, bufio.ErrBufferFull) {
+				line, err = w.br.ReadSlice('\n')
+				big = append(big, line...)
 			}
+			line = big
 		}
 		if err != nil {
-			return
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				select {
+				case <-w.done:
+					return nil, io.EOF
+				default:
+				}
+				return nil, errTimeout
+			}
+			return nil, err
+		}
+		if len(line) <= 1 {
+			continue
+		}
+		m := new(nodeMessage)
+		if json.Unmarshal(line, m) == nil {
+			return m, nil
 		}
 	}
 }
@@ -274,10 +314,8 @@ func (w *nodeWorker) Invoke(ctx context.Context, req *Request) (*Result, error) 
 		return nil, w.exitError()
 	}
 
-	timer := time.NewTimer(timeout)
-	m, err := w.await(ctx, timer, timeout)
+	m, err := w.await(ctx, deadline, timeout)
 	if err != nil {
-		timer.Stop()
 		w.cur.Store(nil)
 		return nil, err
 	}
@@ -286,14 +324,15 @@ func (w *nodeWorker) Invoke(ctx context.Context, req *Request) (*Result, error) 
 		res.Undefined = true
 	}
 	if m.Logs {
-		if err := w.awaitMarkers(ctx, timer, timeout, req.ID); err != nil {
-			timer.Stop()
+		timer := time.NewTimer(time.Until(deadline))
+		err := w.awaitMarkers(ctx, timer, timeout, req.ID)
+		timer.Stop()
+		if err != nil {
 			w.cur.Store(nil)
 			return nil, err
 		}
 	}
 	if !m.Pending {
-		timer.Stop()
 		w.cur.Store(nil)
 		return res, nil
 	}
@@ -302,47 +341,39 @@ func (w *nodeWorker) Invoke(ctx context.Context, req *Request) (*Result, error) 
 	res.pending = pending
 	go func() {
 		defer close(pending)
-		defer timer.Stop()
 		defer w.cur.Store(nil)
-		m, err := w.await(context.WithoutCancel(ctx), timer, timeout)
+		m, err := w.await(context.WithoutCancel(ctx), deadline, timeout)
 		if err != nil {
 			return
 		}
 		if m.Logs {
+			timer := time.NewTimer(time.Until(deadline))
 			w.awaitMarkers(context.WithoutCancel(ctx), timer, timeout, req.ID)
+			timer.Stop()
 		}
 	}()
 	return res, nil
 }
 
-// await waits for the next message of the running invocation.
-func (w *nodeWorker) await(ctx context.Context, timer *time.Timer, limit time.Duration) (*nodeMessage, error) {
-	select {
-	case m, ok := <-w.msgs:
-		if !ok {
-			return nil, w.exitError()
-		}
+// await waits for the next message of the running invocation until
+// deadline; ctx ending kills the worker.
+func (w *nodeWorker) await(ctx context.Context, deadline time.Time, limit time.Duration) (*nodeMessage, error) {
+	stop := context.AfterFunc(ctx, func() { w.resR.SetReadDeadline(time.Now()) })
+	m, err := w.readMessage(deadline)
+	stop()
+	switch {
+	case err == nil:
 		return m, nil
-	case <-timer.C:
-		w.kill()
-		<-w.done
-		return nil, &TimeoutError{Limit: limit}
-	case <-ctx.Done():
+	case ctx.Err() != nil:
 		w.kill()
 		<-w.done
 		return nil, ctx.Err()
-	case <-w.done:
-		// The process ended; a message it wrote just before may still be
-		// in the channel.
-		select {
-		case m, ok := <-w.msgs:
-			if ok {
-				return m, nil
-			}
-		default:
-		}
-		return nil, w.exitError()
+	case errors.Is(err, errTimeout):
+		w.kill()
+		<-w.done
+		return nil, &TimeoutError{Limit: limit}
 	}
+	return nil, w.exitError()
 }
 
 // awaitMarkers waits until both log streams have delivered every line the

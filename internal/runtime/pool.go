@@ -35,7 +35,11 @@ type Pool struct {
 	idle     []Worker
 	workers  map[Worker]struct{}
 	starting int
-	waiters  []chan grant
+	// warming counts starts by Warm/WarmWait, whose workers go to the
+	// queue when ready: a request arriving meanwhile waits for one of them
+	// instead of starting yet another worker.
+	warming int
+	waiters []chan grant
 	closed   bool
 	initErr  error
 	initAt   time.Time
@@ -91,10 +95,14 @@ func (p *Pool) Warm(ctx context.Context, n int) {
 			return
 		}
 		p.starting++
+		p.warming++
 		p.all.Add(1)
 		p.mu.Unlock()
 		go func() {
 			w, err := p.start(ctx)
+			p.mu.Lock()
+			p.warming--
+			p.mu.Unlock()
 			if err != nil {
 				return
 			}
@@ -112,12 +120,17 @@ func (p *Pool) WarmWait(ctx context.Context, d time.Duration) {
 		return
 	}
 	p.starting++
+	p.warming++
 	p.all.Add(1)
 	p.mu.Unlock()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if w, err := p.start(ctx); err == nil {
+		w, err := p.start(ctx)
+		p.mu.Lock()
+		p.warming--
+		p.mu.Unlock()
+		if err == nil {
 			p.release(w)
 		}
 	}()
@@ -184,7 +197,7 @@ func (p *Pool) acquire(ctx context.Context) (Worker, error) {
 		p.mu.Unlock()
 		return nil, err
 	}
-	if len(p.workers)+p.starting < p.max {
+	if len(p.workers)+p.starting < p.max && p.warming <= len(p.waiters) {
 		p.starting++
 		p.all.Add(1)
 		p.mu.Unlock()

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // Event is the Netlify (Lambda API Gateway v1 style) event a function
@@ -24,6 +25,21 @@ type Event struct {
 	RawURL                          string              `json:"rawUrl"`
 	RawQuery                        string              `json:"rawQuery"`
 	Route                           string              `json:"route,omitempty"`
+	// RequestContext is API Gateway's request context, which netlify-cli
+	// adds for Go functions (aws-lambda-go's APIGatewayProxyRequest reads
+	// it); JS functions get it too, harmlessly.
+	RequestContext *RequestContext `json:"requestContext,omitempty"`
+}
+
+// RequestContext is the part of API Gateway's request context a local
+// emulator can fill.
+type RequestContext struct {
+	RequestID        string
+	HTTPMethod       string
+	Path             string
+	RequestTimeEpoch int64
+	SourceIP         string
+	UserAgent        string
 }
 
 // mockGeo is the x-nf-geo value functions see locally: a fixed location, as
@@ -85,6 +101,10 @@ func newEvent(r *http.Request, body []byte, id, siteID string) *Event {
 			s = string(body)
 		}
 		ev.Body = &s
+	}
+	ev.RequestContext = &RequestContext{
+		RequestID: id, HTTPMethod: r.Method, Path: ev.Path,
+		RequestTimeEpoch: time.Now().UnixMilli(), SourceIP: ip, UserAgent: r.Header.Get("User-Agent"),
 	}
 	ev.RawURL = "http://" + r.Host + ev.Path
 	if ev.RawQuery != "" {

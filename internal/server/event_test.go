@@ -360,16 +360,13 @@ func TestEventJSON(t *testing.T) {
 			if tt.body != "" {
 				body = []byte(tt.body)
 			}
-			raw, err := jsonMarshal(newEvent(r, body, "id", "site"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			raw := appendEvent(nil, newEvent(r, body, "id", "site"))
 			var m map[string]json.RawMessage
 			if err := json.Unmarshal(raw, &m); err != nil {
 				t.Fatal(err)
 			}
 			want := []string{"path", "httpMethod", "headers", "multiValueHeaders", "queryStringParameters",
-				"multiValueQueryStringParameters", "isBase64Encoded", "rawUrl", "rawQuery"}
+				"multiValueQueryStringParameters", "isBase64Encoded", "rawUrl", "rawQuery", "resource", "requestContext"}
 			if tt.wantBody {
 				want = append(want, "body")
 			}
@@ -385,10 +382,7 @@ func TestEventJSON(t *testing.T) {
 	}
 	t.Run("empty query maps are objects", func(t *testing.T) {
 		r := httptest.NewRequest("GET", "/.netlify/functions/hello", nil)
-		raw, err := jsonMarshal(newEvent(r, nil, "id", "site"))
-		if err != nil {
-			t.Fatal(err)
-		}
+		raw := appendEvent(nil, newEvent(r, nil, "id", "site"))
 		for _, want := range []string{`"queryStringParameters":{}`, `"multiValueQueryStringParameters":{}`, `"rawQuery":""`} {
 			if !strings.Contains(string(raw), want) {
 				t.Errorf("event %s lacks %s", raw, want)
@@ -514,6 +508,31 @@ func TestClientContext(t *testing.T) {
 			}
 			if !reflect.DeepEqual(netlify.Identity, wantIdentity) || !reflect.DeepEqual(netlify.User, wantUser) {
 				t.Errorf("custom.netlify = %s, want {identity, user}", dec)
+			}
+		})
+	}
+}
+
+// TestAppendString checks the hand-written JSON string encoder against
+// encoding/json: every string must decode back to what encoding/json
+// would produce for it.
+func TestAppendString(t *testing.T) {
+	tests := []string{
+		"", "plain", `quote " and \ backslash`, "new\nline\r\ttab", "\x00\x01\x1f\x7f",
+		"<&> html", "héllo wörld ✓", "\u2028 and \u2029", "bad \xff utf8 \xc3", "emoji 😀",
+	}
+	for _, s := range tests {
+		t.Run(s, func(t *testing.T) {
+			got := appendString(nil, s)
+			var back string
+			if err := json.Unmarshal(got, &back); err != nil {
+				t.Fatalf("appendString(%q) = %s: not JSON: %v", s, got, err)
+			}
+			want, _ := json.Marshal(s)
+			var wantBack string
+			json.Unmarshal(want, &wantBack)
+			if back != wantBack {
+				t.Errorf("appendString(%q) decodes to %q, encoding/json gives %q", s, back, wantBack)
 			}
 		})
 	}

@@ -118,6 +118,8 @@ func fail(err error) invokeFunc {
 type syncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
+	// sink is flushed before reading: it buffers lines briefly.
+	sink *logs.Sink
 }
 
 func (b *syncBuffer) Write(p []byte) (int, error) {
@@ -127,6 +129,9 @@ func (b *syncBuffer) Write(p []byte) (int, error) {
 }
 
 func (b *syncBuffer) String() string {
+	if b.sink != nil {
+		b.sink.Flush()
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
@@ -149,6 +154,7 @@ func newServer(t *testing.T, opts Options, fns ...*Function) (*Server, *syncBuff
 	out := &syncBuffer{}
 	opts.Registry = reg
 	opts.Sink = logs.NewSink(out, ui.NewStyles(out, false))
+	out.sink = opts.Sink
 	if opts.Records == nil {
 		st, err := records.NewStore(100, "")
 		if err != nil {
