@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -412,8 +413,7 @@ func describeGroup(pgid int) string {
 const absent = "<absent>"
 
 // jsonLookup decodes FILE ("stdout" and "stderr" work too) and returns the
-// value at a dotted path: object keys, or array indexes from 0. The empty
-// path is the whole document.
+// value at a dotted path (see lookupPath).
 func jsonLookup(ts *testscript.TestScript, file, path string) (any, bool) {
 	dec := json.NewDecoder(strings.NewReader(ts.ReadFile(file)))
 	dec.UseNumber()
@@ -421,27 +421,7 @@ func jsonLookup(ts *testscript.TestScript, file, path string) (any, bool) {
 	if err := dec.Decode(&v); err != nil {
 		ts.Fatalf("%s is not JSON: %v", file, err)
 	}
-	if path == "" || path == "." {
-		return v, true
-	}
-	for _, key := range strings.Split(path, ".") {
-		switch x := v.(type) {
-		case map[string]any:
-			var ok bool
-			if v, ok = x[key]; !ok {
-				return nil, false
-			}
-		case []any:
-			i, err := strconv.Atoi(key)
-			if err != nil || i < 0 || i >= len(x) {
-				return nil, false
-			}
-			v = x[i]
-		default:
-			return nil, false
-		}
-	}
-	return v, true
+	return lookupPath(v, path)
 }
 
 // jsonText renders a JSON value for comparison: a string as its text, a
@@ -510,4 +490,223 @@ func cmdFromHex(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("fromhex %s: %v", args[0], err)
 	}
 	ts.Check(os.WriteFile(ts.MkAbs(args[1]), b, 0o644))
+}
+
+// cmdGenFile writes a file of SIZE bytes ('x' repeated, ending in a
+// newline): a plain number, or one ending in K (KiB) or M (MiB), for
+// request bodies too large to keep in a txtar archive.
+func cmdGenFile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: genfile FILE SIZE")
+	}
+	s, unit := args[1], int64(1)
+	switch {
+	case strings.HasSuffix(s, "K"):
+		s, unit = strings.TrimSuffix(s, "K"), 1<<10
+	case strings.HasSuffix(s, "M"):
+		s, unit = strings.TrimSuffix(s, "M"), 1<<20
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 1 {
+		ts.Fatalf("genfile: invalid size %q: use a number of bytes, or one ending in K or M", args[1])
+	}
+	b := bytes.Repeat([]byte{'x'}, int(n*unit))
+	b[len(b)-1] = '\n'
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), b, 0o644))
+}
+
+// cmdHeaderEnv sets VAR to the value of header NAME in the last http
+// answer, failing when it has none.
+func cmdHeaderEnv(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: headerenv VAR NAME")
+	}
+	for _, line := range strings.Split(ts.ReadFile("headers"), "\n") {
+		k, v, ok := strings.Cut(line, ": ")
+		if ok && strings.EqualFold(k, args[1]) {
+			ts.Setenv(args[0], v)
+			return
+		}
+	}
+	ts.Fatalf("the last http answer has no %s header:\n%s", args[1], ts.ReadFile("headers"))
+}
+
+// cmdWaitJSON polls GET URLPATH (every 100 ms, slower than the waiting
+// commands' 20 ms: its answers can be large) until it answers 200 with
+// VALUE at PATH in its JSON, as jsonfield compares them. The last answer
+// is left in $WORK/body.
+func cmdWaitJSON(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: waitjson URLPATH PATH VALUE")
+	}
+	target, path, want := requestURL(ts, args[0]), args[1], args[2]
+	out := filepath.Join(ts.Getenv("WORK"), "body")
+	c := newClient(ts, 1)
+	defer c.CloseIdleConnections()
+	got := "(no answer yet)"
+	get := func() {
+		loadMu.RLock()
+		defer loadMu.RUnlock()
+		resp, err := c.Get(target)
+		if err != nil {
+			got = err.Error()
+			return
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			got = err.Error()
+			return
+		}
+		ts.Check(os.WriteFile(out, b, 0o644))
+		if resp.StatusCode != http.StatusOK {
+			got = resp.Status
+			return
+		}
+		var v any
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber()
+		if err := dec.Decode(&v); err != nil {
+			got = "not JSON: " + err.Error()
+			return
+		}
+		got = absent
+		if x, ok := lookupPath(v, path); ok {
+			got = jsonText(x)
+		}
+	}
+	end := time.Now().Add(deadline(ts))
+	for {
+		get()
+		if got == want {
+			return
+		}
+		if time.Now().After(end) {
+			ts.Fatalf("GET %s: %s is %q after %v, want %q; the last answer is in $WORK/body", target, path, got, deadline(ts), want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// lookupPath returns the value at a dotted path in a decoded JSON value:
+// object keys, array indexes from 0, or K=V for the first element of an
+// array whose field K is V (name=hello), so that a script need not depend
+// on a list's order. The empty path is the value.
+func lookupPath(v any, path string) (any, bool) {
+	if path == "" || path == "." {
+		return v, true
+	}
+	for _, key := range strings.Split(path, ".") {
+		switch x := v.(type) {
+		case map[string]any:
+			var ok bool
+			if v, ok = x[key]; !ok {
+				return nil, false
+			}
+		case []any:
+			if k, want, ok := strings.Cut(key, "="); ok {
+				if v, ok = findElem(x, k, want); !ok {
+					return nil, false
+				}
+				continue
+			}
+			i, err := strconv.Atoi(key)
+			if err != nil || i < 0 || i >= len(x) {
+				return nil, false
+			}
+			v = x[i]
+		default:
+			return nil, false
+		}
+	}
+	return v, true
+}
+
+// findElem returns the first element of list that is an object whose
+// field k renders as want.
+func findElem(list []any, k, want string) (any, bool) {
+	for _, e := range list {
+		if m, ok := e.(map[string]any); ok {
+			if f, ok := m[k]; ok && jsonText(f) == want {
+				return e, true
+			}
+		}
+	}
+	return nil, false
+}
+
+// cmdJSONLen asserts that the array (or object) at PATH in FILE, or the
+// whole document, has N elements.
+func cmdJSONLen(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 || len(args) > 3 {
+		ts.Fatalf("usage: jsonlen FILE [PATH] N")
+	}
+	file, path, n := args[0], "", args[len(args)-1]
+	if len(args) == 3 {
+		path = args[1]
+	}
+	want, err := strconv.Atoi(n)
+	if err != nil || want < 0 {
+		ts.Fatalf("jsonlen: invalid count %q", n)
+	}
+	v, ok := jsonLookup(ts, file, path)
+	if !ok {
+		ts.Fatalf("%s has no field %s", file, path)
+	}
+	got := -1
+	switch x := v.(type) {
+	case []any:
+		got = len(x)
+	case map[string]any:
+		got = len(x)
+	default:
+		ts.Fatalf("%s: %q is %s, not an array or object", file, path, jsonText(v))
+	}
+	if got != want {
+		ts.Fatalf("%s: %q has %d elements, want %d", file, path, got, want)
+	}
+}
+
+// cmdJSONMatch asserts that the value at PATH in FILE, as jsonfield
+// renders it, matches REGEXP (anchored at both ends).
+func cmdJSONMatch(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: jsonmatch FILE PATH REGEXP")
+	}
+	re, err := regexp.Compile(`\A(?:` + args[2] + `)\z`)
+	if err != nil {
+		ts.Fatalf("jsonmatch: %v", err)
+	}
+	got := jsonString(ts, args[0], args[1])
+	if !re.MatchString(got) {
+		ts.Fatalf("%s: %s is %q, want a match for %q", args[0], args[1], got, args[2])
+	}
+}
+
+// cmdJSONLine writes to OUT the one line of the JSON-lines FILE whose
+// value at PATH is VALUE, failing when no line or several have it.
+func cmdJSONLine(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 4 {
+		ts.Fatalf("usage: jsonline FILE PATH VALUE OUT")
+	}
+	file, path, want, out := args[0], args[1], args[2], args[3]
+	var found []string
+	for i, line := range strings.Split(ts.ReadFile(file), "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		dec := json.NewDecoder(strings.NewReader(line))
+		dec.UseNumber()
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			ts.Fatalf("%s:%d is not JSON: %v", file, i+1, err)
+		}
+		if x, ok := lookupPath(v, path); ok && jsonText(x) == want {
+			found = append(found, line)
+		}
+	}
+	if len(found) != 1 {
+		ts.Fatalf("%s has %d lines with %s %q, want 1:\n%s", file, len(found), path, want, ts.ReadFile(file))
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(out), []byte(found[0]+"\n"), 0o644))
 }

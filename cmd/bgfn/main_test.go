@@ -11,16 +11,22 @@
 //	site NAME                          copy testdata/sites/NAME to $WORK/NAME
 //	bgfnexit CODE ARGS...              run bgfn, assert its exact exit code
 //	startdev NAME [K=V]... [ARGS...]   start `bgfn dev --port 0 ARGS`, wait for dev.json and warm workers, set $URL and $PORT
-//	stopdev NAME [-INT|-TERM|-KILL]    signal it, wait for it, assert exit 0 (or not, with !)
+//	stopdev NAME [-INT|-TERM|-KILL]    signal it, wait for it, assert exit 0 (or not, with !); sets $ELAPSED_MS
 //	waitlog NAME REGEXP                wait until $WORK/NAME.log matches (with !: it does not, now)
 //	http METHOD PATH [-H 'K: V']... [-d DATA | -f FILE] [-o FILE]
 //	status N                           assert the last http status
 //	elapsed-under MS [VAR]             assert $ELAPSED_MS (or $VAR) < MS
 //	parallel N METHOD PATH             N concurrent requests, all 2xx; sets $WALL_MS
 //	pidgone FILE [JSONPATH]            wait until the pid in FILE and its group are gone (with !: alive now)
-//	jsonfield FILE PATH VALUE          assert a JSON value (VALUE <absent>: no such field)
+//	jsonfield FILE PATH VALUE          assert a JSON value (VALUE <absent>: no such field; PATH a.0.b, or a.K=V.b by field)
 //	jsonenv VAR FILE PATH              set $VAR to a JSON value
 //	fromhex IN OUT                     decode a hex dump (whitespace ignored) into a binary file
+//	genfile FILE SIZE                  write SIZE bytes (N, NK or NM) of 'x' for large request bodies
+//	headerenv VAR NAME                 set $VAR to header NAME of the last http answer
+//	waitjson URLPATH PATH VALUE        poll GET until its JSON has VALUE at PATH; the answer is in $WORK/body
+//	jsonlen FILE [PATH] N              assert a JSON array (or object) has N elements
+//	jsonmatch FILE PATH REGEXP         assert a JSON value matches REGEXP (anchored)
+//	jsonline FILE PATH VALUE OUT       write the one line of a JSON-lines file with VALUE at PATH to OUT
 //
 // Waiting commands poll until $DEADLINE (a Go duration, default 20s; the
 // environment variable BGFN_SCRIPT_DEADLINE changes the default), never
@@ -89,6 +95,12 @@ func TestScript(t *testing.T) {
 			"jsonfield":     cmdJSONField,
 			"jsonenv":       cmdJSONEnv,
 			"fromhex":       cmdFromHex,
+			"genfile":       cmdGenFile,
+			"headerenv":     cmdHeaderEnv,
+			"waitjson":      cmdWaitJSON,
+			"jsonlen":       cmdJSONLen,
+			"jsonmatch":     cmdJSONMatch,
+			"jsonline":      cmdJSONLine,
 		},
 	})
 }
@@ -391,7 +403,8 @@ var signals = map[string]syscall.Signal{"-INT": syscall.SIGINT, "-TERM": syscall
 
 // cmdStopDev signals a dev (SIGINT by default, as Ctrl-C does: to bgfn only,
 // not its workers' groups), waits until it exits and asserts exit code 0;
-// with ! it asserts a failure instead.
+// with ! it asserts a failure instead. It sets $ELAPSED_MS to the time from
+// the signal to the exit.
 func cmdStopDev(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) < 1 || len(args) > 2 {
 		ts.Fatalf("usage: stopdev NAME [-INT|-TERM|-KILL]")
@@ -420,7 +433,9 @@ func cmdStopDev(ts *testscript.TestScript, neg bool, args []string) {
 	case <-time.After(deadline(ts)):
 		ts.Fatalf("bgfn dev %s still running %v after %v; its log:\n%s", args[0], deadline(ts), sig, readLog(d.log))
 	}
-	ts.Logf("bgfn dev %s exited in %v: %v", args[0], time.Since(start).Round(time.Millisecond), d.err)
+	took := time.Since(start)
+	ts.Setenv("ELAPSED_MS", strconv.FormatInt(took.Milliseconds(), 10))
+	ts.Logf("bgfn dev %s exited in %v: %v", args[0], took.Round(time.Millisecond), d.err)
 	switch {
 	case neg && d.err == nil:
 		ts.Fatalf("bgfn dev %s exited with code 0, want a failure", args[0])

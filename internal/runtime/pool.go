@@ -40,10 +40,10 @@ type Pool struct {
 	// instead of starting yet another worker.
 	warming int
 	waiters []chan grant
-	closed   bool
-	initErr  error
-	initAt   time.Time
-	all      sync.WaitGroup
+	closed  bool
+	initErr error
+	initAt  time.Time
+	all     sync.WaitGroup
 }
 
 // grant is what a queued invocation receives: a worker to use, or the
