@@ -487,44 +487,70 @@ function contextLog(...args) {
   console.log(...args)
 }
 
+// Context is the v2 handler's second argument. The costly parts (geo,
+// url, cookies) are computed on first use: most handlers never touch them.
+class Context {
+  constructor(inv, req, event, params) {
+    this._inv = inv
+    this._req = req
+    this._geo = undefined
+    this._url = undefined
+    this.account = { id: req.headers.get('x-nf-account-id') ?? '' }
+    this.deploy = { context: 'dev', id: '0', published: false }
+    this.flags = {}
+    this.ip = req.headers.get('x-nf-client-connection-ip') ?? ''
+    this.json = contextJSON
+    this.log = contextLog
+    this.next = notImplementedNext
+    this.params = params !== null && typeof params === 'object' ? params : {}
+    this.path = event.route
+    this.requestId = req.headers.get('x-nf-request-id') || inv.id
+    this.server = { region: REGION }
+    this.site = { id: env.SITE_ID ?? '', name: env.SITE_NAME ?? '', url: env.URL }
+    this.waitUntil = (promise) => {
+      inv.waiting++
+      Promise.resolve(promise).then(
+        () => waitSettled(inv),
+        (err) => {
+          console.error('context.waitUntil promise rejected:', err)
+          waitSettled(inv)
+        },
+      )
+    }
+  }
+
+  get cookies() {
+    if (this._inv.cookies === null) this._inv.cookies = new Cookies(this._req.headers.get('cookie'))
+    return this._inv.cookies
+  }
+
+  get geo() {
+    if (this._geo === undefined) this._geo = decodeGeo(this._req.headers.get('x-nf-geo'))
+    return this._geo
+  }
+
+  get url() {
+    if (this._url === undefined) this._url = new URL(this._req.url)
+    return this._url
+  }
+
+  rewrite(target) {
+    return fetch(new URL(target, this.url))
+  }
+
+  toJSON() {
+    const { _inv, _req, _geo, _url, ...rest } = this
+    return { ...rest, cookies: this.cookies, geo: this.geo, url: this.url }
+  }
+}
+
 function invokeV2(handler, msg) {
   const inv = new Invocation(msg.id)
   let ctx, ret
   try {
     const event = msg.event ?? {}
     const req = buildRequest(event)
-    const h = req.headers
-    const url = new URL(req.url)
-    const cookies = new Cookies(h.get('cookie'))
-    inv.cookies = cookies
-    ctx = {
-      account: { id: h.get('x-nf-account-id') ?? '' },
-      cookies,
-      deploy: { context: 'dev', id: '0', published: false },
-      flags: {},
-      geo: decodeGeo(h.get('x-nf-geo')),
-      ip: h.get('x-nf-client-connection-ip') ?? '',
-      json: contextJSON,
-      log: contextLog,
-      next: notImplementedNext,
-      params: msg.params !== null && typeof msg.params === 'object' ? msg.params : {},
-      path: event.route,
-      requestId: h.get('x-nf-request-id') || inv.id,
-      rewrite: (target) => fetch(new URL(target, url)),
-      server: { region: REGION },
-      site: { id: env.SITE_ID ?? '', name: env.SITE_NAME ?? '', url: env.URL },
-      url,
-      waitUntil: (promise) => {
-        inv.waiting++
-        Promise.resolve(promise).then(
-          () => waitSettled(inv),
-          (err) => {
-            console.error('context.waitUntil promise rejected:', err)
-            waitSettled(inv)
-          },
-        )
-      },
-    }
+    ctx = new Context(inv, req, event, msg.params)
     current = ctx
     ret = handler(req, ctx)
   } catch (err) {
@@ -566,7 +592,7 @@ const NOT_LATIN1 = /[^\u0000-\u00ff]/
 // respondV2 maps what a v2 handler returned to the v1 response shape.
 function respondV2(inv, res) {
   if (inv.settled) return
-  const setCookies = Cookies.collected(inv.cookies)
+  const setCookies = inv.cookies === null ? [] : Cookies.collected(inv.cookies)
   if (!isResponse(res)) {
     const multiValueHeaders = {}
     if (setCookies.length > 0) multiValueHeaders['set-cookie'] = setCookies
