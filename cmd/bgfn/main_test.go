@@ -18,7 +18,7 @@
 //	elapsed-under MS [VAR]             assert $ELAPSED_MS (or $VAR) < MS
 //	parallel N METHOD PATH             N concurrent requests, all 2xx; sets $WALL_MS
 //	pidgone FILE [JSONPATH]            wait until the pid in FILE and its group are gone (with !: alive now)
-//	jsonfield FILE PATH VALUE          assert a JSON value (VALUE <absent>: no such field; PATH a.0.b, or a.K=V.b by field)
+//	jsonfield FILE PATH VALUE          assert a JSON value (VALUE <absent>: no such field); PATH is a.0.b or a.K=V.b
 //	jsonenv VAR FILE PATH              set $VAR to a JSON value
 //	fromhex IN OUT                     decode a hex dump (whitespace ignored) into a binary file
 //	genfile FILE SIZE                  write SIZE bytes (N, NK or NM) of 'x' for large request bodies

@@ -362,7 +362,7 @@ func (w *lambdaWorker) Invoke(ctx context.Context, req *Request) (*Result, error
 	case <-timer.C:
 		w.kill()
 		<-w.done
-		return nil, &TimeoutError{Limit: timeout}
+		return nil, &TimeoutError{Limit: timeout, Pid: w.pid}
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
@@ -377,11 +377,11 @@ func (w *lambdaWorker) Invoke(ctx context.Context, req *Request) (*Result, error
 			return &Result{Pid: w.pid, Response: out.response, Error: out.err}, nil
 		default:
 		}
-		return nil, &ExitError{Exit: w.exitText}
+		return nil, &ExitError{Exit: w.exitText, Pid: w.pid}
 	case <-timer.C:
 		w.kill()
 		<-w.done
-		return nil, &TimeoutError{Limit: timeout}
+		return nil, &TimeoutError{Limit: timeout, Pid: w.pid}
 	case <-ctx.Done():
 		w.kill()
 		<-w.done

@@ -290,7 +290,7 @@ func (w *nodeWorker) kill() { proc.Kill(w.pid) }
 
 func (w *nodeWorker) exitError() error {
 	<-w.done
-	return &ExitError{Exit: w.exitText}
+	return &ExitError{Exit: w.exitText, Pid: w.pid}
 }
 
 // Invoke implements Worker.
@@ -371,7 +371,7 @@ func (w *nodeWorker) await(ctx context.Context, deadline time.Time, limit time.D
 	case errors.Is(err, errTimeout):
 		w.kill()
 		<-w.done
-		return nil, &TimeoutError{Limit: limit}
+		return nil, &TimeoutError{Limit: limit, Pid: w.pid}
 	}
 	return nil, w.exitError()
 }
@@ -389,7 +389,7 @@ func (w *nodeWorker) awaitMarkers(ctx context.Context, timer *time.Timer, limit 
 		case <-timer.C:
 			w.kill()
 			<-w.done
-			return &TimeoutError{Limit: limit}
+			return &TimeoutError{Limit: limit, Pid: w.pid}
 		case <-ctx.Done():
 			w.kill()
 			<-w.done

@@ -95,6 +95,7 @@ func (e *InitError) Error() string { return "load function: " + e.Err.Error() }
 // ExitError is returned when a worker process ended during an invocation.
 type ExitError struct {
 	Exit string // "exited with code 1", "was killed by signal SIGKILL"
+	Pid  int
 }
 
 func (e *ExitError) Error() string { return "worker " + e.Exit + " during invocation" }
@@ -103,6 +104,7 @@ func (e *ExitError) Error() string { return "worker " + e.Exit + " during invoca
 // worker has been killed.
 type TimeoutError struct {
 	Limit time.Duration
+	Pid   int // the worker that was killed
 }
 
 func (e *TimeoutError) Error() string {

@@ -141,7 +141,7 @@ func (s *Server) attempt(q *bgQueue, it *bgItem) {
 		res, err = s.run(s.base, fn, req)
 	}
 	took := time.Since(start)
-	pid := 0
+	pid := errorPid(err)
 	if res != nil {
 		pid = res.Pid
 		if err == nil && res.Error != nil {
@@ -224,4 +224,17 @@ func formatWait(d time.Duration) string {
 	default:
 		return d.Round(time.Millisecond).String()
 	}
+}
+
+// errorPid is the worker behind a worker failure, or 0.
+func errorPid(err error) int {
+	var te *runtime.TimeoutError
+	var ee *runtime.ExitError
+	switch {
+	case errors.As(err, &te):
+		return te.Pid
+	case errors.As(err, &ee):
+		return ee.Pid
+	}
+	return 0
 }

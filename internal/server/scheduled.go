@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -86,11 +87,8 @@ func (s *Server) finishScheduled(w http.ResponseWriter, r *http.Request, fn *Fun
 		if res != nil && len(res.Response) > 0 {
 			var keys map[string]json.RawMessage
 			if json.Unmarshal(res.Response, &keys) == nil {
-				for k := range keys {
-					if k != "statusCode" {
-						b.WriteString("Your function returned `" + k + "`. Is this an accident? It won't be interpreted by Netlify.\n")
-						break
-					}
+				for _, k := range ignoredKeys(keys) {
+					b.WriteString("Your function returned `" + k + "`. Is this an accident? It won't be interpreted by Netlify.\n")
 				}
 			}
 		}
@@ -106,6 +104,26 @@ func (s *Server) finishScheduled(w http.ResponseWriter, r *http.Request, fn *Fun
 		writeText(w, status, b.String())
 	}
 	s.logDone(fn.Name, short, r, status, took)
+}
+
+// ignoredKeys lists what a scheduled function returned that the scheduler
+// ignores: anything but statusCode, headers and an empty body (a v2
+// function's response arrives mapped to that shape).
+func ignoredKeys(m map[string]json.RawMessage) []string {
+	var out []string
+	for k, v := range m {
+		switch k {
+		case "statusCode", "headers", "multiValueHeaders", "isBase64Encoded":
+			continue
+		case "body":
+			if s := string(v); s == `""` || s == "null" {
+				continue
+			}
+		}
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Fire invokes a scheduled function the way Netlify's scheduler does and

@@ -355,7 +355,7 @@ func (s *Server) serveSync(w http.ResponseWriter, r *http.Request, fn *Function,
 	}
 	start := time.Now()
 	res, err := s.run(context.WithoutCancel(r.Context()), fn, req)
-	pid := 0
+	pid := errorPid(err)
 	if res != nil {
 		pid = res.Pid
 		if err == nil && res.Error != nil {

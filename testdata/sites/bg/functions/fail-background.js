@@ -1,0 +1,5 @@
+// Always throws.
+exports.handler = async () => {
+  console.log('trying')
+  throw new Error('always fails')
+}

@@ -1,0 +1,4 @@
+// Logs how large a body it got.
+exports.handler = async (event) => {
+  console.log(`got ${(event.body || '').length} body characters`)
+}

@@ -1,0 +1,5 @@
+// Always throws.
+exports.handler = async () => {
+  console.log('about to throw')
+  throw new Error('kaboom')
+}

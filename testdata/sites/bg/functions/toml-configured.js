@@ -1,0 +1,4 @@
+// A background function only because netlify.toml says so.
+exports.handler = async () => {
+  console.log('configured in netlify.toml')
+}

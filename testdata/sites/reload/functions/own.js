@@ -1,0 +1,2 @@
+// Answers a fixed text; scripts edit this file.
+exports.handler = async () => ({ statusCode: 200, body: 'own v1' })

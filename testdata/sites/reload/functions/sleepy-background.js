@@ -1,0 +1,5 @@
+// Works for two seconds, then logs its version; scripts edit it while it runs.
+exports.handler = async () => {
+  await new Promise((resolve) => setTimeout(resolve, 2000))
+  console.log('version old')
+}

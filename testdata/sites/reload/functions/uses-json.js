@@ -1,0 +1,3 @@
+// Imports a JSON file, which esbuild bundles.
+const data = require('./data.json')
+exports.handler = async () => ({ statusCode: 200, body: data.label })

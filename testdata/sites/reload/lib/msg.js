@@ -1,0 +1,2 @@
+// Lives outside the functions folder; scripts edit it.
+module.exports = { msg: 'msg v1' }
