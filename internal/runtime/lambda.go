@@ -76,7 +76,7 @@ type lambdaWorker struct {
 	mu  sync.Mutex
 	cur *lambdaInvocation
 
-	curReq   atomic.Pointer[Request]
+	logs     logTarget
 	out      *pipeLog
 	errs     *pipeLog
 	readers  sync.WaitGroup
@@ -101,6 +101,7 @@ func (s *LambdaStarter) Start(ctx context.Context) (Worker, error) {
 		initErr:  make(chan *FunctionError, 1),
 		done:     make(chan struct{}),
 		shutdown: make(chan struct{}),
+		logs:     logTarget{idle: cfg.IdleLog},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /2018-06-01/runtime/invocation/next", w.handleNext)
@@ -164,8 +165,8 @@ func (s *LambdaStarter) Start(ctx context.Context) (Worker, error) {
 	outW.Close()
 	errW.Close()
 	w.cmd, w.pid = cmd, cmd.Process.Pid
-	w.out = newPipeLog(outR, func(line []byte) { w.emit(Stdout, line) })
-	w.errs = newPipeLog(errR, func(line []byte) { w.emit(Stderr, line) })
+	w.out = newPipeLog(outR, func(line []byte) { w.logs.emit(Stdout, line) })
+	w.errs = newPipeLog(errR, func(line []byte) { w.logs.emit(Stderr, line) })
 	w.readers.Add(2)
 	go func() { defer w.readers.Done(); w.out.run() }()
 	go func() { defer w.readers.Done(); w.errs.run() }()
@@ -212,18 +213,6 @@ func (w *lambdaWorker) wait() {
 	w.stopOnce.Do(func() { close(w.shutdown) })
 	w.srv.Close()
 	close(w.done)
-}
-
-func (w *lambdaWorker) emit(s Stream, line []byte) {
-	if req := w.curReq.Load(); req != nil {
-		if req.Log != nil {
-			req.Log(s, line)
-		}
-		return
-	}
-	if w.cfg.IdleLog != nil {
-		w.cfg.IdleLog(s, line)
-	}
 }
 
 // drainLogs passes on every line the program printed before it answered:
@@ -350,8 +339,8 @@ func (w *lambdaWorker) Invoke(ctx context.Context, req *Request) (*Result, error
 		timeout = 15 * time.Minute
 	}
 	inv := &lambdaInvocation{req: req, deadline: time.Now().Add(timeout), result: make(chan lambdaOutcome, 1)}
-	w.curReq.Store(req)
-	defer w.curReq.Store(nil)
+	w.logs.set(req)
+	defer w.logs.set(nil)
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 

@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/bgfn-dev/bgfn/internal/logs"
@@ -74,7 +73,7 @@ type nodeWorker struct {
 	resR    *os.File
 	br      *bufio.Reader
 	markers [2]chan string
-	cur     atomic.Pointer[Request]
+	logs    logTarget
 
 	done     chan struct{}
 	exitText string
@@ -145,6 +144,7 @@ func (s *NodeStarter) Start(ctx context.Context) (Worker, error) {
 		pid:  cmd.Process.Pid,
 		reqW: reqW,
 		resR: resR,
+		logs: logTarget{idle: cfg.IdleLog},
 		br:   bufio.NewReaderSize(resR, 64<<10),
 		done: make(chan struct{}),
 	}
@@ -216,25 +216,13 @@ func (w *nodeWorker) readLogs(r *os.File, s Stream, markers chan string) {
 	logs.SplitLines(r, func(line []byte) {
 		if i := bytes.Index(line, endMarker); i >= 0 {
 			if i > 0 {
-				w.emit(s, line[:i])
+				w.logs.emit(s, line[:i])
 			}
 			markers <- string(line[i+len(endMarker):])
 			return
 		}
-		w.emit(s, line)
+		w.logs.emit(s, line)
 	})
-}
-
-func (w *nodeWorker) emit(s Stream, line []byte) {
-	if req := w.cur.Load(); req != nil {
-		if req.Log != nil {
-			req.Log(s, line)
-		}
-		return
-	}
-	if w.cfg.IdleLog != nil {
-		w.cfg.IdleLog(s, line)
-	}
 }
 
 // errTimeout is readMessage's deadline passing.
@@ -305,18 +293,18 @@ func (w *nodeWorker) Invoke(ctx context.Context, req *Request) (*Result, error) 
 		timeout = 15 * time.Minute
 	}
 	deadline := time.Now().Add(timeout)
-	w.cur.Store(req)
+	w.logs.set(req)
 
 	w.buf = w.encodeInvoke(w.buf[:0], req, deadline)
 	if _, err := w.reqW.Write(w.buf); err != nil {
-		w.cur.Store(nil)
+		w.logs.set(nil)
 		w.kill()
 		return nil, w.exitError()
 	}
 
 	m, err := w.await(ctx, deadline, timeout)
 	if err != nil {
-		w.cur.Store(nil)
+		w.logs.set(nil)
 		return nil, err
 	}
 	res := &Result{Pid: w.pid, Error: m.Error, Undefined: m.Undefined, Response: m.Response}
@@ -328,12 +316,12 @@ func (w *nodeWorker) Invoke(ctx context.Context, req *Request) (*Result, error) 
 		err := w.awaitMarkers(ctx, timer, timeout, req.ID)
 		timer.Stop()
 		if err != nil {
-			w.cur.Store(nil)
+			w.logs.set(nil)
 			return nil, err
 		}
 	}
 	if !m.Pending {
-		w.cur.Store(nil)
+		w.logs.set(nil)
 		return res, nil
 	}
 	// v2 waitUntil work keeps the worker busy after the response.
@@ -341,7 +329,7 @@ func (w *nodeWorker) Invoke(ctx context.Context, req *Request) (*Result, error) 
 	res.pending = pending
 	go func() {
 		defer close(pending)
-		defer w.cur.Store(nil)
+		defer w.logs.set(nil)
 		m, err := w.await(context.WithoutCancel(ctx), deadline, timeout)
 		if err != nil {
 			return
