@@ -81,6 +81,13 @@ func (i *Instance) reload(ctx context.Context, changed []string) {
 			configTouched = true
 		}
 	}
+	if configTouched && s.cfg.ConfigFile != "" {
+		// An editor that rewrites netlify.toml in place truncates it first;
+		// an empty file now is a save in progress, not a new config.
+		if fi, err := os.Stat(s.cfg.ConfigFile); err == nil && fi.Size() == 0 {
+			configTouched = false
+		}
+	}
 	if configTouched {
 		cfg, err := config.Load(i.opts.Config)
 		if err != nil {

@@ -348,6 +348,9 @@ func (s *Server) serveSync(w http.ResponseWriter, r *http.Request, fn *Function,
 	name, short := fn.Name, ShortID(req.ID)
 	s.active.Add(1)
 	defer s.active.Done()
+	// Every answer names its record, failures too (replays and
+	// `bgfn invoke` follow it).
+	w.Header().Set("X-Bgfn-Invocation-Id", req.ID)
 	n := rec.StartAttempt()
 	req.Log = func(st runtime.Stream, line []byte) {
 		sink.FunctionLine(name, short, line)
