@@ -8,11 +8,16 @@ import (
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"time"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/lipgloss/table"
 
 	"github.com/spf13/cobra"
 
 	"github.com/bgfn-dev/bgfn/internal/config"
 	"github.com/bgfn-dev/bgfn/internal/discover"
+	"github.com/bgfn-dev/bgfn/internal/schedule"
 	"github.com/bgfn-dev/bgfn/internal/ui"
 )
 
@@ -48,12 +53,17 @@ func NewCmdList(streams *ui.IOStreams, g *globalOptions, runF func(context.Conte
 }
 
 type listEntry struct {
-	Name    string `json:"name"`
-	Kind    string `json:"kind"`
-	Runtime string `json:"runtime"`
-	URL     string `json:"url"`
-	Source  string `json:"source"`
-	Invalid string `json:"invalid,omitempty"`
+	Name        string   `json:"name"`
+	Kind        string   `json:"kind"`
+	Runtime     string   `json:"runtime"`
+	URL         string   `json:"url"`
+	Routes      []string `json:"routes,omitempty"`
+	Methods     []string `json:"methods,omitempty"`
+	Schedule    string   `json:"schedule,omitempty"`
+	NextRun     string   `json:"nextRun,omitempty"`
+	Source      string   `json:"source"`
+	Invalid     string   `json:"invalid,omitempty"`
+	ConfigError string   `json:"configError,omitempty"`
 }
 
 func runList(_ context.Context, opts *ListOptions) error {
@@ -87,11 +97,26 @@ func runList(_ context.Context, opts *ListOptions) error {
 		if r, err := filepath.Rel(cfg.SiteDir, src); err == nil && !strings.HasPrefix(r, "..") {
 			src = filepath.ToSlash(r)
 		}
-		entries = append(entries, listEntry{
+		base := fmt.Sprintf("http://127.0.0.1:%d", port)
+		e := listEntry{
 			Name: fn.Name, Kind: string(fn.Kind), Runtime: string(fn.Runtime),
-			URL:    fmt.Sprintf("http://127.0.0.1:%d/.netlify/functions/%s", port, fn.Name),
-			Source: src, Invalid: fn.Invalid,
-		})
+			URL:    base + "/.netlify/functions/" + fn.Name,
+			Source: src, Invalid: fn.Invalid, ConfigError: fn.ConfigError,
+			Methods: fn.Methods, Schedule: fn.Schedule,
+		}
+		if len(fn.Paths) > 0 {
+			// A function with custom paths answers only there.
+			e.URL = base + fn.Paths[0]
+			e.Routes = fn.Paths
+		}
+		if fn.Kind == discover.KindScheduled {
+			if sch, err := schedule.Parse(fn.Schedule); err == nil {
+				if t := sch.Next(time.Now()); !t.IsZero() {
+					e.NextRun = t.UTC().Format(time.RFC3339)
+				}
+			}
+		}
+		entries = append(entries, e)
 	}
 	if opts.JSON {
 		enc := json.NewEncoder(opts.Streams.Out)
@@ -102,10 +127,50 @@ func runList(_ context.Context, opts *ListOptions) error {
 		fmt.Fprintf(opts.Streams.ErrOut, "no functions found in %s\n", cfg.FunctionsDir)
 		return nil
 	}
-	tw := tabwriter.NewWriter(opts.Streams.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tKIND\tRUNTIME\tURL\tSOURCE")
+	header := []string{"NAME", "KIND", "RUNTIME", "ROUTE", "SCHEDULE", "SOURCE"}
+	rows := make([][]string, 0, len(entries))
 	for _, e := range entries {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Name, e.Kind, e.Runtime, e.URL, e.Source)
+		route := e.URL
+		if len(e.Routes) > 0 {
+			route = strings.Join(e.Routes, ", ")
+			if len(e.Methods) > 0 {
+				route = strings.Join(e.Methods, ",") + " " + route
+			}
+		}
+		sched := "-"
+		if e.Schedule != "" {
+			sched = e.Schedule
+			if e.NextRun != "" {
+				sched += " (next " + strings.TrimSuffix(strings.Replace(e.NextRun, "T", " ", 1), "Z") + " UTC)"
+			}
+		}
+		kind := e.Kind
+		switch {
+		case e.Invalid != "":
+			kind += " (invalid name)"
+		case e.ConfigError != "":
+			kind += " (config error)"
+		}
+		rows = append(rows, []string{e.Name, kind, e.Runtime, route, sched, e.Source})
+	}
+	if opts.Streams.IsStdoutTTY() {
+		st := ui.NewStyles(opts.Streams.Out, opts.Streams.ColorOut())
+		t := table.New().Headers(header...).Rows(rows...).
+			Border(lipgloss.RoundedBorder()).
+			StyleFunc(func(row, col int) lipgloss.Style {
+				s := lipgloss.NewStyle().Padding(0, 1)
+				if row == table.HeaderRow && st.Color {
+					return s.Bold(true)
+				}
+				return s
+			})
+		_, err := fmt.Fprintln(opts.Streams.Out, t.Render())
+		return err
+	}
+	tw := tabwriter.NewWriter(opts.Streams.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
 	}
 	return tw.Flush()
 }
