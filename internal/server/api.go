@@ -160,7 +160,9 @@ func (s *Server) replayInvocation(w http.ResponseWriter, r *http.Request) {
 	out := map[string]any{"id": id, "status": rw.Code, "replayOf": snap.ID}
 	if id != "" {
 		out["location"] = "/.bgfn/api/invocations/" + id
-	} else {
+	}
+	if rw.Code != http.StatusAccepted {
+		// A synchronous replay has run already: here is what it answered.
 		out["body"] = rw.Body.String()
 	}
 	writeJSON(w, http.StatusAccepted, out)
