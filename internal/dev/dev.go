@@ -178,6 +178,7 @@ type site struct {
 	outDir    string
 	bootstrap string
 	node      string
+	spares    *runtime.NodeSpares
 	builder   *build.JSBuilder
 	gobuilder *build.GoBuilder
 	arts      map[string]build.Artifact
@@ -284,9 +285,10 @@ func Start(ctx context.Context, opts Options) (*Instance, error) {
 	inst.buildSlots = make(chan struct{}, goruntime.NumCPU())
 	env := s.baseEnv(inst.URL)
 	inst.env = env
+	s.spares.SetEnv(env)
 	pending := make(map[string]chan struct{}, len(later))
-	for _, fn := range later {
-		pending[fn.Name] = make(chan struct{})
+	for name := range later {
+		pending[name] = make(chan struct{})
 	}
 	for _, fn := range s.functions {
 		sf := serverFunction(fn)
@@ -334,7 +336,11 @@ func Start(ctx context.Context, opts Options) (*Instance, error) {
 	// Warm one worker per function while the banner prints, so the first
 	// request does not pay for starting Node; a few at a time, so start-up
 	// does not starve the server of the cores.
-	go warmAll(ctx, s.functions, s.pools)
+	if !opts.Standalone {
+		go warmAll(ctx, s.functions, s.pools, s.spares)
+	} else {
+		go warmAll(ctx, s.functions, s.pools, nil)
+	}
 	if !opts.Standalone {
 		s.banner(sink, inst.URL, time.Since(start), opts.Cron)
 		inst.statePath = StatePath(s.cfg.BaseDir)
@@ -351,7 +357,9 @@ func Start(ctx context.Context, opts Options) (*Instance, error) {
 	return inst, nil
 }
 
-func warmAll(ctx context.Context, fns []discover.Function, pools map[string]*runtime.Pool) {
+func warmAll(ctx context.Context, fns []discover.Function, pools map[string]*runtime.Pool, spares *runtime.NodeSpares) {
+	// Then keep a spare Node process for reloads and pools that grow.
+	defer spares.Fill()
 	var g errgroup.Group
 	g.SetLimit(goruntime.NumCPU())
 	for _, fn := range fns {
@@ -436,6 +444,7 @@ func shutdown(httpSrv *http.Server, srv *server.Server, s *site, store *records.
 	}
 	srv.Close()
 	wg.Wait()
+	s.spares.Close()
 	hctx, hcancel := context.WithTimeout(context.Background(), time.Second)
 	defer hcancel()
 	if httpSrv.Shutdown(hctx) != nil {
@@ -508,6 +517,7 @@ func load(opts Options) (*site, error) {
 		if s.bootstrap, err = writeBootstrap(s.outDir); err != nil {
 			return nil, err
 		}
+		s.spares = &runtime.NodeSpares{Node: node, Bootstrap: s.bootstrap, Dir: cfg.BaseDir, Grace: 2 * time.Second}
 	}
 	return s, nil
 }
@@ -545,32 +555,53 @@ func writeBootstrap(outDir string) (string, error) {
 // buildAll builds the JS and TS functions in parallel, bounded by the
 // cores, and returns the Go functions it left for buildLater: go build can
 // take seconds, and the other functions need not wait for it.
-func (s *site) buildAll(sink *logs.Sink) []discover.Function {
+func (s *site) buildAll(sink *logs.Sink) map[string]<-chan build.Artifact {
+	later := make(map[string]<-chan build.Artifact)
+	sem := make(chan struct{}, goruntime.NumCPU())
+	var wg sync.WaitGroup
 	var mu sync.Mutex
-	var g errgroup.Group
-	g.SetLimit(goruntime.NumCPU())
-	var later []discover.Function
+	var done []discover.Function
 	for _, fn := range s.functions {
-		if fn.Runtime == discover.RuntimeGo && fn.Invalid == "" && fn.ConfigError == "" {
-			later = append(later, fn)
-			continue
-		}
-		g.Go(func() error {
+		ch := make(chan build.Artifact, 1)
+		later[fn.Name] = ch
+		wg.Add(1)
+		go func() {
+			sem <- struct{}{}
 			art := s.buildOne(fn)
+			<-sem
+			ch <- art
 			mu.Lock()
-			s.arts[fn.Name] = art
+			done = append(done, fn)
 			mu.Unlock()
-			return nil
-		})
+			wg.Done()
+		}()
 	}
-	g.Wait()
-	for _, fn := range s.functions {
-		if e := s.arts[fn.Name].Err; e != nil {
-			printBuildError(sink, fn.Name, e, 0)
+	// Serve what is built within the budget; what takes longer (go build,
+	// a bundle with megabytes of dependencies) finishes in the background
+	// while its requests wait for it.
+	finished := make(chan struct{})
+	go func() { wg.Wait(); close(finished) }()
+	select {
+	case <-finished:
+	case <-time.After(startBudget):
+	}
+	mu.Lock()
+	ready := append([]discover.Function(nil), done...)
+	mu.Unlock()
+	for _, fn := range ready {
+		art := <-later[fn.Name]
+		delete(later, fn.Name)
+		s.arts[fn.Name] = art
+		if art.Err != nil {
+			printBuildError(sink, fn.Name, art.Err, 0)
 		}
 	}
 	return later
 }
+
+// startBudget is how long start-up waits for JS and TS builds before it
+// serves the ones that are done.
+const startBudget = 200 * time.Millisecond
 
 func printBuildError(sink *logs.Sink, name string, e *build.Error, took time.Duration) {
 	st := sink.Styles()
@@ -585,21 +616,26 @@ func printBuildError(sink *logs.Sink, name string, e *build.Error, took time.Dur
 	sink.Lines(lines...)
 }
 
-// buildLater builds Go functions after the server is up. Until a
+// buildLater finishes the builds start-up did not wait for. Until a
 // function's build ends, its requests wait for it rather than fail.
-func (i *Instance) buildLater(fns []discover.Function, pending map[string]chan struct{}) {
-	var g errgroup.Group
-	g.SetLimit(goruntime.NumCPU())
-	for _, fn := range fns {
-		g.Go(func() error {
-			art := i.site.buildOne(fn)
+func (i *Instance) buildLater(later map[string]<-chan build.Artifact, pending map[string]chan struct{}) {
+	var wg sync.WaitGroup
+	for _, fn := range i.site.functions {
+		ch, ok := later[fn.Name]
+		if !ok {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			art := <-ch
 			i.mu.Lock()
 			defer i.mu.Unlock()
 			defer close(pending[fn.Name])
 			cur, ok := i.reg.Lookup(fn.Name)
 			if !ok || cur.Building == nil {
 				// Removed or rebuilt by a reload meanwhile.
-				return nil
+				return
 			}
 			i.site.arts[fn.Name] = art
 			sink := i.opts.Sink
@@ -613,10 +649,9 @@ func (i *Instance) buildLater(fns []discover.Function, pending map[string]chan s
 			if i.w != nil {
 				i.setWatchLocked(i.w)
 			}
-			return nil
-		})
+		}()
 	}
-	g.Wait()
+	wg.Wait()
 }
 
 func (s *site) buildOne(fn discover.Function) build.Artifact {
@@ -689,7 +724,6 @@ func (s *site) starter(fn discover.Function, art build.Artifact, env []string, s
 
 func (s *site) nodeConfig(fn discover.Function, art build.Artifact, env []string, sink *logs.Sink) runtime.NodeConfig {
 	taskRoot := filepath.Join(s.cfg.FunctionsDir, filepath.FromSlash(fn.Dir))
-	e := append(env[:len(env):len(env)], "AWS_LAMBDA_FUNCTION_NAME="+fn.Name, "LAMBDA_TASK_ROOT="+taskRoot)
 	name := fn.Name
 	return runtime.NodeConfig{
 		Node:      s.node,
@@ -697,7 +731,9 @@ func (s *site) nodeConfig(fn discover.Function, art build.Artifact, env []string
 		Entry:     art.Entry,
 		Name:      fn.Name,
 		Dir:       s.cfg.BaseDir,
-		Env:       e,
+		Env:       env,
+		FuncEnv:   map[string]string{"AWS_LAMBDA_FUNCTION_NAME": fn.Name, "LAMBDA_TASK_ROOT": taskRoot},
+		Spares:    s.spares,
 		Grace:     2 * time.Second,
 		IdleLog: func(_ runtime.Stream, line []byte) {
 			sink.FunctionLine(name, "", line)
@@ -724,7 +760,7 @@ func (s *site) banner(sink *logs.Sink, url string, took time.Duration, cron bool
 			status = st.Render(st.Failure, "  configuration error (answers 500)")
 		case s.arts[fn.Name].Err != nil:
 			status = st.Render(st.Failure, "  build failed (answers 500)")
-		case fn.Runtime == discover.RuntimeGo && s.arts[fn.Name].Entry == "":
+		case s.arts[fn.Name].Entry == "":
 			status = st.Render(st.Dim, "  building…")
 		}
 		where := url + "/.netlify/functions/" + fn.Name

@@ -194,6 +194,8 @@ func (i *Instance) reload(ctx context.Context, changed []string) {
 
 	env := s.baseEnv(i.URL)
 	i.env = env
+	s.spares.SetEnv(env)
+	defer s.spares.Fill()
 	for k, j := range jobs {
 		art := arts[k]
 		prevArt := s.arts[j.fn.Name]

@@ -7,10 +7,24 @@ import "sync/atomic"
 // runs per worker at a time, so every line has exactly one owner.
 type logTarget struct {
 	cur  atomic.Pointer[Request]
-	idle LogFunc
+	idle atomic.Pointer[LogFunc]
+}
+
+func newLogTarget(idle LogFunc) *logTarget {
+	t := &logTarget{}
+	t.setIdle(idle)
+	return t
 }
 
 func (t *logTarget) set(req *Request) { t.cur.Store(req) }
+
+// setIdle changes where lines between invocations go (a spare worker
+// learns its function late).
+func (t *logTarget) setIdle(f LogFunc) {
+	if f != nil {
+		t.idle.Store(&f)
+	}
+}
 
 func (t *logTarget) emit(s Stream, line []byte) {
 	if req := t.cur.Load(); req != nil {
@@ -19,7 +33,7 @@ func (t *logTarget) emit(s Stream, line []byte) {
 		}
 		return
 	}
-	if t.idle != nil {
-		t.idle(s, line)
+	if f := t.idle.Load(); f != nil {
+		(*f)(s, line)
 	}
 }

@@ -76,7 +76,7 @@ type lambdaWorker struct {
 	mu  sync.Mutex
 	cur *lambdaInvocation
 
-	logs     logTarget
+	logs     *logTarget
 	out      *pipeLog
 	errs     *pipeLog
 	readers  sync.WaitGroup
@@ -101,7 +101,7 @@ func (s *LambdaStarter) Start(ctx context.Context) (Worker, error) {
 		initErr:  make(chan *FunctionError, 1),
 		done:     make(chan struct{}),
 		shutdown: make(chan struct{}),
-		logs:     logTarget{idle: cfg.IdleLog},
+		logs:     newLogTarget(cfg.IdleLog),
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /2018-06-01/runtime/invocation/next", w.handleNext)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,8 +33,13 @@ type NodeConfig struct {
 	Name string
 	// Dir is the working directory of the worker.
 	Dir string
-	// Env is the worker's whole environment.
+	// Env is the site-wide environment of the worker.
 	Env []string
+	// FuncEnv are the variables that belong to this function
+	// (AWS_LAMBDA_FUNCTION_NAME, LAMBDA_TASK_ROOT, ...).
+	FuncEnv map[string]string
+	// Spares, when set, hands out Node processes started ahead of time.
+	Spares *NodeSpares
 	// IdleLog receives lines printed while no invocation runs (at import
 	// time, or by timers that outlive an invocation). Nil drops them.
 	IdleLog LogFunc
@@ -73,7 +79,7 @@ type nodeWorker struct {
 	resR    *os.File
 	br      *bufio.Reader
 	markers [2]chan string
-	logs    logTarget
+	logs    *logTarget
 
 	done     chan struct{}
 	exitText string
@@ -84,6 +90,28 @@ type nodeWorker struct {
 // Start starts one worker and waits until it has loaded the function.
 func (s *NodeStarter) Start(ctx context.Context) (Worker, error) {
 	cfg := &s.Config
+	if w := cfg.Spares.take(cfg); w != nil {
+		if err := w.load(cfg); err == nil {
+			return w.awaitReady(ctx)
+		}
+		w.kill()
+		<-w.done
+	}
+	env := append(cfg.Env[:len(cfg.Env):len(cfg.Env)], "BGFN_ENTRY="+cfg.Entry, "BGFN_FUNCTION_NAME="+cfg.Name)
+	for k, v := range cfg.FuncEnv {
+		env = append(env, k+"="+v)
+	}
+	w, err := spawnNode(cfg.Node, cfg.Bootstrap, cfg.Dir, env, cfg.Grace, cfg.Name)
+	if err != nil {
+		return nil, err
+	}
+	w.cfg = cfg
+	w.logs.setIdle(cfg.IdleLog)
+	return w.awaitReady(ctx)
+}
+
+// spawnNode starts node with the bootstrap and the worker's pipes.
+func spawnNode(node, bootstrap, dir string, env []string, grace time.Duration, name string) (*nodeWorker, error) {
 	var files []*os.File
 	closeAll := func() {
 		for _, f := range files {
@@ -117,20 +145,22 @@ func (s *NodeStarter) Start(ctx context.Context) (Worker, error) {
 		return nil, fmt.Errorf("start worker: %w", err)
 	}
 
-	cmd := exec.Command(cfg.Node, "--enable-source-maps", cfg.Bootstrap)
-	cmd.Dir = cfg.Dir
-	cmd.Env = append(cfg.Env[:len(cfg.Env):len(cfg.Env)],
-		"BGFN_ENTRY="+cfg.Entry,
-		"BGFN_FUNCTION_NAME="+cfg.Name,
-		"BGFN_PROTOCOL=1",
-	)
+	args := []string{"--enable-source-maps"}
+	// BGFN_NODE_FLAGS adds flags for profiling workers (--cpu-prof and the
+	// like, which NODE_OPTIONS refuses); see bench/README.md.
+	if extra := os.Getenv("BGFN_NODE_FLAGS"); extra != "" {
+		args = append(args, strings.Fields(extra)...)
+	}
+	cmd := exec.Command(node, append(args, bootstrap)...)
+	cmd.Dir = dir
+	cmd.Env = append(env[:len(env):len(env)], "BGFN_PROTOCOL=1")
 	cmd.Stdout = outW
 	cmd.Stderr = errW
 	cmd.ExtraFiles = []*os.File{reqR, resW}
-	proc.Setup(cmd, cfg.Grace)
+	proc.Setup(cmd, grace)
 	if err := cmd.Start(); err != nil {
 		closeAll()
-		return nil, fmt.Errorf("start node for %s: %w", cfg.Name, err)
+		return nil, fmt.Errorf("start node for %s: %w", name, err)
 	}
 	// The child has its copies; ours would keep the pipes open forever.
 	reqR.Close()
@@ -139,12 +169,12 @@ func (s *NodeStarter) Start(ctx context.Context) (Worker, error) {
 	errW.Close()
 
 	w := &nodeWorker{
-		cfg:  cfg,
+		cfg:  &NodeConfig{Grace: grace},
 		cmd:  cmd,
 		pid:  cmd.Process.Pid,
 		reqW: reqW,
 		resR: resR,
-		logs: logTarget{idle: cfg.IdleLog},
+		logs: newLogTarget(nil),
 		br:   bufio.NewReaderSize(resR, 64<<10),
 		done: make(chan struct{}),
 	}
@@ -154,16 +184,36 @@ func (s *NodeStarter) Start(ctx context.Context) (Worker, error) {
 	go w.readLogs(outR, Stdout, w.markers[0])
 	go w.readLogs(errR, Stderr, w.markers[1])
 	go w.wait()
+	return w, nil
+}
 
-	// Start is the only reader of fd 4 until it returns; a cancelled ctx
-	// interrupts the read.
-	stop := context.AfterFunc(ctx, func() { resR.SetReadDeadline(time.Now()) })
+// load tells a spare worker which function to run.
+func (w *nodeWorker) load(cfg *NodeConfig) error {
+	env := map[string]string{"BGFN_FUNCTION_NAME": cfg.Name}
+	for k, v := range cfg.FuncEnv {
+		env[k] = v
+	}
+	msg, err := json.Marshal(map[string]any{"type": "load", "entry": cfg.Entry, "env": env})
+	if err != nil {
+		return err
+	}
+	w.cfg = cfg
+	w.logs.setIdle(cfg.IdleLog)
+	_, err = w.reqW.Write(append(msg, '\n'))
+	return err
+}
+
+// awaitReady waits until the worker has loaded its function.
+func (w *nodeWorker) awaitReady(ctx context.Context) (Worker, error) {
+	// The caller is the only reader of fd 4 until this returns; a
+	// cancelled ctx interrupts the read.
+	stop := context.AfterFunc(ctx, func() { w.resR.SetReadDeadline(time.Now()) })
 	m, err := w.readMessage(time.Time{})
 	stop()
 	if ctx.Err() != nil {
 		w.kill()
 		<-w.done
-		return nil, fmt.Errorf("start worker for %s: %w", cfg.Name, ctx.Err())
+		return nil, fmt.Errorf("start worker for %s: %w", w.cfg.Name, ctx.Err())
 	}
 	switch {
 	case err == nil && m.Type == "ready":
@@ -266,6 +316,9 @@ func (w *nodeWorker) readMessage(deadline time.Time) (*nodeMessage, error) {
 		}
 		if len(line) <= 1 {
 			continue
+		}
+		if m, ok := parseResult(line); ok {
+			return m, nil
 		}
 		m := new(nodeMessage)
 		if json.Unmarshal(line, m) == nil {
@@ -434,4 +487,49 @@ func (w *nodeWorker) Stop(ctx context.Context) error {
 	w.kill()
 	<-w.done
 	return nil
+}
+
+// resultSuffixes are the endings the bootstrap writes after a result's
+// response (see finish in bootstrap.mjs).
+var resultSuffixes = [...]struct {
+	text          string
+	logs, pending bool
+}{
+	{`,"logs":false,"pending":false}`, false, false},
+	{`,"logs":true,"pending":false}`, true, false},
+	{`,"logs":false,"pending":true}`, false, true},
+	{`,"logs":true,"pending":true}`, true, true},
+}
+
+// parseResult decodes the common message, a result, without reflection:
+// {"type":"result","id":"ID","response":JSON,"logs":B,"pending":B}. The
+// response was made by JSON.stringify, so it is taken as it is. Anything
+// else is left to encoding/json.
+func parseResult(line []byte) (*nodeMessage, bool) {
+	const prefix = `{"type":"result","id":"`
+	rest, ok := bytes.CutPrefix(bytes.TrimRight(line, "\n"), []byte(prefix))
+	if !ok {
+		return nil, false
+	}
+	end := bytes.IndexByte(rest, '"')
+	if end < 0 || bytes.IndexByte(rest[:end], '\\') >= 0 {
+		return nil, false
+	}
+	id := string(rest[:end])
+	rest, ok = bytes.CutPrefix(rest[end+1:], []byte(`,"response":`))
+	if !ok {
+		return nil, false
+	}
+	for _, suf := range resultSuffixes {
+		if resp, ok := bytes.CutSuffix(rest, []byte(suf.text)); ok && len(resp) > 0 {
+			return &nodeMessage{
+				Type:     "result",
+				ID:       id,
+				Response: append(json.RawMessage(nil), resp...),
+				Logs:     suf.logs,
+				Pending:  suf.pending,
+			}, true
+		}
+	}
+	return nil, false
 }

@@ -119,6 +119,10 @@ func numericStatus(raw json.RawMessage) (int, bool) {
 }
 
 func headerValues(raw json.RawMessage) ([]string, error) {
+	// The usual case, a plain string without escapes, needs no decoding.
+	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' && bytes.IndexByte(raw[1:n-1], '\\') < 0 && bytes.IndexByte(raw[1:n-1], '"') < 0 {
+		return []string{string(raw[1 : n-1])}, nil
+	}
 	var v any
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return nil, err

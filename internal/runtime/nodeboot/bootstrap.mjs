@@ -15,12 +15,18 @@ import * as nodeBuffer from 'node:buffer'
 import { pathToFileURL } from 'node:url'
 
 const env = process.env
-const FUNCTION_NAME = env.BGFN_FUNCTION_NAME || 'function'
-const REGION = env.AWS_REGION || 'dev'
-const MEMORY = env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE || '1024'
-const ARN = `arn:aws:lambda:${REGION}:000000000000:function:${FUNCTION_NAME}`
-const LOG_GROUP = `/aws/lambda/${FUNCTION_NAME}`
-const LOG_STREAM = env.AWS_LAMBDA_LOG_STREAM_NAME || logStreamName()
+// These follow the environment; a spare worker learns its function (and
+// so these values) only from its load message, so they are recomputed then.
+let FUNCTION_NAME, REGION, MEMORY, ARN, LOG_GROUP, LOG_STREAM
+function configure() {
+  FUNCTION_NAME = env.BGFN_FUNCTION_NAME || 'function'
+  REGION = env.AWS_REGION || 'dev'
+  MEMORY = env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE || '1024'
+  ARN = `arn:aws:lambda:${REGION}:000000000000:function:${FUNCTION_NAME}`
+  LOG_GROUP = `/aws/lambda/${FUNCTION_NAME}`
+  LOG_STREAM = env.AWS_LAMBDA_LOG_STREAM_NAME || logStreamName()
+}
+configure()
 // isUtf8 arrived in Node 18.14; without it textual bodies are trusted.
 const isUtf8 = nodeBuffer.isUtf8 ?? (() => true)
 
@@ -737,6 +743,31 @@ function findHandler(mod) {
   return null
 }
 
+// readLoadMessage reads the first line of fd 3, a byte at a time so that
+// nothing after it is consumed, and parses it; null at EOF.
+function readLoadMessage() {
+  const one = Buffer.alloc(1)
+  const bytes = []
+  for (;;) {
+    let n
+    try {
+      n = fs.readSync(3, one, 0, 1, null)
+    } catch (err) {
+      if (err.code === 'EAGAIN') continue
+      return null
+    }
+    if (n === 0) return null
+    if (one[0] === 10) break
+    bytes.push(one[0])
+  }
+  try {
+    const msg = JSON.parse(Buffer.from(bytes).toString('utf8'))
+    return msg !== null && msg.type === 'load' ? msg : null
+  } catch {
+    return null
+  }
+}
+
 async function main() {
   const netlify = {
     env: {
@@ -761,6 +792,18 @@ async function main() {
   if (env.BGFN_PROTOCOL && env.BGFN_PROTOCOL !== '1') {
     initError({ errorType: 'Runtime.ProtocolMismatch', errorMessage: `bootstrap speaks protocol 1, bgfn asked for ${env.BGFN_PROTOCOL}`, stack: [] })
     return
+  }
+  // A spare worker is started before bgfn knows which function it will
+  // run (so a reload or a new worker skips Node's start-up): its first
+  // line on fd 3 names the function. fd 3 is a blocking pipe here, and
+  // nothing else reads it yet, so read that one line synchronously.
+  if (env.BGFN_SPARE === '1') {
+    const load = readLoadMessage()
+    if (load === null) process.exit(0)
+    if (load.env !== null && typeof load.env === 'object') Object.assign(env, load.env)
+    if (typeof load.entry === 'string') env.BGFN_ENTRY = load.entry
+    delete env.BGFN_SPARE
+    configure()
   }
   const entry = env.BGFN_ENTRY
   if (!entry) {
