@@ -85,15 +85,22 @@ func unknownFunction(name string, fns []discover.Function, cfg *config.Config) e
 	}
 	names := make([]string, len(fns))
 	best, bestD := "", 1<<30
+	lower := strings.ToLower(name)
 	for i, f := range fns {
 		names[i] = f.Name
-		if d := distance(strings.ToLower(name), strings.ToLower(f.Name)); d < bestD {
+		d := distance(lower, strings.ToLower(f.Name))
+		// A name that contains what was typed (a forgotten "-background")
+		// is the likeliest meaning.
+		if strings.Contains(strings.ToLower(f.Name), lower) {
+			d = 0
+		}
+		if d < bestD {
 			best, bestD = f.Name, d
 		}
 	}
 	sort.Strings(names)
 	msg := fmt.Sprintf("no function %q", name)
-	if bestD <= max(2, len(name)/3) || strings.Contains(best, name) {
+	if bestD <= max(2, len(name)/3) {
 		msg += fmt.Sprintf(": did you mean %q?", best)
 	}
 	return fmt.Errorf("%s (available: %s)", msg, strings.Join(names, ", "))
