@@ -152,23 +152,26 @@ func (b *JSBuilder) context(name, entry string, opts JSOptions) (*jsContext, *Er
 	out := filepath.Join(b.OutDir, name, name+".mjs")
 	external := append([]string{"*.node"}, opts.ExternalNodeModules...)
 	ctx, cerr := api.Context(api.BuildOptions{
-		EntryPoints:   []string{entry},
-		Outfile:       out,
-		Bundle:        true,
-		Platform:      api.PlatformNode,
-		Format:        api.FormatESModule,
-		Target:        api.ES2022,
-		Engines:       []api.Engine{{Name: api.EngineNode, Version: "18"}},
-		Sourcemap:     api.SourceMapLinked,
-		Banner:        map[string]string{"js": banner},
-		External:      external,
-		Metafile:      true,
-		Write:         true,
-		LogLevel:      api.LogLevelSilent,
-		AbsWorkingDir: b.SiteDir,
-		MainFields:    []string{"module", "main"},
-		Conditions:    []string{"node", "import", "module", "default"},
-		Loader:        map[string]api.Loader{".node": api.LoaderFile},
+		EntryPoints: []string{entry},
+		Outfile:     out,
+		Bundle:      true,
+		Platform:    api.PlatformNode,
+		Format:      api.FormatESModule,
+		Target:      api.ES2022,
+		Engines:     []api.Engine{{Name: api.EngineNode, Version: "18"}},
+		Sourcemap:   api.SourceMapLinked,
+		// Stack traces need only the mappings; leaving the sources out of
+		// the map keeps it small for Node to parse and hold.
+		SourcesContent: api.SourcesContentExclude,
+		Banner:         map[string]string{"js": banner},
+		External:       external,
+		Metafile:       true,
+		Write:          true,
+		LogLevel:       api.LogLevelSilent,
+		AbsWorkingDir:  b.SiteDir,
+		MainFields:     []string{"module", "main"},
+		Conditions:     []string{"node", "import", "module", "default"},
+		Loader:         map[string]api.Loader{".node": api.LoaderFile},
 	})
 	if cerr != nil {
 		return nil, b.convert(name, cerr.Errors)

@@ -363,6 +363,11 @@ func call(ctx context.Context, opts Options, fn discover.Function, body []byte, 
 		writeJSON(opts.Streams.Out, out)
 	} else {
 		opts.Streams.Out.Write(respBody)
+		// On a terminal, end the body's line so the prompt or a status
+		// line does not stick to it; piped output stays byte-exact.
+		if n := len(respBody); n > 0 && respBody[n-1] != '\n' && opts.Streams.IsStdoutTTY() {
+			io.WriteString(opts.Streams.Out, "\n")
+		}
 	}
 	opts.Sink.Flush()
 	switch {
