@@ -248,14 +248,10 @@ func (b *JSBuilder) rel(p string) string {
 	if p == "" {
 		return ""
 	}
-	abs := p
-	if !filepath.IsAbs(abs) {
-		abs = filepath.Join(b.SiteDir, p)
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(b.SiteDir, p)
 	}
-	if r, err := filepath.Rel(b.SiteDir, abs); err == nil && !strings.HasPrefix(r, "..") {
-		return filepath.ToSlash(r)
-	}
-	return abs
+	return rel(b.SiteDir, p)
 }
 
 // EnsureDir creates dir and a .gitignore in it so build output never ends
