@@ -40,11 +40,14 @@ func TestSmoke(t *testing.T) {
 		BackgroundConcurrency: 50,
 		BigdepSize:            256 << 10, // the path, not the 5 MB build time
 		Probes:                true,
+		ReloadEdits:           2,
+		ReloadLoad:            2 * time.Second,
+		ReloadLoadEdits:       5,
 		Out:                   out,
 	}
 	var stdout, progress bytes.Buffer
 	cfg.Progress = &progress
-	// About 10 s on a quiet 2-core machine; the deadline only stops a hang.
+	// About 15 s on a quiet 2-core machine; the deadline only stops a hang.
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	start := time.Now()
@@ -102,6 +105,28 @@ func TestSmoke(t *testing.T) {
 	if f, _ := r.figure("background not 202"); f.Value != nil && *f.Value != 0 {
 		t.Errorf("background POSTs not answered 202: %v", *f.Value)
 	}
+	for _, c := range reloadCases {
+		f, ok := r.figure(reloadFigure(c.file))
+		if !ok || f.Value == nil || len(f.Samples) != cfg.ReloadEdits {
+			t.Errorf("reload figure of %s missing, n/a or without %d samples: %+v", c.file, cfg.ReloadEdits, f)
+		}
+	}
+	if f, _ := r.figure(figGoReload); f.NA == "" {
+		t.Errorf("go reload ran in the smoke test: %+v", f)
+	}
+	for _, name := range []string{figLoadRequests, figLoadNot2xx, figLoadTransport, figLoadBodies, figLoadLatency} {
+		if f, ok := r.figure(name); !ok || f.Value == nil {
+			t.Errorf("figure %q missing or n/a: %+v", name, f)
+		}
+	}
+	// Not an error: answers other than 2xx while a function is reloaded
+	// are bgfn's to fix (the run reports them as findings); the smoke test
+	// checks the bench, and must not fail whenever bgfn's race is lost.
+	for _, name := range []string{figLoadNot2xx, figLoadTransport} {
+		if f, _ := r.figure(name); f.Value != nil && *f.Value != 0 {
+			t.Logf("bgfn: %s: %v (%s)", name, *f.Value, f.Detail)
+		}
+	}
 	if d := time.Since(start); d > 30*time.Second {
 		// Not an error: a busy machine (go test ./... runs packages in
 		// parallel) can slow it down; the figure to keep an eye on.
@@ -115,17 +140,25 @@ func TestCompare(t *testing.T) {
 	old := &Results{Figures: []Figure{
 		{Name: "bgfn hello c10 req/s", Value: v(1000), Unit: "req/s", Better: "higher"},
 		{Name: "bgfn hello c10 p99", Value: v(10), Unit: "ms", Better: "lower"},
-		{Name: "reload: edit → new body", NA: "no reload"},
+		{Name: "standalone invoke", NA: "no invoke command"},
+		{Name: "reload: edit → new body", Value: v(100), Unit: "ms", Better: "lower"},
 	}}
 	cur := &Results{Figures: []Figure{
 		{Name: "bgfn hello c10 req/s", Value: v(1200), Unit: "req/s", Better: "higher"},
 		{Name: "bgfn hello c10 p99", Value: v(12), Unit: "ms", Better: "lower"},
-		{Name: "reload: edit → new body", Value: v(150), Unit: "ms", Better: "lower"},
+		{Name: "standalone invoke", Value: v(150), Unit: "ms", Better: "lower"},
+		{Name: "reload hello.js: edit → new body", Value: v(50), Unit: "ms", Better: "lower"},
+		{Name: "reload hello-ts.ts: edit → new body", Value: v(40), Unit: "ms", Better: "lower"},
 	}}
 	var buf bytes.Buffer
 	printCompare(&buf, old, cur)
 	got := buf.String()
-	for _, want := range []string{"+20.0%  better", "+20.0%  worse", "n/a"} {
+	for _, want := range []string{
+		"+20.0%  better", "+20.0%  worse", // by direction
+		"n/a       150 ms            new",       // measured now, n/a before
+		"100 ms        50 ms    -50.0%  better", // matched by its former name
+		"-        40 ms            not in the old run",
+	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("compare output has no %q:\n%s", want, got)
 		}
@@ -138,14 +171,20 @@ func TestParseFlags(t *testing.T) {
 		args     []string
 		duration time.Duration
 		conc     []int
-		wantErr  bool
+		// reload edits per function, Go reload edits, reload load run
+		// and its edits
+		reload     [2]int
+		reloadLoad time.Duration
+		loadEdits  int
+		wantErr    bool
 	}{
-		{"defaults", nil, 5 * time.Second, []int{1, 10, 50}, false},
-		{"short", []string{"-short"}, time.Second, []int{10}, false},
-		{"short keeps an explicit duration", []string{"-short", "-duration", "2s"}, 2 * time.Second, []int{10}, false},
-		{"concurrency list", []string{"-c", "2,4"}, 5 * time.Second, []int{2, 4}, false},
-		{"bad concurrency", []string{"-c", "0"}, 0, nil, true},
-		{"stray argument", []string{"extra"}, 0, nil, true},
+		{"defaults", nil, 5 * time.Second, []int{1, 10, 50}, [2]int{10, 3}, 10 * time.Second, 20, false},
+		{"short", []string{"-short"}, time.Second, []int{10}, [2]int{2, 0}, 2 * time.Second, 5, false},
+		{"short keeps an explicit duration", []string{"-short", "-duration", "2s", "-reload-load", "3s", "-go-reload-edits", "1"}, 2 * time.Second, []int{10}, [2]int{2, 1}, 3 * time.Second, 5, false},
+		{"concurrency list", []string{"-c", "2,4"}, 5 * time.Second, []int{2, 4}, [2]int{10, 3}, 10 * time.Second, 20, false},
+		{"bad concurrency", []string{"-c", "0"}, 0, nil, [2]int{}, 0, 0, true},
+		{"negative reload edits", []string{"-reload-edits", "-1"}, 0, nil, [2]int{}, 0, 0, true},
+		{"stray argument", []string{"extra"}, 0, nil, [2]int{}, 0, 0, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -158,6 +197,10 @@ func TestParseFlags(t *testing.T) {
 			}
 			if cfg.Duration != tt.duration {
 				t.Errorf("duration = %s, want %s", cfg.Duration, tt.duration)
+			}
+			if got := [2]int{cfg.ReloadEdits, cfg.GoReloadEdits}; got != tt.reload || cfg.ReloadLoad != tt.reloadLoad || cfg.ReloadLoadEdits != tt.loadEdits {
+				t.Errorf("reload edits, go reload edits = %v, reload load %s with %d edits; want %v, %s with %d",
+					got, cfg.ReloadLoad, cfg.ReloadLoadEdits, tt.reload, tt.reloadLoad, tt.loadEdits)
 			}
 			if len(cfg.Concurrency) != len(tt.conc) {
 				t.Fatalf("concurrency = %v, want %v", cfg.Concurrency, tt.conc)

@@ -131,24 +131,9 @@ func waitFor(ctx context.Context, url string, status int, since time.Time, inter
 	}
 }
 
-// get fetches url once.
+// get fetches url once with the default client.
 func get(ctx context.Context, url string) (int, []byte, error) {
-	if err := checkLocal(url); err != nil {
-		return 0, nil, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return 0, nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, bytes.TrimSpace(body), err
+	return getWith(ctx, http.DefaultClient, url)
 }
 
 // sleepCtx waits d or until ctx ends. It paces polls; it never stands in
@@ -183,6 +168,7 @@ type logScanner struct {
 	path    string
 	off     int64
 	partial []byte
+	buf     []byte // kept: the reload figures scan every 2 ms
 }
 
 // scan reads what was appended since the last call and calls fn on each
@@ -196,11 +182,13 @@ func (s *logScanner) scan(fn func(line string)) error {
 	if _, err := f.Seek(s.off, io.SeekStart); err != nil {
 		return err
 	}
-	buf := make([]byte, 1<<20)
+	if s.buf == nil {
+		s.buf = make([]byte, 1<<16)
+	}
 	for {
-		n, err := f.Read(buf)
+		n, err := f.Read(s.buf)
 		s.off += int64(n)
-		data := append(s.partial, buf[:n]...)
+		data := append(s.partial, s.buf[:n]...)
 		for {
 			i := bytes.IndexByte(data, '\n')
 			if i < 0 {

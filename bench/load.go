@@ -26,6 +26,10 @@ type target struct {
 	body   []byte // request body (POST)
 	status int    // the status a good answer has; 0 means any 2xx
 	want   []byte // the body a good answer has; nil means any
+	// observe, when set, sees the body of every answer with a good status,
+	// with the index of the worker that got it. Workers call it
+	// concurrently.
+	observe func(worker int, body []byte)
 }
 
 // load is one run of the load generator: concurrency workers, each sending
@@ -47,6 +51,10 @@ type loadResult struct {
 	P50, P99   time.Duration
 	Max        time.Duration
 	FirstError string
+
+	// Errors by kind: no answer (connection, timeout, body cut short), a
+	// status that is not the good one, a body that is not the good one.
+	Transport, BadStatus, BadBody int
 }
 
 // RPS is completed requests (good or bad) per second.
@@ -120,12 +128,14 @@ func (l load) run(ctx context.Context) (loadResult, error) {
 	var (
 		next     atomic.Int64
 		errs     atomic.Int64
+		kinds    [3]atomic.Int64 // transport, status, body
 		firstErr atomic.Value
 		wg       sync.WaitGroup
 		lats     = make([][]time.Duration, l.concurrency)
 	)
-	fail := func(msg string) {
+	fail := func(kind int, msg string) {
 		errs.Add(1)
+		kinds[kind].Add(1)
 		firstErr.CompareAndSwap(nil, msg)
 	}
 	start := time.Now()
@@ -149,18 +159,22 @@ func (l load) run(ctx context.Context) (loadResult, error) {
 				lat = append(lat, time.Since(t0))
 				switch {
 				case err != nil:
-					fail(err.Error())
+					fail(0, err.Error())
 				case !l.goodStatus(status):
-					fail(fmt.Sprintf("status %d: %s", status, snippet(buf.Bytes())))
+					fail(1, fmt.Sprintf("status %d: %s", status, snippet(buf.Bytes())))
 				case l.target.want != nil && !bytes.Equal(bytes.TrimSpace(buf.Bytes()), l.target.want):
-					fail(fmt.Sprintf("status %d, unexpected body: %s", status, snippet(buf.Bytes())))
+					fail(2, fmt.Sprintf("status %d, unexpected body: %s", status, snippet(buf.Bytes())))
+				}
+				if err == nil && l.target.observe != nil && l.goodStatus(status) {
+					l.target.observe(w, buf.Bytes())
 				}
 			}
 			lats[w] = lat
 		}()
 	}
 	wg.Wait()
-	res := loadResult{Elapsed: time.Since(start), Errors: int(errs.Load())}
+	res := loadResult{Elapsed: time.Since(start), Errors: int(errs.Load()),
+		Transport: int(kinds[0].Load()), BadStatus: int(kinds[1].Load()), BadBody: int(kinds[2].Load())}
 	if v := firstErr.Load(); v != nil {
 		res.FirstError = v.(string)
 	}

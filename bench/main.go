@@ -96,8 +96,19 @@ type Config struct {
 	// BigdepSize is about how many bytes of JavaScript the generated
 	// node_modules/bigdep holds.
 	BigdepSize int
-	// Probes runs the feature probes (reload, standalone invoke).
+	// Probes runs the feature probes (standalone invoke) and the reload
+	// measurements below.
 	Probes bool
+	// ReloadEdits is how many times each of hello.js, hello-ts.ts and
+	// hello-v2.mjs is edited for the reload latency figures (0 skips them).
+	ReloadEdits int
+	// GoReloadEdits is how many times hello-go/main.go is edited for the
+	// Go rebuild figures, when hello-go answers (0 skips them).
+	GoReloadEdits int
+	// ReloadLoad is how long hello is loaded at concurrency 10 while
+	// hello.js is edited ReloadLoadEdits times (0 skips it).
+	ReloadLoad      time.Duration
+	ReloadLoadEdits int
 	// GoFunction adds the generated hello-go to the site, to probe Go
 	// support (and measure it when there is some). Building it needs
 	// aws-lambda-go from the module cache or proxy.
@@ -126,6 +137,10 @@ func DefaultConfig() Config {
 		BackgroundConcurrency: 50,
 		BigdepSize:            5 << 20,
 		Probes:                true,
+		ReloadEdits:           10,
+		GoReloadEdits:         3,
+		ReloadLoad:            10 * time.Second,
+		ReloadLoadEdits:       20,
 		GoFunction:            true,
 		Out:                   "bench/results/latest.json",
 	}
@@ -139,7 +154,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 		fmt.Fprintln(stderr, "usage: go run ./bench [flags]   (from the repository root)")
 		fs.PrintDefaults()
 	}
-	short := fs.Bool("short", false, "quick run: 1s per cell (unless -duration is given) and concurrency 10 only")
+	short := fs.Bool("short", false, "quick run: 1s per cell and concurrency 10 only, 2 edits per reload figure, a 2s reload load run with 5 edits, no Go reload (unless those flags are given)")
 	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "how long each cell of the matrix runs")
 	fs.DurationVar(&cfg.Warmup, "warmup", cfg.Warmup, "uncounted warm-up before each cell")
 	conc := fs.String("c", "1,10,50", "client concurrencies of the matrix, comma-separated")
@@ -148,6 +163,10 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.IntVar(&cfg.RSSRequests, "rss-requests", cfg.RSSRequests, "requests to hello for the RSS growth figure (0 skips)")
 	fs.IntVar(&cfg.BackgroundRequests, "bg-requests", cfg.BackgroundRequests, "POSTs to work-background (0 skips)")
 	fs.IntVar(&cfg.BackgroundConcurrency, "bg-c", cfg.BackgroundConcurrency, "concurrency of the background POSTs")
+	fs.IntVar(&cfg.ReloadEdits, "reload-edits", cfg.ReloadEdits, "edits of each of hello.js, hello-ts.ts and hello-v2.mjs for the reload latency (0 skips)")
+	fs.IntVar(&cfg.GoReloadEdits, "go-reload-edits", cfg.GoReloadEdits, "edits of hello-go/main.go for the Go rebuild latency (0 skips)")
+	fs.DurationVar(&cfg.ReloadLoad, "reload-load", cfg.ReloadLoad, "load on hello at c10 while hello.js is edited (0 skips)")
+	fs.IntVar(&cfg.ReloadLoadEdits, "reload-load-edits", cfg.ReloadLoadEdits, "edits of hello.js during the -reload-load run")
 	fs.BoolVar(&cfg.GoFunction, "go-function", cfg.GoFunction, "add the generated hello-go function (needs aws-lambda-go from the module cache or proxy)")
 	fs.StringVar(&cfg.Out, "out", cfg.Out, "results file, relative to the repository root (empty: none)")
 	fs.StringVar(&cfg.Compare, "compare", "", "earlier results file to print deltas against")
@@ -170,6 +189,18 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 		if !set["c"] {
 			*conc = "10"
 		}
+		if !set["reload-edits"] {
+			cfg.ReloadEdits = 2
+		}
+		if !set["go-reload-edits"] {
+			cfg.GoReloadEdits = 0
+		}
+		if !set["reload-load"] {
+			cfg.ReloadLoad = 2 * time.Second
+		}
+		if !set["reload-load-edits"] {
+			cfg.ReloadLoadEdits = 5
+		}
 	}
 	var err error
 	if cfg.Concurrency, err = parseInts(*conc); err != nil {
@@ -178,6 +209,9 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 	cfg.Workloads = splitList(*workloads)
 	if cfg.Duration <= 0 || cfg.Warmup < 0 {
 		return cfg, errors.New("-duration must be positive and -warmup not negative")
+	}
+	if cfg.ReloadEdits < 0 || cfg.GoReloadEdits < 0 || cfg.ReloadLoad < 0 || cfg.ReloadLoadEdits < 0 {
+		return cfg, errors.New("-reload-edits, -go-reload-edits, -reload-load and -reload-load-edits must not be negative")
 	}
 	if cfg.BackgroundConcurrency < 1 {
 		return cfg, errors.New("-bg-c must be at least 1")

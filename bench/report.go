@@ -83,7 +83,13 @@ func printCompare(w io.Writer, old, cur *Results) {
 	fmt.Fprintln(w, strings.Repeat("-", 90))
 	for _, f := range cur.Figures {
 		o, ok := old.figure(f.Name)
+		if prev, renamed := formerNames[f.Name]; !ok && renamed {
+			o, ok = old.figure(prev)
+		}
 		if !ok {
+			if f.Value != nil {
+				fmt.Fprintf(w, "%-40s %12s %12s %9s  %s\n", f.Name, "-", value(f), "", "not in the old run")
+			}
 			continue
 		}
 		switch {
@@ -115,6 +121,13 @@ func printCompare(w io.Writer, old, cur *Results) {
 		}
 		fmt.Fprintf(w, "%-40s %12s %12s %9s  %s\n", f.Name, value(o), value(f), change, verdict)
 	}
+}
+
+// formerNames maps a figure to the name an earlier bench gave the same
+// measurement, so -compare can match results files from before the rename.
+var formerNames = map[string]string{
+	// A single edit polled every 10 ms, before the median of -reload-edits.
+	"reload hello.js: edit → new body": "reload: edit → new body",
 }
 
 func judge(better string, up bool) string {

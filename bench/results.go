@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // Results is everything one run measured; it is what latest.json holds.
@@ -50,6 +51,10 @@ type RunInfo struct {
 	BackgroundRequests    int      `json:"background_requests"`
 	BackgroundConcurrency int      `json:"background_concurrency"`
 	BigdepBytes           int      `json:"bigdep_bytes"`
+	ReloadEdits           int      `json:"reload_edits"`
+	GoReloadEdits         int      `json:"go_reload_edits"`
+	ReloadLoadSeconds     float64  `json:"reload_load_seconds"`
+	ReloadLoadEdits       int      `json:"reload_load_edits"`
 	Seconds               float64  `json:"total_seconds"`
 }
 
@@ -85,6 +90,9 @@ type Figure struct {
 	Better string   `json:"better,omitempty"` // "higher" or "lower"
 	NA     string   `json:"na,omitempty"`
 	Detail string   `json:"detail,omitempty"`
+	// Samples are the measurements a median was taken over, in Unit, in
+	// the order they were taken.
+	Samples []float64 `json:"samples,omitempty"`
 }
 
 // Figure groups, in the order the table prints them.
@@ -94,13 +102,23 @@ const (
 	groupMemory     = "memory"
 	groupBackground = "background"
 	groupFeatures   = "features"
+	groupReload     = "reload"
 	groupShutdown   = "shutdown"
 )
 
-var groupOrder = []string{groupLaunch, groupMemory, groupBackground, groupFeatures, groupShutdown}
+var groupOrder = []string{groupLaunch, groupMemory, groupBackground, groupFeatures, groupReload, groupShutdown}
 
 func (r *Results) add(group, name string, v float64, unit, better, detail string) {
 	r.Figures = append(r.Figures, Figure{Name: name, Group: group, Value: &v, Unit: unit, Better: better, Detail: detail})
+}
+
+// addMedian adds the median of ds in ms, keeping every sample.
+func (r *Results) addMedian(group, name string, ds []time.Duration, detail string) {
+	r.add(group, name, ms(median(ds)), "ms", "lower", detail)
+	f := &r.Figures[len(r.Figures)-1]
+	for _, d := range ds {
+		f.Samples = append(f.Samples, ms(d))
+	}
 }
 
 func (r *Results) na(group, name, reason string) {

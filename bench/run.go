@@ -27,6 +27,9 @@ type bench struct {
 	template string // the site with bigdep generated, copied per launch
 	res      *Results
 	progress io.Writer
+
+	// reloadRequests is how many requests the reload load run sent.
+	reloadRequests int
 }
 
 func (b *bench) step(format string, args ...any) {
@@ -71,6 +74,10 @@ func run(ctx context.Context, cfg Config, stdout io.Writer) (err error) {
 		BackgroundRequests:    cfg.BackgroundRequests,
 		BackgroundConcurrency: cfg.BackgroundConcurrency,
 		BigdepBytes:           cmp.Or(cfg.BigdepSize, 5<<20),
+		ReloadEdits:           cfg.ReloadEdits,
+		GoReloadEdits:         cfg.GoReloadEdits,
+		ReloadLoadSeconds:     cfg.ReloadLoad.Seconds(),
+		ReloadLoadEdits:       cfg.ReloadLoadEdits,
 	}
 	if err := b.build(ctx); err != nil {
 		return err
@@ -189,8 +196,8 @@ func (b *bench) launches(ctx context.Context) error {
 			first = append(first, d)
 		}
 		n := strconv.Itoa(len(first))
-		b.res.add(g, "launch → dev.json"+v.suffix, ms(median(ready)), "ms", "lower", "median of "+n+spread(ready))
-		b.res.add(g, "launch → first 200"+v.suffix, ms(median(first)), "ms", "lower", "median of "+n+spread(first)+"; hello polled every 2 ms")
+		b.res.addMedian(g, "launch → dev.json"+v.suffix, ready, "median of "+n+spread(ready))
+		b.res.addMedian(g, "launch → first 200"+v.suffix, first, "median of "+n+spread(first)+"; hello polled every 2 ms")
 	}
 	return nil
 }
@@ -220,8 +227,8 @@ func (b *bench) launch(ctx context.Context, site, dir string) (ready, first time
 }
 
 // measureDev runs everything that needs a long-lived bgfn dev: idle
-// memory, the matrix, memory growth, background load and the feature
-// probes.
+// memory, the matrix, memory growth, background load, the feature probes
+// and the reload measurements.
 func (b *bench) measureDev(ctx context.Context) error {
 	site := filepath.Join(b.tmp, "site")
 	if err := copySite(b.template, site); err != nil {
@@ -272,9 +279,10 @@ func (b *bench) measureDev(ctx context.Context) error {
 	}
 
 	workloads := slices.Clone(b.cfg.Workloads)
+	goFn := false
 	if !b.cfg.GoFunction {
 		b.res.na(groupFeatures, "go function", "skipped")
-	} else if b.probeGo(ctx, inst) && slices.Contains(workloads, "hello") {
+	} else if goFn = b.probeGo(ctx, inst); goFn && slices.Contains(workloads, "hello") {
 		workloads = append(workloads, "hello-go")
 	}
 	b.res.Config.Workloads = workloads
@@ -289,10 +297,14 @@ func (b *bench) measureDev(ctx context.Context) error {
 	}
 	if b.cfg.Probes {
 		b.probeInvoke(ctx)
-		b.probeReload(ctx, inst)
+		if err := b.reloads(ctx, inst, goFn); err != nil {
+			return err
+		}
 	} else {
 		b.res.na(groupFeatures, "standalone invoke", "skipped")
-		b.res.na(groupFeatures, "reload: edit → new body", "skipped")
+		for _, name := range reloadFigures() {
+			b.res.na(groupReload, name, "skipped")
+		}
 	}
 
 	b.step("stop bgfn dev")
@@ -335,7 +347,7 @@ func (b *bench) diskUse(site string) {
 			requests += c.Requests
 		}
 	}
-	requests += b.cfg.RSSRequests + b.cfg.BackgroundRequests
+	requests += b.cfg.RSSRequests + b.cfg.BackgroundRequests + b.reloadRequests
 	rel, _ := filepath.Rel(site, biggest)
 	b.res.add(groupShutdown, "site .netlify after the run", float64(total)/(1<<20), "MB", "lower",
 		fmt.Sprintf("%.0f bytes per measured request; largest file %s (%.1f MB)", float64(total)/float64(max(requests, 1)), rel, float64(biggestSize)/(1<<20)))
@@ -434,40 +446,6 @@ func (b *bench) probeInvoke(ctx context.Context) {
 	default:
 		b.res.add(groupFeatures, name, ms(took), "ms", "lower", "bgfn invoke hello on a fresh site, build included")
 	}
-}
-
-// probeReload edits hello.js under the running bgfn and polls for the new
-// body for 3 s.
-func (b *bench) probeReload(ctx context.Context, inst *bgfnInstance) {
-	const name = "reload: edit → new body"
-	path := filepath.Join(inst.site, "functions", "hello.js")
-	src, err := os.ReadFile(path)
-	if err != nil {
-		b.res.na(groupFeatures, name, err.Error())
-		return
-	}
-	edited := bytes.Replace(src, []byte("hello: 'world'"), []byte("hello: 'reloaded'"), 1)
-	if bytes.Equal(src, edited) {
-		b.res.na(groupFeatures, name, "bench/site/functions/hello.js has no hello: 'world' to edit")
-		return
-	}
-	b.step("probe reload")
-	start := time.Now()
-	if err := os.WriteFile(path, edited, 0o644); err != nil {
-		b.res.na(groupFeatures, name, err.Error())
-		return
-	}
-	deadline := start.Add(3 * time.Second)
-	for time.Now().Before(deadline) {
-		if _, body, err := get(ctx, inst.fn("hello")); err == nil && bytes.Contains(body, []byte("reloaded")) {
-			b.res.add(groupFeatures, name, ms(time.Since(start)), "ms", "lower", "hello.js edited, hello polled every 10 ms")
-			return
-		}
-		if sleepCtx(ctx, 10*time.Millisecond) != nil {
-			return
-		}
-	}
-	b.res.na(groupFeatures, name, "no reload (hello still answers the old body 3 s after the edit)")
 }
 
 // machineInfo gathers what the figures depend on; anything it cannot find

@@ -5,11 +5,13 @@
 package build
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -103,10 +105,11 @@ type JSBuilder struct {
 }
 
 type jsContext struct {
-	ctx  api.BuildContext
-	key  string // entry and options the context was made for
-	out  string
-	name string
+	ctx    api.BuildContext
+	key    string // entry and options the context was made for
+	out    string
+	name   string
+	builds int // builds written, numbering the output files
 }
 
 // banner makes CommonJS code bundled into an ES module work: esbuild's
@@ -124,15 +127,89 @@ func (b *JSBuilder) Build(name, entry string, opts JSOptions) Artifact {
 		return Artifact{Err: err, Duration: time.Since(start), Inputs: []string{entry}}
 	}
 	res := c.ctx.Rebuild()
-	art := Artifact{Entry: c.out, Duration: time.Since(start)}
+	art := Artifact{Duration: time.Since(start)}
 	art.Inputs = b.inputs(res.Metafile)
 	if len(art.Inputs) == 0 {
 		art.Inputs = []string{entry}
 	}
 	if len(res.Errors) > 0 {
 		art.Err = b.convert(name, res.Errors)
+		return art
 	}
+	out, werr := c.write(res.OutputFiles)
+	if werr != nil {
+		art.Err = &Error{Function: name, Messages: []Message{{Text: "write bundle: " + werr.Error()}}}
+		return art
+	}
+	art.Entry = out
+	art.Duration = time.Since(start)
 	return art
+}
+
+// write stores one build's output under names of its own
+// (NAME.N.mjs and NAME.N.mjs.map), each written to a temporary file and
+// renamed: a worker starting at any moment loads a whole bundle, and a
+// pool keeps loading the build it was made for while a newer one lands.
+func (c *jsContext) write(files []api.OutputFile) (string, error) {
+	c.builds++
+	tag := "." + strconv.Itoa(c.builds)
+	base := filepath.Base(c.out) // NAME.mjs
+	dir := filepath.Dir(c.out)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	var entry string
+	for _, f := range files {
+		name := filepath.Base(f.Path)
+		contents := f.Contents
+		switch name {
+		case base:
+			// Point the bundle at its own map.
+			contents = bytes.Replace(contents, []byte("//# sourceMappingURL="+base+".map"), []byte("//# sourceMappingURL="+versioned(base, tag)+".map"), 1)
+			name = versioned(base, tag)
+			entry = filepath.Join(dir, name)
+		case base + ".map":
+			name = versioned(base, tag) + ".map"
+		}
+		p := filepath.Join(dir, name)
+		tmp := p + ".tmp"
+		if err := os.WriteFile(tmp, contents, 0o644); err != nil {
+			return "", err
+		}
+		if err := os.Rename(tmp, p); err != nil {
+			return "", err
+		}
+	}
+	if entry == "" {
+		return "", fmt.Errorf("esbuild wrote no %s", base)
+	}
+	cleanBundles(dir, base, c.builds)
+	return entry, nil
+}
+
+// versioned turns NAME.mjs into NAME.N.mjs for tag ".N".
+func versioned(base, tag string) string {
+	return strings.TrimSuffix(base, ".mjs") + tag + ".mjs"
+}
+
+// cleanBundles removes bundles older than the last three builds: workers
+// of the pool before the current one may still start from them.
+func cleanBundles(dir, base string, current int) {
+	stem := strings.TrimSuffix(base, ".mjs") + "."
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), stem)
+		if !ok {
+			continue
+		}
+		numStr, _, _ := strings.Cut(rest, ".")
+		if n, err := strconv.Atoi(numStr); err == nil && n <= current-3 {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 func (b *JSBuilder) context(name, entry string, opts JSOptions) (*jsContext, *Error) {
@@ -166,7 +243,7 @@ func (b *JSBuilder) context(name, entry string, opts JSOptions) (*jsContext, *Er
 		Banner:         map[string]string{"js": banner},
 		External:       external,
 		Metafile:       true,
-		Write:          true,
+		Write:          false,
 		LogLevel:       api.LogLevelSilent,
 		AbsWorkingDir:  b.SiteDir,
 		MainFields:     []string{"module", "main"},

@@ -3,6 +3,7 @@ package build
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -127,8 +128,15 @@ export const handler: Handler = async (event: { n: number }) => ({ statusCode: 2
 			if art.Err != nil {
 				t.Fatalf("Build: %v", art.Err.Detail())
 			}
-			if want := filepath.Join(b.OutDir, "fn", "fn.mjs"); art.Entry != want {
+			// Each build gets a file of its own (see jsContext.write).
+			if want := filepath.Join(b.OutDir, "fn", "fn.1.mjs"); art.Entry != want {
 				t.Errorf("Entry = %s, want %s", art.Entry, want)
+			}
+			if mapData, err := os.ReadFile(art.Entry + ".map"); err != nil || !strings.Contains(string(mapData), `"mappings"`) {
+				t.Errorf("source map %s.map: %v", art.Entry, err)
+			}
+			if code, _ := os.ReadFile(art.Entry); !strings.Contains(string(code), "//# sourceMappingURL=fn.1.mjs.map") {
+				t.Errorf("bundle does not point at its own map")
 			}
 			if art.Duration <= 0 {
 				t.Errorf("Duration = %v", art.Duration)
@@ -360,5 +368,32 @@ func TestEnsureDir(t *testing.T) {
 	}
 	if !strings.Contains(string(b), "\n*\n") {
 		t.Errorf(".gitignore = %q, want it to ignore everything", b)
+	}
+}
+
+// TestJSBuilderVersionsBundles checks that every build lands under a new
+// name (a starting worker never sees a half-written file, and an older
+// pool keeps its own build) and that old builds are cleaned up.
+func TestJSBuilderVersionsBundles(t *testing.T) {
+	site := writeTree(t, map[string]string{"functions/v.js": "exports.handler = async () => ({statusCode: 200, body: '1'})\n"})
+	b := &JSBuilder{SiteDir: site, OutDir: filepath.Join(site, ".netlify", "bgfn", "functions")}
+	defer b.Close()
+	var entries []string
+	for i := 0; i < 5; i++ {
+		os.WriteFile(filepath.Join(site, "functions", "v.js"), []byte(fmt.Sprintf("exports.handler = async () => ({statusCode: 200, body: '%d'})\n", i)), 0o644)
+		art := b.Build("v", filepath.Join(site, "functions", "v.js"), JSOptions{})
+		if art.Err != nil {
+			t.Fatal(art.Err.Detail())
+		}
+		entries = append(entries, art.Entry)
+	}
+	if len(slices.Compact(slices.Clone(entries))) != 5 {
+		t.Fatalf("entries not distinct: %v", entries)
+	}
+	for i, e := range entries {
+		_, err := os.Stat(e)
+		if kept := i >= 2; kept != (err == nil) {
+			t.Errorf("build %d (%s): exists=%v, want %v", i+1, e, err == nil, kept)
+		}
 	}
 }

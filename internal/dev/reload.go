@@ -145,6 +145,12 @@ func (i *Instance) reload(ctx context.Context, changed []string) {
 	var jobs []job
 	for _, fn := range fns {
 		prev, existed := old[fn.Name]
+		if existed && emptyEntry(s.cfg.FunctionsDir, fn) {
+			// An editor that rewrites in place truncates first: an empty
+			// entry is a save in progress; the write that follows brings
+			// the next batch.
+			continue
+		}
 		switch {
 		case !existed:
 			jobs = append(jobs, job{fn: fn, rebuild: true, added: true})
@@ -338,4 +344,12 @@ func (i *Instance) remove(name string) {
 func sameConfig(a, b discover.Function) bool {
 	return a.Kind == b.Kind && a.Schedule == b.Schedule && a.ConfigError == b.ConfigError && a.PreferStatic == b.PreferStatic &&
 		slices.Equal(a.Paths, b.Paths) && slices.Equal(a.ExcludedPaths, b.ExcludedPaths) && slices.Equal(a.Methods, b.Methods)
+}
+
+func emptyEntry(dir string, fn discover.Function) bool {
+	if fn.Runtime == discover.RuntimeGo {
+		return false
+	}
+	fi, err := os.Stat(filepath.Join(dir, filepath.FromSlash(fn.Entry)))
+	return err == nil && fi.Size() == 0
 }
