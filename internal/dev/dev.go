@@ -206,7 +206,6 @@ type Instance struct {
 	env        []string
 	w          *watch.Watcher
 	maxWorkers int
-	buildSlots chan struct{}
 }
 
 // Run runs `bgfn dev` until ctx is cancelled.
@@ -282,7 +281,6 @@ func Start(ctx context.Context, opts Options) (*Instance, error) {
 		maxWorkers = DefaultMaxWorkers()
 	}
 	inst.maxWorkers = maxWorkers
-	inst.buildSlots = make(chan struct{}, goruntime.NumCPU())
 	env := s.baseEnv(inst.URL)
 	inst.env = env
 	s.spares.SetEnv(env)

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -182,7 +183,7 @@ func (i *Instance) reload(ctx context.Context, changed []string) {
 	// Build in parallel, then swap one function at a time.
 	arts := make([]build.Artifact, len(jobs))
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, max(1, cap(i.buildSlots)))
+	sem := make(chan struct{}, goruntime.NumCPU())
 	for k, j := range jobs {
 		if !j.rebuild {
 			arts[k] = s.arts[j.fn.Name]
