@@ -30,6 +30,9 @@ type Artifact struct {
 	// Err is set when the build failed; the function stays listed and
 	// answers 500 with it.
 	Err *Error
+	// Warnings are what the user should hear about a build that worked:
+	// packages left out of the bundle because they cannot be resolved.
+	Warnings []Message
 }
 
 // Error is a failed build: one or more diagnostics.
@@ -136,6 +139,7 @@ func (b *JSBuilder) Build(name, entry string, opts JSOptions) Artifact {
 		art.Err = b.convert(name, res.Errors)
 		return art
 	}
+	art.Warnings = b.lazyWarnings(res.Warnings)
 	out, werr := c.write(res.OutputFiles)
 	if werr != nil {
 		art.Err = &Error{Function: name, Messages: []Message{{Text: "write bundle: " + werr.Error()}}}
@@ -242,13 +246,22 @@ func (b *JSBuilder) context(name, entry string, opts JSOptions) (*jsContext, *Er
 		SourcesContent: api.SourcesContentExclude,
 		Banner:         map[string]string{"js": banner},
 		External:       external,
-		Metafile:       true,
-		Write:          false,
-		LogLevel:       api.LogLevelSilent,
-		AbsWorkingDir:  b.SiteDir,
-		MainFields:     []string{"module", "main"},
-		Conditions:     []string{"node", "import", "module", "default"},
-		Loader:         map[string]api.Loader{".node": api.LoaderFile},
+		// err.name and fn.name must read as written: two bundled modules
+		// that both declare FetchError must not see one of them renamed.
+		KeepNames:     true,
+		Metafile:      true,
+		Write:         false,
+		LogLevel:      api.LogLevelSilent,
+		AbsWorkingDir: b.SiteDir,
+		// Resolve as Node does: esbuild adds the "require" condition for
+		// require() and "import" for import, and with main before module a
+		// require() of a dual package gets its CommonJS build. An explicit
+		// list also keeps out esbuild's webpack-only "module" condition,
+		// which would hand require() an ES module.
+		MainFields: []string{"main", "module"},
+		Conditions: []string{"node"},
+		Loader:     map[string]api.Loader{".node": api.LoaderFile},
+		Plugins:    []api.Plugin{lazyRequirePlugin},
 	})
 	if cerr != nil {
 		return nil, b.convert(name, cerr.Errors)
@@ -342,4 +355,85 @@ func EnsureDir(dir string) error {
 		return nil
 	}
 	return os.WriteFile(gi, []byte("# written by bgfn: build output and state\n*\n"), 0o644)
+}
+
+// lazyRequireName names the plugin whose warnings reach the user.
+const lazyRequireName = "bgfn-lazy-require"
+
+// lazyRequireMarker marks the plugin's own resolve calls so it does not see
+// them again.
+type lazyRequireMarker struct{}
+
+// lazyRequirePlugin keeps a bare require() or import() of a package that
+// cannot be resolved out of the bundle, with a warning, instead of failing
+// the build: such calls often sit on a path that never runs (middy 0.x
+// requires aws-sdk this way), and Node and Netlify load the module only if
+// the call runs. When it does, Node's own "Cannot find module" error
+// reaches the response. A static import of a missing package stays a build
+// error, as it is for Node.
+var lazyRequirePlugin = api.Plugin{
+	Name: lazyRequireName,
+	Setup: func(b api.PluginBuild) {
+		b.OnResolve(api.OnResolveOptions{Filter: `^[^./]`}, func(args api.OnResolveArgs) (api.OnResolveResult, error) {
+			if _, ours := args.PluginData.(lazyRequireMarker); ours {
+				return api.OnResolveResult{}, nil
+			}
+			if args.Kind != api.ResolveJSRequireCall && args.Kind != api.ResolveJSDynamicImport {
+				return api.OnResolveResult{}, nil
+			}
+			res := b.Resolve(args.Path, api.ResolveOptions{
+				Importer:   args.Importer,
+				Namespace:  args.Namespace,
+				ResolveDir: args.ResolveDir,
+				Kind:       args.Kind,
+				PluginData: lazyRequireMarker{},
+				With:       args.With,
+			})
+			if len(res.Errors) == 0 {
+				// Let esbuild resolve it as usual.
+				return api.OnResolveResult{}, nil
+			}
+			pkg := packageName(args.Path)
+			call := "require"
+			if args.Kind == api.ResolveJSDynamicImport {
+				call = "import"
+			}
+			return api.OnResolveResult{
+				Path:     args.Path,
+				External: true,
+				Warnings: []api.Message{{Text: fmt.Sprintf(
+					"%s(%q) cannot be resolved, so %s is left out of the bundle; the function fails with Cannot find module if this line runs. Run npm install %s, or add %q to external_node_modules in netlify.toml to silence this",
+					call, args.Path, pkg, pkg, pkg)}},
+			}, nil
+		})
+	},
+}
+
+// packageName is the npm package a bare specifier names: "a" for "a/b",
+// "@s/a" for "@s/a/b".
+func packageName(spec string) string {
+	parts := strings.SplitN(spec, "/", 3)
+	if strings.HasPrefix(spec, "@") && len(parts) >= 2 {
+		return parts[0] + "/" + parts[1]
+	}
+	return parts[0]
+}
+
+// lazyWarnings picks the lazy-require plugin's warnings out of a build's.
+func (b *JSBuilder) lazyWarnings(msgs []api.Message) []Message {
+	var out []Message
+	for _, m := range msgs {
+		if m.PluginName != lazyRequireName {
+			continue
+		}
+		msg := Message{Text: m.Text}
+		if l := m.Location; l != nil {
+			msg.File = b.rel(l.File)
+			msg.Line = l.Line
+			msg.Col = l.Column + 1
+			msg.Source = l.LineText
+		}
+		out = append(out, msg)
+	}
+	return out
 }

@@ -118,6 +118,57 @@ export const handler: Handler = async (event: { n: number }) => ({ statusCode: 2
 			want:   `{"statusCode":200,"body":"2"}`,
 			inputs: []string{"netlify/functions/ts.ts"},
 		},
+		{
+			// require() gets a dual package's CommonJS build, import its
+			// ES module build, as in Node.
+			name: "require and import of a dual package",
+			files: map[string]string{
+				"netlify/functions/dual.js": `const viaRequire = require('dual')
+exports.handler = async () => {
+  const viaImport = await import('dual')
+  return { statusCode: 200, body: viaRequire.kind + ' ' + viaImport.kind }
+}
+`,
+				"node_modules/dual/package.json": `{"name":"dual","exports":{"import":"./esm.mjs","require":"./cjs.cjs"}}`,
+				"node_modules/dual/esm.mjs":      `export const kind = 'esm'`,
+				"node_modules/dual/cjs.cjs":      `exports.kind = 'cjs'`,
+			},
+			entry: "netlify/functions/dual.js",
+			event: `{}`,
+			want:  `{"statusCode":200,"body":"cjs esm"}`,
+		},
+		{
+			// node-fetch v2's shape: main is CommonJS, module is ESM.
+			name: "require of a package with main and module",
+			files: map[string]string{
+				"netlify/functions/mm.js": `const fetchLike = require('mainmod')
+exports.handler = async () => ({ statusCode: 200, body: typeof fetchLike + ' ' + fetchLike() })
+`,
+				"node_modules/mainmod/package.json":  `{"name":"mainmod","main":"lib/index.js","module":"lib/index.mjs"}`,
+				"node_modules/mainmod/lib/index.js":  `module.exports = function fetch() { return 'cjs' }`,
+				"node_modules/mainmod/lib/index.mjs": `export default function fetch() { return 'esm' }`,
+			},
+			entry: "netlify/functions/mm.js",
+			event: `{}`,
+			want:  `{"statusCode":200,"body":"function cjs"}`,
+		},
+		{
+			// Two bundled modules that both declare FetchError: names stay
+			// as written (esbuild renames one binding to avoid the clash).
+			name: "class and function names survive bundling",
+			files: map[string]string{
+				"netlify/functions/names.mjs": `import * as a from './a.mjs'
+import * as b from './b.mjs'
+function handlerImpl() {}
+export const handler = async () => ({ statusCode: 200, body: [new a.FetchError().name, new b.FetchError().name, a.FetchError.name, b.FetchError.name, handlerImpl.name].join(' ') })
+`,
+				"netlify/functions/a.mjs": `export class FetchError extends Error { constructor() { super('a'); this.name = this.constructor.name } }`,
+				"netlify/functions/b.mjs": `export class FetchError extends Error { constructor() { super('b'); this.name = this.constructor.name } }`,
+			},
+			entry: "netlify/functions/names.mjs",
+			event: `{}`,
+			want:  `{"statusCode":200,"body":"FetchError FetchError FetchError FetchError handlerImpl"}`,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -394,6 +445,71 @@ func TestJSBuilderVersionsBundles(t *testing.T) {
 		_, err := os.Stat(e)
 		if kept := i >= 2; kept != (err == nil) {
 			t.Errorf("build %d (%s): exists=%v, want %v", i+1, e, err == nil, kept)
+		}
+	}
+}
+
+func TestJSBuilderLazyRequire(t *testing.T) {
+	site := writeTree(t, map[string]string{
+		"netlify/functions/lazy.js": `exports.handler = async (event) => {
+  if (event.load) {
+    const AWS = require('aws-sdk/clients/s3')
+    return { statusCode: 200, body: typeof AWS }
+  }
+  if (event.dyn) {
+    await import('@scope/missing')
+  }
+  return { statusCode: 200, body: 'fine' }
+}
+`,
+		"netlify/functions/static.mjs": `import missing from 'not-installed'
+export const handler = async () => ({ statusCode: 200, body: String(missing) })
+`,
+	})
+	b := &JSBuilder{SiteDir: site, OutDir: filepath.Join(site, ".netlify", "bgfn", "functions")}
+	defer b.Close()
+
+	art := b.Build("lazy", filepath.Join(site, "netlify/functions/lazy.js"), JSOptions{})
+	if art.Err != nil {
+		t.Fatalf("a lazy require of a missing package failed the build: %v", art.Err.Detail())
+	}
+	if len(art.Warnings) != 2 {
+		t.Fatalf("Warnings = %+v, want one for aws-sdk and one for @scope/missing", art.Warnings)
+	}
+	w := art.Warnings[0]
+	if w.File != "netlify/functions/lazy.js" || w.Line != 3 || !strings.Contains(w.Text, `require("aws-sdk/clients/s3")`) ||
+		!strings.Contains(w.Text, "npm install aws-sdk") || !strings.Contains(w.Text, `"aws-sdk" to external_node_modules`) {
+		t.Errorf("first warning = %+v (%s)", w, w.String())
+	}
+	if w := art.Warnings[1]; w.Line != 7 || !strings.Contains(w.Text, `npm install @scope/missing`) {
+		t.Errorf("second warning = %+v", w)
+	}
+	if got := callBundle(t, art.Entry, `{}`); got != `{"statusCode":200,"body":"fine"}` {
+		t.Errorf("handler returned %s", got)
+	}
+
+	// Listed in external_node_modules: no warning.
+	quiet := b.Build("lazy", filepath.Join(site, "netlify/functions/lazy.js"), JSOptions{ExternalNodeModules: []string{"aws-sdk", "@scope/missing"}})
+	if quiet.Err != nil || len(quiet.Warnings) != 0 {
+		t.Errorf("with external_node_modules: err %v, warnings %+v", quiet.Err, quiet.Warnings)
+	}
+
+	// A static import of a missing package stays an error.
+	st := b.Build("static", filepath.Join(site, "netlify/functions/static.mjs"), JSOptions{})
+	if st.Err == nil || !strings.Contains(st.Err.Detail(), `Could not resolve "not-installed"`) {
+		t.Errorf("static import of a missing package: err = %v", st.Err)
+	}
+}
+
+func TestPackageName(t *testing.T) {
+	for spec, want := range map[string]string{
+		"aws-sdk":              "aws-sdk",
+		"aws-sdk/clients/s3":   "aws-sdk",
+		"@aws-sdk/client-s3":   "@aws-sdk/client-s3",
+		"@scope/pkg/deep/a.js": "@scope/pkg",
+	} {
+		if got := packageName(spec); got != want {
+			t.Errorf("packageName(%q) = %q, want %q", spec, got, want)
 		}
 	}
 }

@@ -60,7 +60,7 @@ func (b *GoBuilder) Build(ctx context.Context, name, dir string) Artifact {
 	inputs := make(chan []string, 1)
 	go func() { inputs <- b.inputs(ctx, goCmd, dir) }()
 	err := cmd.Run()
-	art := Artifact{Entry: out, Duration: time.Since(start), Inputs: <-inputs}
+	art := Artifact{Entry: out, Duration: time.Since(start), Inputs: <-inputs, Warnings: GoModuleWarnings(b.SiteDir, dir)}
 	if err != nil {
 		art.Entry = ""
 		art.Err = b.convert(name, dir, output.String(), err)
@@ -196,4 +196,91 @@ func rel(base, p string) string {
 		return filepath.ToSlash(r)
 	}
 	return p
+}
+
+// lambdaGoModule is the module whose old versions bgfn cannot run.
+const lambdaGoModule = "github.com/aws/aws-lambda-go"
+
+// GoModuleWarnings checks the go.mod that governs the Go function in dir
+// (absolute) before anything is built: aws-lambda-go before v1.18 (2020)
+// serves only the retired go1.x RPC protocol and never asks the Runtime
+// API for an invocation, so such a function cannot start. It returns one
+// warning naming the file, the version and the fix, or nothing.
+func GoModuleWarnings(siteDir, dir string) []Message {
+	gomod, data := findGoMod(dir)
+	if gomod == "" {
+		return nil
+	}
+	version, line := requiredVersion(data, lambdaGoModule)
+	if version == "" || !olderThan(version, 1, 18) {
+		return nil
+	}
+	return []Message{{
+		File: rel(siteDir, gomod),
+		Line: line,
+		Text: lambdaGoModule + " " + version + " speaks only the retired go1.x RPC protocol, which neither Netlify nor bgfn runs: the function will not start. Upgrade it with `go get " + lambdaGoModule + "@latest` in " + rel(siteDir, filepath.Dir(gomod)),
+	}}
+}
+
+// findGoMod returns the nearest go.mod at or above dir, with its contents.
+func findGoMod(dir string) (string, []byte) {
+	for d := dir; ; d = filepath.Dir(d) {
+		p := filepath.Join(d, "go.mod")
+		if data, err := os.ReadFile(p); err == nil {
+			return p, data
+		}
+		if filepath.Dir(d) == d {
+			return "", nil
+		}
+	}
+}
+
+// requiredVersion finds module's version in a go.mod's require lines (both
+// forms) and its line number; "" when it is not required or is replaced.
+func requiredVersion(gomod []byte, module string) (string, int) {
+	version, at := "", 0
+	inRequire := false
+	for i, raw := range strings.Split(string(gomod), "\n") {
+		line := strings.TrimSpace(raw)
+		if c := strings.Index(line, "//"); c >= 0 {
+			line = strings.TrimSpace(line[:c])
+		}
+		fields := strings.Fields(line)
+		switch {
+		case len(fields) == 0:
+			continue
+		case fields[0] == "require" && len(fields) >= 2 && fields[1] == "(":
+			inRequire = true
+			continue
+		case inRequire && fields[0] == ")":
+			inRequire = false
+			continue
+		case fields[0] == "replace" && len(fields) >= 2 && fields[1] == module:
+			return "", 0
+		}
+		if fields[0] == "require" {
+			fields = fields[1:]
+		} else if !inRequire {
+			continue
+		}
+		if len(fields) >= 2 && fields[0] == module {
+			version, at = fields[1], i+1
+		}
+	}
+	return version, at
+}
+
+// olderThan reports whether a "vMAJOR.MINOR.PATCH" version is older than
+// major.minor; a version it cannot read is not.
+func olderThan(version string, major, minor int) bool {
+	parts := strings.SplitN(strings.TrimPrefix(version, "v"), ".", 3)
+	if len(parts) < 2 {
+		return false
+	}
+	ma, err1 := strconv.Atoi(parts[0])
+	mi, err2 := strconv.Atoi(parts[1])
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	return ma < major || ma == major && mi < minor
 }

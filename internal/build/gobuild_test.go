@@ -244,3 +244,41 @@ func TestGoBuilderRebuildNamesDiffer(t *testing.T) {
 		}
 	}
 }
+
+func TestGoModuleWarnings(t *testing.T) {
+	tests := []struct {
+		name  string
+		gomod string
+		want  string // substring of the warning; "" for none
+		line  int
+	}{
+		{"old, single require", "module m\n\ngo 1.21\n\nrequire github.com/aws/aws-lambda-go v1.17.0\n", "aws-lambda-go v1.17.0 speaks only the retired go1.x RPC protocol", 5},
+		{"old, require block", "module m\n\nrequire (\n\tgithub.com/x/y v1.0.0\n\tgithub.com/aws/aws-lambda-go v1.6.0 // indirect\n)\n", "v1.6.0", 5},
+		{"v1.18 is fine", "module m\nrequire github.com/aws/aws-lambda-go v1.18.0\n", "", 0},
+		{"current", "module m\nrequire github.com/aws/aws-lambda-go v1.55.1\n", "", 0},
+		{"replaced", "module m\nrequire github.com/aws/aws-lambda-go v1.17.0\nreplace github.com/aws/aws-lambda-go => ../fork\n", "", 0},
+		{"not used", "module m\nrequire github.com/x/y v1.0.0\n", "", 0},
+		{"pseudo-version of an old commit", "module m\nrequire github.com/aws/aws-lambda-go v1.13.4-0.20200101000000-abcdef123456\n", "v1.13.4-0.2020", 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			site := writeTree(t, map[string]string{"functions/fn/go.mod": tt.gomod, "functions/fn/main.go": "package main\nfunc main() {}\n"})
+			got := GoModuleWarnings(site, filepath.Join(site, "functions", "fn"))
+			if tt.want == "" {
+				if len(got) != 0 {
+					t.Errorf("warnings = %+v, want none", got)
+				}
+				return
+			}
+			if len(got) != 1 || !strings.Contains(got[0].Text, tt.want) || got[0].File != "functions/fn/go.mod" || got[0].Line != tt.line ||
+				!strings.Contains(got[0].Text, "go get github.com/aws/aws-lambda-go@latest") {
+				t.Errorf("warnings = %+v, want one at functions/fn/go.mod:%d containing %q", got, tt.line, tt.want)
+			}
+		})
+	}
+	// A go.mod above the function's folder governs it too.
+	site := writeTree(t, map[string]string{"go.mod": "module m\nrequire github.com/aws/aws-lambda-go v1.2.0\n", "functions/fn/main.go": "package main\n"})
+	if got := GoModuleWarnings(site, filepath.Join(site, "functions", "fn")); len(got) != 1 || got[0].File != "go.mod" {
+		t.Errorf("module at the site root: %+v", got)
+	}
+}
