@@ -36,6 +36,9 @@ type LambdaConfig struct {
 	Grace time.Duration
 	// Region goes into the invoked function ARN.
 	Region string
+	// InitTimeout bounds the start (default 10 s, Lambda's init limit): a
+	// program that has not asked for an invocation by then is killed.
+	InitTimeout time.Duration
 }
 
 // LambdaStarter starts Runtime API workers.
@@ -86,9 +89,12 @@ type lambdaWorker struct {
 	stopOnce sync.Once
 }
 
-// Start starts the program and waits for its first /next.
+// Start starts the program and waits for its first /next, at most
+// cfg.InitTimeout.
 func (s *LambdaStarter) Start(ctx context.Context) (Worker, error) {
 	cfg := &s.Config
+	ctx, cancel := withInitTimeout(ctx, cfg.InitTimeout)
+	defer cancel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("start runtime API for %s: %w", cfg.Name, err)
@@ -154,7 +160,7 @@ func (s *LambdaStarter) Start(ctx context.Context) (Worker, error) {
 	cmd.Stdout = outW
 	cmd.Stderr = errW
 	proc.Setup(cmd, cfg.Grace)
-	if err := cmd.Start(); err != nil {
+	if err := proc.Start(cmd); err != nil {
 		ln.Close()
 		outR.Close()
 		outW.Close()
@@ -192,9 +198,16 @@ func (s *LambdaStarter) Start(ctx context.Context) (Worker, error) {
 	case <-ctx.Done():
 		w.kill()
 		<-w.done
-		return nil, fmt.Errorf("start worker for %s: %w", cfg.Name, ctx.Err())
+		return nil, startCancelled(ctx, cfg.Name, neverPolled)
 	}
 }
+
+// neverPolled explains a program that started but never asked the Runtime
+// API for an invocation. The usual cause is an aws-lambda-go from before
+// v1.18 (2020): it serves only the retired go1.x RPC protocol.
+const neverPolled = "it started but never asked the Lambda Runtime API for an invocation. " +
+	"aws-lambda-go older than v1.18 speaks only the retired go1.x RPC protocol: upgrade it " +
+	"(go get github.com/aws/aws-lambda-go@latest), and make sure main calls lambda.Start"
 
 func (w *lambdaWorker) Pid() int              { return w.pid }
 func (w *lambdaWorker) Done() <-chan struct{} { return w.done }
@@ -379,9 +392,15 @@ func (w *lambdaWorker) Invoke(ctx context.Context, req *Request) (*Result, error
 }
 
 // Stop implements Worker: SIGTERM (aws-lambda-go's WithEnableSIGTERM hears
-// it through the extension API), then SIGKILL after the grace period.
+// it through the extension API), then SIGKILL after the grace period. A
+// ctx that has already ended kills the group at once.
 func (w *lambdaWorker) Stop(ctx context.Context) error {
 	w.stopOnce.Do(func() { close(w.shutdown) })
+	if ctx.Err() != nil {
+		w.kill()
+		<-w.done
+		return nil
+	}
 	proc.Terminate(w.pid)
 	grace := w.cfg.Grace
 	if grace <= 0 {

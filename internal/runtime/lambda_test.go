@@ -381,3 +381,50 @@ func containsLine(lines []logLine, l logLine) bool {
 	}
 	return false
 }
+
+func TestLambdaStarterInitTimeout(t *testing.T) {
+	// A program that starts and never asks for an invocation, as one built
+	// with aws-lambda-go before v1.18 does (it serves the go1.x RPC
+	// protocol instead).
+	dir := t.TempDir()
+	pidFile := filepath.Join(dir, "pid")
+	bin := filepath.Join(dir, "old-go")
+	if err := os.WriteFile(bin, []byte("#!/bin/sh\necho $$ > "+pidFile+"\nexec sleep 60\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := &LambdaStarter{Config: LambdaConfig{Binary: bin, Name: "go-rpc", Dir: dir, Env: []string{"PATH=" + os.Getenv("PATH")}, Grace: time.Second, InitTimeout: 500 * time.Millisecond}}
+	begin := time.Now()
+	w, err := s.Start(t.Context())
+	if err == nil {
+		w.Stop(t.Context())
+		t.Fatal("Start succeeded")
+	}
+	if took := time.Since(begin); took > 5*time.Second {
+		t.Errorf("Start took %v with a 500ms init limit", took)
+	}
+	var ie *InitError
+	if !errors.As(err, &ie) || !strings.Contains(ie.Err.Message, `worker for "go-rpc" did not become ready within 500ms`) ||
+		!strings.Contains(ie.Err.Message, "aws-lambda-go older than v1.18") {
+		t.Fatalf("err = %v, want an init timeout that explains old aws-lambda-go", err)
+	}
+	assertGone(t, pidFile)
+
+	// Cancelled (the pool is closing): not an init error.
+	os.Remove(pidFile)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { _, err := s.Start(ctx); done <- err }()
+	deadline := time.Now().Add(5 * time.Second)
+	for _, err := os.Stat(pidFile); err != nil; _, err = os.Stat(pidFile) {
+		if time.Now().After(deadline) {
+			t.Fatal("second start never ran the program")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	err = <-done
+	if errors.As(err, &ie) || !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled start: %v, want context.Canceled", err)
+	}
+	assertGone(t, pidFile)
+}

@@ -45,6 +45,9 @@ type NodeConfig struct {
 	IdleLog LogFunc
 	// Grace is how long Stop waits after SIGTERM before SIGKILL.
 	Grace time.Duration
+	// InitTimeout bounds the start, Lambda's init phase (default 10 s): a
+	// module still loading then is killed with its process group.
+	InitTimeout time.Duration
 }
 
 // NodeStarter starts Node workers.
@@ -87,9 +90,12 @@ type nodeWorker struct {
 	stopOnce sync.Once
 }
 
-// Start starts one worker and waits until it has loaded the function.
+// Start starts one worker and waits until it has loaded the function, at
+// most cfg.InitTimeout.
 func (s *NodeStarter) Start(ctx context.Context) (Worker, error) {
 	cfg := &s.Config
+	ctx, cancel := withInitTimeout(ctx, cfg.InitTimeout)
+	defer cancel()
 	if w := cfg.Spares.take(cfg); w != nil {
 		if err := w.load(cfg); err == nil {
 			return w.awaitReady(ctx)
@@ -158,7 +164,7 @@ func spawnNode(node, bootstrap, dir string, env []string, grace time.Duration, n
 	cmd.Stderr = errW
 	cmd.ExtraFiles = []*os.File{reqR, resW}
 	proc.Setup(cmd, grace)
-	if err := cmd.Start(); err != nil {
+	if err := proc.Start(cmd); err != nil {
 		closeAll()
 		return nil, fmt.Errorf("start node for %s: %w", name, err)
 	}
@@ -213,14 +219,19 @@ func (w *nodeWorker) awaitReady(ctx context.Context) (Worker, error) {
 	if ctx.Err() != nil {
 		w.kill()
 		<-w.done
-		return nil, fmt.Errorf("start worker for %s: %w", w.cfg.Name, ctx.Err())
+		return nil, startCancelled(ctx, w.cfg.Name, "its module is still loading (a top-level await that never settles, or slow code at import time)")
 	}
 	switch {
 	case err == nil && m.Type == "ready":
 		if m.Logs {
+			// The lines printed while loading come before "ready"; the
+			// timer only guards against a pipe that never delivers them.
 			timer := time.NewTimer(10 * time.Second)
 			err := w.awaitMarkers(ctx, timer, 10*time.Second, "ready")
 			timer.Stop()
+			if ctx.Err() != nil {
+				return nil, startCancelled(ctx, w.cfg.Name, "its start-up output was not delivered")
+			}
 			if err != nil {
 				return nil, &InitError{Err: &FunctionError{Type: "Runtime.ExitError", Message: "worker " + err.Error() + " while loading"}}
 			}
@@ -466,9 +477,15 @@ func (w *nodeWorker) encodeInvoke(b []byte, req *Request, deadline time.Time) []
 }
 
 // Stop implements Worker: EOF on the request pipe asks the bootstrap to
-// exit; SIGTERM then SIGKILL to the group follow if it does not.
+// exit; SIGTERM then SIGKILL to the group follow if it does not. A ctx
+// that has already ended kills the group at once.
 func (w *nodeWorker) Stop(ctx context.Context) error {
 	w.stopOnce.Do(func() { w.reqW.Close() })
+	if ctx.Err() != nil {
+		w.kill()
+		<-w.done
+		return nil
+	}
 	select {
 	case <-w.done:
 		return nil

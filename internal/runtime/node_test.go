@@ -9,11 +9,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/bgfn-dev/bgfn/internal/proc"
 	"github.com/bgfn-dev/bgfn/internal/runtime/nodeboot"
 )
 
@@ -599,5 +601,56 @@ func TestNodeWorkerStop(t *testing.T) {
 				t.Errorf("second Stop: %v", err)
 			}
 		})
+	}
+}
+
+func TestNodeStarterInitTimeout(t *testing.T) {
+	env := needNode(t)
+	// The timer keeps the event loop alive, as a connection that never
+	// opens would; the await never settles.
+	s := env.starter(t, `import { writeFileSync } from 'node:fs'
+writeFileSync(process.env.PID_FILE, String(process.pid))
+setInterval(() => {}, 1000)
+await new Promise(() => {})
+export const handler = () => 1`)
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	s.Config.Env = append(s.Config.Env, "PID_FILE="+pidFile)
+	s.Config.InitTimeout = 500 * time.Millisecond
+	begin := time.Now()
+	w, err := s.Start(t.Context())
+	if err == nil {
+		w.Stop(t.Context())
+		t.Fatal("Start succeeded")
+	}
+	if took := time.Since(begin); took > 5*time.Second {
+		t.Errorf("Start took %v with a 500ms init limit", took)
+	}
+	var ie *InitError
+	if !errors.As(err, &ie) || ie.Err.Type != "Runtime.InitTimeout" ||
+		!strings.Contains(ie.Err.Message, `worker for "fn" did not become ready within 500ms`) ||
+		!strings.Contains(ie.Err.Message, "top-level await") {
+		t.Fatalf("err = %v, want an init timeout naming the function", err)
+	}
+	assertGone(t, pidFile)
+}
+
+// assertGone waits until the process group whose leader wrote its pid to
+// pidFile is gone.
+func assertGone(t *testing.T, pidFile string) {
+	t.Helper()
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatalf("read pid: %v", err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatalf("pid file: %q", b)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for proc.GroupAlive(pid) {
+		if time.Now().After(deadline) {
+			t.Fatalf("worker group %d still alive", pid)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -44,6 +44,11 @@ type Pool struct {
 	initErr error
 	initAt  time.Time
 	all     sync.WaitGroup
+
+	// life bounds every start: Close and Kill cancel it, so a worker that
+	// never gets ready cannot keep the pool (and bgfn) from stopping.
+	life     context.Context
+	stopLife context.CancelFunc
 }
 
 // grant is what a queued invocation receives: a worker to use, or the
@@ -58,7 +63,9 @@ func NewPool(s Starter, max int) *Pool {
 	if max < 1 {
 		max = 1
 	}
-	return &Pool{starter: s, max: max, workers: make(map[Worker]struct{})}
+	p := &Pool{starter: s, max: max, workers: make(map[Worker]struct{})}
+	p.life, p.stopLife = context.WithCancel(context.Background())
+	return p
 }
 
 // Stats returns a snapshot of the pool.
@@ -99,7 +106,7 @@ func (p *Pool) Warm(ctx context.Context, n int) {
 		p.all.Add(1)
 		p.mu.Unlock()
 		go func() {
-			w, err := p.start(ctx)
+			w, err := p.start()
 			p.mu.Lock()
 			p.warming--
 			p.mu.Unlock()
@@ -126,7 +133,7 @@ func (p *Pool) WarmWait(ctx context.Context, d time.Duration) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		w, err := p.start(ctx)
+		w, err := p.start()
 		p.mu.Lock()
 		p.warming--
 		p.mu.Unlock()
@@ -201,7 +208,7 @@ func (p *Pool) acquire(ctx context.Context) (Worker, error) {
 		p.starting++
 		p.all.Add(1)
 		p.mu.Unlock()
-		return p.start(ctx)
+		return p.start()
 	}
 	ch := make(chan grant, 1)
 	p.waiters = append(p.waiters, ch)
@@ -213,7 +220,7 @@ func (p *Pool) acquire(ctx context.Context) (Worker, error) {
 			return nil, g.err
 		}
 		if g.w == nil {
-			return p.start(ctx)
+			return p.start()
 		}
 		return g.w, nil
 	case <-ctx.Done():
@@ -243,11 +250,19 @@ func (p *Pool) acquire(ctx context.Context) (Worker, error) {
 }
 
 // start starts a worker for a slot already counted in p.starting and in
-// p.all (so Close waits for a worker that is still starting).
-func (p *Pool) start(ctx context.Context) (Worker, error) {
-	w, err := p.starter.Start(context.WithoutCancel(ctx))
+// p.all (so Close waits for a worker that is still starting). The start
+// outlives the request that asked for it (the worker is reused), so it is
+// bounded by the pool's life, not by a request's context; a start cut short by Close or
+// Kill reports ErrPoolClosed, so the caller looks the function up again.
+func (p *Pool) start() (Worker, error) {
+	w, err := p.starter.Start(p.life)
 	p.mu.Lock()
 	p.starting--
+	if err != nil && p.life.Err() != nil {
+		p.all.Done()
+		p.mu.Unlock()
+		return nil, ErrPoolClosed
+	}
 	if err == nil && p.closed {
 		p.mu.Unlock()
 		w.Stop(context.Background())
@@ -338,13 +353,15 @@ func (p *Pool) handOffSlotLocked() {
 	ch <- grant{}
 }
 
-// Close stops taking invocations: queued ones get ErrPoolClosed, idle
-// workers stop at once, busy ones when their invocation ends. It returns
-// when every worker has exited or ctx ends (then the rest are killed).
+// Close stops taking invocations: queued ones get ErrPoolClosed, starts
+// still under way are cancelled (their workers killed), idle workers stop
+// at once, busy ones when their invocation ends. It returns when every
+// worker has exited or ctx ends (then the rest are killed).
 func (p *Pool) Close(ctx context.Context) error {
 	p.mu.Lock()
 	if !p.closed {
 		p.closed = true
+		p.stopLife()
 		for _, c := range p.waiters {
 			c <- grant{err: ErrPoolClosed}
 		}
@@ -369,8 +386,9 @@ func (p *Pool) Close(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// Kill stops every worker of the pool now, busy or not.
+// Kill stops every worker of the pool now, busy, idle or starting.
 func (p *Pool) Kill() {
+	p.stopLife()
 	p.mu.Lock()
 	ws := make([]Worker, 0, len(p.workers))
 	for w := range p.workers {

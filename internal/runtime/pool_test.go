@@ -737,10 +737,10 @@ func TestPoolCloseDeadlineKillsBusy(t *testing.T) {
 	})
 }
 
-func TestPoolCloseWaitsForStartingWorker(t *testing.T) {
+func TestPoolCloseCancelsStartingWorker(t *testing.T) {
 	// A worker still starting when Close is called is a worker of the pool
-	// (Stats counts it): Close must not return while it can still come up
-	// and outlive the pool.
+	// (Stats counts it): Close cancels its start, so it can neither hold
+	// Close up nor come up later and outlive the pool.
 	synctest.Test(t, func(t *testing.T) {
 		s := newFakeStarter()
 		s.gate = make(chan struct{})
@@ -751,28 +751,20 @@ func TestPoolCloseWaitsForStartingWorker(t *testing.T) {
 			t.Fatalf("Stats.Workers while starting = %d, want 1", got)
 		}
 		closed := make(chan error, 1)
-		var stoppedAtClose bool
-		go func() {
-			err := p.Close(context.Background())
-			if ws := s.workers(); len(ws) == 1 {
-				stoppedAtClose = ws[0].isDone()
-			}
-			closed <- err
-		}()
-		synctest.Wait()
-		close(s.gate)
+		go func() { closed <- p.Close(context.Background()) }()
+		// Close cancels the start (the gate is never opened): a worker
+		// that never gets ready must not hold Close up.
 		if err := <-closed; err != nil {
 			t.Errorf("Close: %v", err)
 		}
 		if o := <-out; !errors.Is(o.err, ErrPoolClosed) {
 			t.Errorf("Invoke that was starting at Close: %v, want ErrPoolClosed", o.err)
 		}
-		ws := s.workers()
-		if len(ws) != 1 {
-			t.Fatalf("started %d workers, want 1", len(ws))
+		if ws := s.workers(); len(ws) != 0 {
+			t.Errorf("started %d workers after Close, want 0", len(ws))
 		}
-		if !stoppedAtClose {
-			t.Errorf("Close returned while worker %d was still starting; it was stopped only afterwards", ws[0].pid)
+		if got := p.Stats().Workers; got != 0 {
+			t.Errorf("Stats.Workers after Close = %d, want 0", got)
 		}
 		synctest.Wait()
 	})
@@ -971,6 +963,66 @@ func TestPoolCancelRacingGrant(t *testing.T) {
 				}
 				closePool(t, p)
 			})
+		})
+	}
+}
+
+// neverReadyStarter starts a fake worker that never gets ready: Start
+// blocks until its context ends, then kills the worker, as the real
+// starters kill a process still loading.
+type neverReadyStarter struct {
+	started chan *fakeWorker
+}
+
+func (s *neverReadyStarter) Start(ctx context.Context) (Worker, error) {
+	w := &fakeWorker{s: newFakeStarter(), pid: 4242, done: make(chan struct{})}
+	s.started <- w
+	<-ctx.Done()
+	w.exit()
+	return nil, ctx.Err()
+}
+
+func TestPoolStopCancelsStartThatNeverFinishes(t *testing.T) {
+	for _, stop := range []string{"Close", "Kill"} {
+		t.Run(stop, func(t *testing.T) {
+			s := &neverReadyStarter{started: make(chan *fakeWorker, 1)}
+			p := NewPool(s, 1)
+			invoked := make(chan error, 1)
+			go func() {
+				_, err := p.Invoke(t.Context(), &Request{ID: "a"})
+				invoked <- err
+			}()
+			w := <-s.started
+
+			returned := make(chan struct{})
+			go func() {
+				if stop == "Close" {
+					// A generous grace: Close must not need it.
+					ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+					defer cancel()
+					p.Close(ctx)
+				} else {
+					p.Kill()
+					p.Close(context.Background())
+				}
+				close(returned)
+			}()
+			select {
+			case <-returned:
+			case <-time.After(5 * time.Second):
+				t.Fatalf("%s did not return while a start was still under way", stop)
+			}
+			if !w.isDone() {
+				t.Errorf("the starting worker was not killed")
+			}
+			select {
+			case err := <-invoked:
+				if !errors.Is(err, ErrPoolClosed) {
+					t.Errorf("waiting invocation got %v, want ErrPoolClosed", err)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("the invocation waiting on the start did not return")
+			}
 		})
 	}
 }

@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -91,6 +92,38 @@ type InitError struct {
 }
 
 func (e *InitError) Error() string { return "load function: " + e.Err.Error() }
+
+// DefaultInitTimeout is Lambda's limit on a function's init phase.
+const DefaultInitTimeout = 10 * time.Second
+
+// withInitTimeout bounds a start by its init limit (d, else the default);
+// the context's cause tells the limit from a cancellation.
+func withInitTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if d <= 0 {
+		d = DefaultInitTimeout
+	}
+	return context.WithTimeoutCause(ctx, d, &initTimeoutError{limit: d})
+}
+
+// initTimeoutError is the cause of a start's context when its init phase
+// ran past the limit.
+type initTimeoutError struct{ limit time.Duration }
+
+func (e *initTimeoutError) Error() string { return "init timeout after " + e.limit.String() }
+
+// startCancelled is the error of a start whose context ended: an InitError
+// naming the function and why, when the init limit passed; the
+// cancellation otherwise (the pool is closing).
+func startCancelled(ctx context.Context, name, why string) error {
+	var it *initTimeoutError
+	if errors.As(context.Cause(ctx), &it) {
+		return &InitError{Err: &FunctionError{
+			Type:    "Runtime.InitTimeout",
+			Message: fmt.Sprintf("worker for %q did not become ready within %s: %s; the worker was stopped (raise the limit with --init-timeout)", name, it.limit, why),
+		}}
+	}
+	return fmt.Errorf("start worker for %s: %w", name, ctx.Err())
+}
 
 // ExitError is returned when a worker process ended during an invocation.
 type ExitError struct {

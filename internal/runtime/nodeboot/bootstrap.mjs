@@ -593,6 +593,25 @@ function isResponse(v) {
   )
 }
 
+// notAResponse is the error for a v2 handler that returned something
+// other than a Response or nothing; it names the function, the type and
+// the fix.
+function notAResponse(value) {
+  let what
+  if (value === null) what = 'null'
+  else if (Array.isArray(value)) what = 'an array'
+  else if (typeof value === 'object') {
+    what = 'statusCode' in value ? 'a Lambda-style object {statusCode, body}' : 'an object that is not a Response'
+  } else what = (/^[aeiou]/.test(typeof value) ? 'an ' : 'a ') + typeof value
+  let hint = 'return a Response (for example new Response(body, { status: 200 })), or nothing for a 204'
+  if (value !== null && typeof value === 'object' && 'statusCode' in value) {
+    hint = 'return new Response(body, { status: statusCode, headers }) instead, or export the function as `handler` to keep the Lambda-compatible shape'
+  }
+  const err = new TypeError(`Function ${FUNCTION_NAME} returned ${what}: a Netlify Functions 2.0 handler (export default) must return a Response or nothing; ${hint}`)
+  err.stack = `TypeError: ${err.message}`
+  return err
+}
+
 const NOT_LATIN1 = /[^\u0000-\u00ff]/
 
 // respondV2 maps what a v2 handler returned to the v1 response shape.
@@ -600,6 +619,12 @@ function respondV2(inv, res) {
   if (inv.settled) return
   const setCookies = inv.cookies === null ? [] : Cookies.collected(inv.cookies)
   if (!isResponse(res)) {
+    if (res !== undefined) {
+      // Netlify answers 500 here: a handler that returns, say, a v1-style
+      // {statusCode, body} object has a bug that a 204 would hide.
+      fail(inv, notAResponse(res))
+      return
+    }
     const multiValueHeaders = {}
     if (setCookies.length > 0) multiValueHeaders['set-cookie'] = setCookies
     succeedV2(inv, 204, multiValueHeaders, '', false)
@@ -815,6 +840,14 @@ async function main() {
     initError({ errorType: 'Runtime.InvalidEntrypoint', errorMessage: 'BGFN_ENTRY is not set', stack: [] })
     return
   }
+  // Follow fd 3 from now on, before the import: a module that never
+  // finishes loading (a top-level await that never settles) must still
+  // exit when bgfn closes the pipe, or dies. bgfn sends no invocation
+  // before "ready".
+  let onInvoke = null
+  listen((msg) => {
+    if (onInvoke !== null) onInvoke(msg)
+  })
   let mod
   try {
     mod = await import(pathToFileURL(entry).href)
@@ -834,15 +867,15 @@ async function main() {
   openOut()
   const fn = found.fn
   if (found.api === 'v1') {
-    listen((msg) => {
+    onInvoke = (msg) => {
       wrote = false
       invokeV1(fn, msg)
-    })
+    }
   } else {
-    listen((msg) => {
+    onInvoke = (msg) => {
       wrote = false
       invokeV2(fn, msg)
-    })
+    }
   }
   // What the module printed while loading is not the first invocation's:
   // when it printed anything, the end markers (id "ready") come first.

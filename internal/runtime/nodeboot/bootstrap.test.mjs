@@ -608,7 +608,7 @@ describe('bootstrap.mjs', { concurrency: 4 }, () => {
     await w.close()
   })
 
-  test('v2 returning something other than a Response gives 204', async () => {
+  test('v2 returning nothing gives 204', async () => {
     const w = await start(`export default async (req, context) => { if (req.headers.get('x-cookie')) context.cookies.set('a', 'b') }`, 'v2')
     assert.deepEqual((await w.invoke('n1', event())).response, { statusCode: 204, multiValueHeaders: {}, body: '', isBase64Encoded: false })
     assert.deepEqual((await w.invoke('n2', event({ multiValueHeaders: { 'x-cookie': ['1'] } }))).response, {
@@ -618,6 +618,40 @@ describe('bootstrap.mjs', { concurrency: 4 }, () => {
       isBase64Encoded: false,
     })
     await w.close()
+  })
+
+  test('v2 returning something other than a Response or nothing is an error naming the function and type', async () => {
+    const w = await start(
+      `export default async (req) => { const k = req.headers.get('x-k'); if (k === 'lambda') return { statusCode: 200, body: 'hi' }; if (k === 'null') return null; if (k === 'str') return 'hello'; return [1] }`,
+      'v2',
+    )
+    const cases = [
+      ['lambda', /returned a Lambda-style object \{statusCode, body\}.*new Response\(body, \{ status: statusCode, headers \}\)/],
+      ['null', /returned null: /],
+      ['str', /returned a string: .*must return a Response or nothing/],
+      ['arr', /returned an array: /],
+    ]
+    for (const [k, re] of cases) {
+      const m = await w.invoke('nr-' + k, event({ multiValueHeaders: { 'x-k': [k] } }))
+      assert.equal(m.type, 'error', k)
+      assert.equal(m.error.errorType, 'TypeError')
+      assert.match(m.error.errorMessage, /^Function hello-fn returned /)
+      assert.match(m.error.errorMessage, re)
+      assert.deepEqual(m.error.stack, [])
+    }
+    await w.close()
+  })
+
+  test('a module that never finishes loading exits when fd 3 closes', async () => {
+    // The pending timer keeps the event loop alive, as a real hang (a
+    // connection that never opens) would.
+    const w = new Worker(fixture(`setInterval(() => {}, 1000); await new Promise(() => {}); export const handler = () => 1`))
+    workers.add(w)
+    await new Promise((r) => setTimeout(r, 200))
+    assert.equal(w.exited, false)
+    w.child.stdio[3].end()
+    const { code } = await w.exit
+    assert.equal(code, 0)
   })
 
   test('v2 binary response is base64', async () => {
