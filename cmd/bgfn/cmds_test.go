@@ -710,3 +710,18 @@ func cmdJSONLine(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	ts.Check(os.WriteFile(ts.MkAbs(out), []byte(found[0]+"\n"), 0o644))
 }
+
+// cmdWaitFile waits until FILE exists and is not empty (a worker wrote its
+// pid, say).
+func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: waitfile FILE")
+	}
+	p := ts.MkAbs(args[0])
+	if !poll(ts, func() bool {
+		fi, err := os.Stat(p)
+		return err == nil && fi.Size() > 0
+	}) {
+		ts.Fatalf("%s did not appear within %v", args[0], deadline(ts))
+	}
+}

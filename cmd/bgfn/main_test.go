@@ -9,15 +9,16 @@
 // function for details):
 //
 //	site NAME                          copy testdata/sites/NAME to $WORK/NAME
-//	bgfnexit CODE ARGS...              run bgfn, assert its exact exit code
+//	bgfnexit CODE ARGS...              run bgfn, assert its exact exit code; sets $ELAPSED_MS
 //	startdev NAME [K=V]... [ARGS...]   start `bgfn dev --port 0 ARGS`, wait for dev.json and warm workers, set $URL and $PORT
-//	stopdev NAME [-INT|-TERM|-KILL]    signal it, wait for it, assert exit 0 (or not, with !); sets $ELAPSED_MS
+//	stopdev NAME [-INT|-TERM|-KILL]... signal it (each next signal once it logs "shutting down"), wait, assert exit 0 (or not, with !); sets $ELAPSED_MS
 //	waitlog NAME REGEXP                wait until $WORK/NAME.log matches (with !: it does not, now)
 //	http METHOD PATH [-H 'K: V']... [-d DATA | -f FILE] [-o FILE]
 //	status N                           assert the last http status
 //	elapsed-under MS [VAR]             assert $ELAPSED_MS (or $VAR) < MS
 //	parallel N METHOD PATH             N concurrent requests, all 2xx; sets $WALL_MS
 //	pidgone FILE [JSONPATH]            wait until the pid in FILE and its group are gone (with !: alive now)
+//	waitfile FILE                      wait until FILE exists and is not empty
 //	jsonfield FILE PATH VALUE          assert a JSON value (VALUE <absent>: no such field); PATH is a.0.b or a.K=V.b
 //	jsonenv VAR FILE PATH              set $VAR to a JSON value
 //	fromhex IN OUT                     decode a hex dump (whitespace ignored) into a binary file
@@ -92,6 +93,7 @@ func TestScript(t *testing.T) {
 			"elapsed-under": cmdElapsedUnder,
 			"parallel":      cmdParallel,
 			"pidgone":       cmdPidGone,
+			"waitfile":      cmdWaitFile,
 			"jsonfield":     cmdJSONField,
 			"jsonenv":       cmdJSONEnv,
 			"fromhex":       cmdFromHex,
@@ -188,7 +190,10 @@ func cmdBgfnExit(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("bgfnexit: invalid exit code %q", args[0])
 	}
 	got := 0
-	if err := ts.Exec("bgfn", args[1:]...); err != nil {
+	start := time.Now()
+	err = ts.Exec("bgfn", args[1:]...)
+	ts.Setenv("ELAPSED_MS", strconv.FormatInt(time.Since(start).Milliseconds(), 10))
+	if err != nil {
 		var ee *exec.ExitError
 		if !errors.As(err, &ee) {
 			ts.Fatalf("run bgfn: %v", err)
@@ -406,20 +411,23 @@ var signals = map[string]syscall.Signal{"-INT": syscall.SIGINT, "-TERM": syscall
 // with ! it asserts a failure instead. It sets $ELAPSED_MS to the time from
 // the signal to the exit.
 func cmdStopDev(ts *testscript.TestScript, neg bool, args []string) {
-	if len(args) < 1 || len(args) > 2 {
-		ts.Fatalf("usage: stopdev NAME [-INT|-TERM|-KILL]")
+	if len(args) < 1 {
+		ts.Fatalf("usage: stopdev NAME [-INT|-TERM|-KILL]...")
 	}
 	d := state(ts).devs[args[0]]
 	if d == nil {
 		ts.Fatalf("stopdev: no dev named %s", args[0])
 	}
-	sig := syscall.SIGINT
-	if len(args) == 2 {
-		s, ok := signals[args[1]]
-		if !ok {
-			ts.Fatalf("stopdev: unknown signal %s: use -INT, -TERM or -KILL", args[1])
+	sigs := []syscall.Signal{syscall.SIGINT}
+	if len(args) > 1 {
+		sigs = sigs[:0]
+		for _, a := range args[1:] {
+			s, ok := signals[a]
+			if !ok {
+				ts.Fatalf("stopdev: unknown signal %s: use -INT, -TERM or -KILL", a)
+			}
+			sigs = append(sigs, s)
 		}
-		sig = s
 	}
 	if d.exited() {
 		ts.Fatalf("bgfn dev %s had already exited (%v); its log:\n%s", args[0], d.err, readLog(d.log))
@@ -427,11 +435,20 @@ func cmdStopDev(ts *testscript.TestScript, neg bool, args []string) {
 	loadMu.RLock()
 	defer loadMu.RUnlock()
 	start := time.Now()
-	ts.Check(syscall.Kill(d.cmd.Process.Pid, sig))
+	for i, sig := range sigs {
+		if i > 0 {
+			// The next signal once bgfn has heard the first: it says so.
+			poll(ts, func() bool { return d.exited() || strings.Contains(readLog(d.log), "shutting down") })
+			if d.exited() {
+				break
+			}
+		}
+		ts.Check(syscall.Kill(d.cmd.Process.Pid, sig))
+	}
 	select {
 	case <-d.done:
 	case <-time.After(deadline(ts)):
-		ts.Fatalf("bgfn dev %s still running %v after %v; its log:\n%s", args[0], deadline(ts), sig, readLog(d.log))
+		ts.Fatalf("bgfn dev %s still running %v after %v; its log:\n%s", args[0], deadline(ts), sigs, readLog(d.log))
 	}
 	took := time.Since(start)
 	ts.Setenv("ELAPSED_MS", strconv.FormatInt(took.Milliseconds(), 10))

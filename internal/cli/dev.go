@@ -10,6 +10,7 @@ import (
 
 	"github.com/bgfn-dev/bgfn/internal/dev"
 	"github.com/bgfn-dev/bgfn/internal/logs"
+	"github.com/bgfn-dev/bgfn/internal/runtime"
 	"github.com/bgfn-dev/bgfn/internal/ui"
 )
 
@@ -27,6 +28,7 @@ type DevOptions struct {
 	MaxWorkers        int
 	NoLimits          bool
 	ShutdownTimeout   time.Duration
+	InitTimeout       time.Duration
 	RetryScale        float64
 	NoRetries         bool
 	Records           int
@@ -59,8 +61,8 @@ name and invocation id.`,
 			if opts.Port < -1 || opts.Port > 65535 {
 				return &usageError{fmt.Errorf("invalid --port %d: use 0-65535 (0 picks a free port)", opts.Port)}
 			}
-			if opts.Timeout <= 0 || opts.BackgroundTimeout <= 0 {
-				return &usageError{fmt.Errorf("--timeout and --background-timeout must be positive")}
+			if opts.Timeout <= 0 || opts.BackgroundTimeout <= 0 || opts.InitTimeout <= 0 {
+				return &usageError{fmt.Errorf("--timeout, --background-timeout and --init-timeout must be positive")}
 			}
 			if opts.RetryScale < 0 {
 				return &usageError{fmt.Errorf("invalid --retry-scale %g: use 0 or more (1 is Netlify's 1m and 2m)", opts.RetryScale)}
@@ -80,6 +82,7 @@ name and invocation id.`,
 	f.IntVar(&opts.MaxWorkers, "max-workers", dev.DefaultMaxWorkers(), "most worker processes per function; requests beyond queue")
 	f.BoolVar(&opts.NoLimits, "no-limits", false, "lift Netlify's request body limits (6 MB sync, 256 KB background)")
 	f.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long Ctrl-C waits for running invocations")
+	f.DurationVar(&opts.InitTimeout, "init-timeout", runtime.DefaultInitTimeout, "limit for a worker's start, Lambda's init phase (loading the module, or a Go program's start-up)")
 	f.Float64Var(&opts.RetryScale, "retry-scale", 1, "scale Netlify's background retry delays (1m, then 2m): 0.01 gives 0.6s and 1.2s, 0 retries at once")
 	f.BoolVar(&opts.NoRetries, "no-retries", false, "do not retry failed background invocations")
 	f.BoolVar(&opts.Cron, "cron", os.Getenv("BGFN_CRON") == "1", "fire scheduled functions on their schedule (also BGFN_CRON=1); off by default since a schedule may send real email")
@@ -104,6 +107,7 @@ func runDev(ctx context.Context, opts *DevOptions) error {
 		MaxWorkers:        opts.MaxWorkers,
 		NoLimits:          opts.NoLimits,
 		ShutdownTimeout:   opts.ShutdownTimeout,
+		InitTimeout:       opts.InitTimeout,
 		Retries:           retries(opts.NoRetries),
 		RetryScale:        opts.RetryScale,
 		Records:           opts.Records,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/bgfn-dev/bgfn/internal/invoke"
 	"github.com/bgfn-dev/bgfn/internal/logs"
+	"github.com/bgfn-dev/bgfn/internal/runtime"
 	"github.com/bgfn-dev/bgfn/internal/ui"
 )
 
@@ -51,6 +52,7 @@ Exit codes:
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
 			opts.DataSet = cmd.Flags().Changed("data")
+			opts.MethodSet = cmd.Flags().Changed("method")
 			opts.Config = configOptions(g, functions)
 			if opts.Standalone && opts.Server != "" {
 				return &usageError{fmt.Errorf("--standalone and --server cannot be used together")}
@@ -69,7 +71,7 @@ Exit codes:
 	f.StringVarP(&opts.Method, "method", "X", "POST", "HTTP method")
 	f.StringArrayVarP(&opts.Headers, "header", "H", nil, "request header 'Name: value' (repeatable)")
 	f.StringVarP(&opts.Query, "query", "q", "", "query string, e.g. 'a=1&b=2'")
-	f.StringVar(&opts.Path, "path", "", "sub-path after /.netlify/functions/NAME")
+	f.StringVar(&opts.Path, "path", "", "request path, with its query if any (default: /.netlify/functions/NAME, or the function's first literal config.path route)")
 	f.BoolVar(&opts.Identity, "identity", false, "send a Netlify Identity-like Bearer JWT so context.clientContext.user is filled")
 	f.DurationVar(&opts.Timeout, "timeout", 60*time.Second, "limit for a synchronous function")
 	f.IntVar(&opts.Port, "port", 0, "port of a running bgfn dev (default: netlify.toml's, else 9999)")
@@ -81,6 +83,7 @@ Exit codes:
 	f.Float64Var(&opts.RetryScale, "retry-scale", 1, "standalone: scale the background retry delays (0 retries at once)")
 	f.BoolVar(&opts.NoRetries, "no-retries", false, "standalone: do not retry a failed background invocation")
 	f.DurationVar(&opts.BackgroundTimeout, "background-timeout", 15*time.Minute, "standalone: limit for a background function")
+	f.DurationVar(&opts.InitTimeout, "init-timeout", runtime.DefaultInitTimeout, "standalone: limit for the worker's start (at most --timeout)")
 	f.StringVar(&functions, "functions", "", "functions folder (overrides netlify.toml)")
 	return cmd
 }

@@ -57,6 +57,8 @@ type Options struct {
 	NoLimits bool
 	// ShutdownTimeout bounds the wait for running invocations at exit.
 	ShutdownTimeout time.Duration
+	// InitTimeout bounds a worker's start, Lambda's init phase (10 s).
+	InitTimeout time.Duration
 	// Retries is how many times a failed background invocation is retried.
 	Retries int
 	// RetryScale multiplies Netlify's retry delays (1m, 2m): 0.01 makes
@@ -183,6 +185,8 @@ type site struct {
 	gobuilder *build.GoBuilder
 	arts      map[string]build.Artifact
 	pools     map[string]*runtime.Pool
+	// initTimeout bounds every worker's start.
+	initTimeout time.Duration
 }
 
 // Instance is a running bgfn dev: built functions, worker pools and the
@@ -241,6 +245,7 @@ func Start(ctx context.Context, opts Options) (*Instance, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.initTimeout = opts.InitTimeout
 	if !opts.Standalone {
 		for _, w := range s.cfg.Warnings {
 			sink.Line(st.Render(st.Warning, "⚠ "+w))
@@ -274,6 +279,13 @@ func Start(ctx context.Context, opts Options) (*Instance, error) {
 		return nil, &ListenError{Addr: addr, Err: err}
 	}
 	inst := &Instance{URL: "http://" + ln.Addr().String(), opts: opts, site: s, ln: ln, served: make(chan error, 1)}
+	for _, fn := range s.functions {
+		// go build takes seconds; what go.mod already tells is said now.
+		if fn.Runtime == discover.RuntimeGo {
+			dir := filepath.Join(s.cfg.FunctionsDir, filepath.FromSlash(fn.Dir))
+			printBuildWarnings(sink, fn.Name, build.GoModuleWarnings(s.cfg.BaseDir, dir))
+		}
+	}
 	later := s.buildAll(sink)
 	inst.reg = &registry{fns: make(map[string]*server.Function)}
 	maxWorkers := opts.MaxWorkers
@@ -425,31 +437,38 @@ func shutdown(httpSrv *http.Server, srv *server.Server, s *site, store *records.
 	} else if !opts.Standalone {
 		sink.Line(st.Render(st.Dim, "⬥ shutting down"))
 	}
-	if err := srv.Wait(ctx); err != nil {
+	waitErr := srv.Wait(ctx)
+	if waitErr != nil {
 		if running := runningSummary(store); running != "" {
 			sink.Line(st.Render(st.Warning, "⬥ stopping "+running))
 		}
 	}
+	// Past the grace period (or at a second Ctrl-C) nothing may hold bgfn
+	// up: what still runs, or is still starting, is killed, and everything
+	// after has one short budget.
+	stopCtx, stopCancel := context.WithTimeout(context.Background(), stopBudget)
+	defer stopCancel()
 	var wg sync.WaitGroup
 	for _, p := range s.pools {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			pctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			p.Close(pctx)
-		}()
+		wg.Go(func() {
+			if waitErr != nil {
+				p.Kill()
+			}
+			p.Close(stopCtx)
+		})
 	}
-	srv.Close()
+	srv.Close(stopCtx)
 	wg.Wait()
 	s.spares.Close()
-	hctx, hcancel := context.WithTimeout(context.Background(), time.Second)
-	defer hcancel()
-	if httpSrv.Shutdown(hctx) != nil {
+	if httpSrv.Shutdown(stopCtx) != nil {
 		httpSrv.Close()
 	}
 	return nil
 }
+
+// stopBudget bounds shutdown after the grace period: bgfn dev ends within
+// --shutdown-timeout plus this, whatever its workers are doing.
+const stopBudget = 1500 * time.Millisecond
 
 // runningSummary names the invocations still running, for shutdown lines.
 func runningSummary(store *records.Store) string {
@@ -593,6 +612,9 @@ func (s *site) buildAll(sink *logs.Sink) map[string]<-chan build.Artifact {
 		if art.Err != nil {
 			printBuildError(sink, fn.Name, art.Err, 0)
 		}
+		if fn.Runtime != discover.RuntimeGo {
+			printBuildWarnings(sink, fn.Name, art.Warnings)
+		}
 	}
 	return later
 }
@@ -610,6 +632,20 @@ func printBuildError(sink *logs.Sink, name string, e *build.Error, took time.Dur
 	lines := []string{st.Render(st.Failure, head+":")}
 	for _, l := range strings.Split(e.Detail(), "\n") {
 		lines = append(lines, "  "+l)
+	}
+	sink.Lines(lines...)
+}
+
+// printBuildWarnings prints what a build that worked wants the user to
+// know, one line each: "⚠ NAME: file:line:col: text".
+func printBuildWarnings(sink *logs.Sink, name string, warnings []build.Message) {
+	if len(warnings) == 0 {
+		return
+	}
+	st := sink.Styles()
+	lines := make([]string, len(warnings))
+	for i, w := range warnings {
+		lines[i] = st.Render(st.Warning, "⚠ "+name+": "+w.String())
 	}
 	sink.Lines(lines...)
 }
@@ -642,6 +678,11 @@ func (i *Instance) buildLater(later map[string]<-chan build.Artifact, pending ma
 				printBuildError(sink, fn.Name, art.Err, art.Duration)
 			} else if !i.opts.Standalone {
 				sink.Line(st.Render(st.Success, "⬥ Built function "+fn.Name+" in "+fmtBuild(art.Duration)))
+			}
+			if fn.Runtime != discover.RuntimeGo {
+				// Go warnings come from go.mod and were printed before
+				// the build started.
+				printBuildWarnings(sink, fn.Name, art.Warnings)
 			}
 			i.swap(context.Background(), fn, art, i.env, false)
 			if i.w != nil {
@@ -706,12 +747,13 @@ func (s *site) starter(fn discover.Function, art build.Artifact, env []string, s
 		e := append(env[:len(env):len(env)], "AWS_LAMBDA_FUNCTION_NAME="+fn.Name, "LAMBDA_TASK_ROOT="+dir)
 		name := fn.Name
 		return &runtime.LambdaStarter{Config: runtime.LambdaConfig{
-			Binary: art.Entry,
-			Name:   fn.Name,
-			Dir:    dir,
-			Env:    e,
-			Grace:  2 * time.Second,
-			Region: s.cfg.Env["AWS_REGION"],
+			Binary:      art.Entry,
+			Name:        fn.Name,
+			Dir:         dir,
+			Env:         e,
+			Grace:       2 * time.Second,
+			Region:      s.cfg.Env["AWS_REGION"],
+			InitTimeout: s.initTimeout,
 			IdleLog: func(_ runtime.Stream, line []byte) {
 				sink.FunctionLine(name, "", line)
 			},
@@ -724,15 +766,16 @@ func (s *site) nodeConfig(fn discover.Function, art build.Artifact, env []string
 	taskRoot := filepath.Join(s.cfg.FunctionsDir, filepath.FromSlash(fn.Dir))
 	name := fn.Name
 	return runtime.NodeConfig{
-		Node:      s.node,
-		Bootstrap: s.bootstrap,
-		Entry:     art.Entry,
-		Name:      fn.Name,
-		Dir:       s.cfg.BaseDir,
-		Env:       env,
-		FuncEnv:   map[string]string{"AWS_LAMBDA_FUNCTION_NAME": fn.Name, "LAMBDA_TASK_ROOT": taskRoot},
-		Spares:    s.spares,
-		Grace:     2 * time.Second,
+		Node:        s.node,
+		Bootstrap:   s.bootstrap,
+		Entry:       art.Entry,
+		Name:        fn.Name,
+		Dir:         s.cfg.BaseDir,
+		Env:         env,
+		FuncEnv:     map[string]string{"AWS_LAMBDA_FUNCTION_NAME": fn.Name, "LAMBDA_TASK_ROOT": taskRoot},
+		Spares:      s.spares,
+		Grace:       2 * time.Second,
+		InitTimeout: s.initTimeout,
 		IdleLog: func(_ runtime.Stream, line []byte) {
 			sink.FunctionLine(name, "", line)
 		},
@@ -779,11 +822,6 @@ func (s *site) banner(sink *logs.Sink, url string, took time.Duration, cron bool
 	}
 	if len(s.functions) == 0 {
 		lines = append(lines, st.Render(st.Warning, "  no functions found in "+relTo(s.cfg.SiteDir, s.cfg.FunctionsDir)))
-	}
-	for _, fn := range s.functions {
-		if len(fn.Paths) > 0 {
-			lines = append(lines, st.Render(st.Warning, "Warning: Function "+fn.Name+" cannot be invoked on /.netlify/functions/"+fn.Name+", because the function has the following URL paths defined: "+strings.Join(fn.Paths, ", ")))
-		}
 	}
 	if scheduled > 0 {
 		if cron {

@@ -218,6 +218,9 @@ func (i *Instance) reload(ctx context.Context, changed []string) {
 				sink.Lines(lines...)
 			}
 		}
+		if art.Err == nil && (j.added || !slices.Equal(prevArt.Warnings, art.Warnings)) {
+			printBuildWarnings(sink, j.fn.Name, art.Warnings)
+		}
 		i.swap(ctx, j.fn, art, env, !j.added)
 		switch {
 		case art.Err != nil:

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,6 +26,8 @@ import (
 	"github.com/bgfn-dev/bgfn/internal/discover"
 	"github.com/bgfn-dev/bgfn/internal/logs"
 	"github.com/bgfn-dev/bgfn/internal/records"
+	"github.com/bgfn-dev/bgfn/internal/routes"
+	"github.com/bgfn-dev/bgfn/internal/runtime"
 	"github.com/bgfn-dev/bgfn/internal/server"
 	"github.com/bgfn-dev/bgfn/internal/ui"
 )
@@ -56,6 +59,7 @@ type Options struct {
 	Data       string
 	DataSet    bool
 	Method     string
+	MethodSet  bool
 	Headers    []string
 	Query      string
 	Path       string
@@ -72,6 +76,7 @@ type Options struct {
 	RetryScale        float64
 	NoRetries         bool
 	BackgroundTimeout time.Duration
+	InitTimeout       time.Duration
 	Hurry             context.Context
 }
 
@@ -130,8 +135,10 @@ func Run(ctx context.Context, opts Options) error {
 			RetryScale:        opts.RetryScale,
 			Records:           16,
 			ShutdownTimeout:   2 * time.Second,
-			Hurry:             opts.Hurry,
-			Sink:              opts.Sink,
+			// A worker that never gets ready must not outlast --timeout.
+			InitTimeout: initTimeout(opts),
+			Hurry:       opts.Hurry,
+			Sink:        opts.Sink,
 		})
 		if err != nil {
 			var ce *config.ParseError
@@ -149,6 +156,19 @@ func Run(ctx context.Context, opts Options) error {
 		}
 	}
 	return call(ctx, opts, fn, body, base, mode)
+}
+
+// initTimeout is the standalone worker's start limit: --init-timeout, but
+// no longer than a synchronous call's --timeout.
+func initTimeout(opts Options) time.Duration {
+	d := opts.InitTimeout
+	if d <= 0 {
+		d = runtime.DefaultInitTimeout
+	}
+	if opts.Timeout > 0 && opts.Timeout < d {
+		d = opts.Timeout
+	}
+	return d
 }
 
 func retriesFor(off bool) int {
@@ -238,19 +258,77 @@ func sameDir(a, b string) bool {
 	return ra == rb
 }
 
-func call(ctx context.Context, opts Options, fn discover.Function, body []byte, base, mode string) error {
-	st := opts.Sink.Styles()
-	target := base + "/.netlify/functions/" + fn.Name
-	if opts.Path != "" {
-		target += "/" + strings.TrimPrefix(opts.Path, "/")
+// requestPath is the path (and query) to call fn at: --path when given,
+// else /.netlify/functions/NAME, or for a function with config.path its
+// first literal route (a function with routes does not answer at
+// /.netlify/functions/NAME, as on Netlify).
+func requestPath(fn discover.Function, path, query string) (string, error) {
+	switch {
+	case path != "":
+		if !strings.HasPrefix(path, "/") {
+			path = "/" + path
+		}
+	case len(fn.Paths) == 0:
+		path = "/.netlify/functions/" + fn.Name
+	default:
+		for _, p := range fn.Paths {
+			if r, err := routes.Compile(p); err == nil && r.Literal() {
+				path = p
+				break
+			}
+		}
+		if path == "" {
+			return "", fmt.Errorf("function %s answers only on routes with parameters or wildcards (%s): give the request path with --path, for example --path %s",
+				fn.Name, strings.Join(fn.Paths, ", "), exampleRoute(fn.Paths[0]))
+		}
 	}
-	if opts.Query != "" {
-		target += "?" + strings.TrimPrefix(opts.Query, "?")
+	if query = strings.TrimPrefix(query, "?"); query != "" {
+		if strings.Contains(path, "?") {
+			path += "&" + query
+		} else {
+			path += "?" + query
+		}
 	}
-	method := strings.ToUpper(opts.Method)
+	return path, nil
+}
+
+// exampleRoute fills a route pattern's parameters and wildcards with
+// sample values: /items/:id becomes /items/1.
+func exampleRoute(pattern string) string {
+	parts := strings.Split(pattern, "/")
+	for i, p := range parts {
+		switch {
+		case strings.HasPrefix(p, ":"):
+			parts[i] = "1"
+		case strings.Contains(p, "*"):
+			parts[i] = strings.ReplaceAll(p, "*", "x")
+		}
+	}
+	return strings.Join(parts, "/")
+}
+
+// requestMethod is --method, or for a function whose routes accept only
+// some methods (config.method) and no --method was given, the first of
+// them when POST is not one.
+func requestMethod(fn discover.Function, method string, set bool) string {
+	method = strings.ToUpper(method)
 	if method == "" {
 		method = http.MethodPost
 	}
+	if !set && len(fn.Paths) > 0 && len(fn.Methods) > 0 && !slices.Contains(fn.Methods, method) {
+		return fn.Methods[0]
+	}
+	return method
+}
+
+func call(ctx context.Context, opts Options, fn discover.Function, body []byte, base, mode string) error {
+	st := opts.Sink.Styles()
+	path, err := requestPath(fn, opts.Path, opts.Query)
+	if err != nil {
+		return &Error{ExitUsage, err}
+	}
+	target := base + path
+	method := requestMethod(fn, opts.Method, opts.MethodSet)
 	req, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader(body))
 	if err != nil {
 		return &Error{ExitUsage, fmt.Errorf("build request: %w", err)}
@@ -279,13 +357,19 @@ func call(ctx context.Context, opts Options, fn discover.Function, body []byte, 
 		req.Header.Set(strings.TrimSpace(k), strings.TrimSpace(v))
 	}
 	client := &http.Client{}
-	if opts.Timeout > 0 {
-		// The function's own limit plus room for the round trip.
+	if opts.Timeout > 0 && fn.Kind != discover.KindBackground {
+		// The function's own limit plus room for the round trip: the
+		// server answers a timeout itself, this only guards against one
+		// that never answers.
 		client.Timeout = opts.Timeout + 5*time.Second
 	}
 	start := time.Now()
 	resp, err := client.Do(req)
 	if err != nil {
+		var ne interface{ Timeout() bool }
+		if errors.As(err, &ne) && ne.Timeout() && ctx.Err() == nil {
+			return &Error{ExitFailed, fmt.Errorf("function %s did not answer within %s (--timeout)", fn.Name, client.Timeout)}
+		}
 		return &Error{ExitUnreachable, fmt.Errorf("%s %s: %w", method, target, err)}
 	}
 	respBody, err := io.ReadAll(resp.Body)
@@ -335,6 +419,9 @@ func call(ctx context.Context, opts Options, fn discover.Function, body []byte, 
 	}
 
 	if resp.StatusCode == http.StatusNotFound && string(respBody) == "Function not found..." {
+		if opts.Path != "" {
+			return &Error{ExitUsage, fmt.Errorf("no function answers %s %s at %s (function %s has routes %s)", method, path, base, fn.Name, routeList(fn))}
+		}
 		return &Error{ExitUsage, fmt.Errorf("the server at %s has no function %q", base, fn.Name)}
 	}
 
@@ -378,6 +465,14 @@ func call(ctx context.Context, opts Options, fn discover.Function, body []byte, 
 		return &Error{ExitFailed, fmt.Errorf("function %s answered %d %s", fn.Name, resp.StatusCode, http.StatusText(resp.StatusCode))}
 	}
 	return nil
+}
+
+// routeList names where fn answers, for messages.
+func routeList(fn discover.Function) string {
+	if len(fn.Paths) == 0 {
+		return "/.netlify/functions/" + fn.Name
+	}
+	return strings.Join(fn.Paths, ", ")
 }
 
 func writeJSON(w io.Writer, v any) {

@@ -132,3 +132,61 @@ func TestIdentityJWT(t *testing.T) {
 		t.Fatalf("token has %d parts, want 3", len(parts))
 	}
 }
+
+func TestRequestPath(t *testing.T) {
+	plain := discover.Function{Name: "hello"}
+	routed := discover.Function{Name: "item", Paths: []string{"/api/items/:id", "/api/item", "/api/*"}}
+	params := discover.Function{Name: "pair", Paths: []string{"/pair/:a/:b", "/files/*"}}
+	tests := []struct {
+		name        string
+		fn          discover.Function
+		path, query string
+		want        string
+		wantErr     string
+	}{
+		{"plain function", plain, "", "", "/.netlify/functions/hello", ""},
+		{"plain with query", plain, "", "?a=1&b=2", "/.netlify/functions/hello?a=1&b=2", ""},
+		{"first literal route", routed, "", "", "/api/item", ""},
+		{"route and query", routed, "", "x=1", "/api/item?x=1", ""},
+		{"--path is the full path", routed, "/api/items/7?v=2", "", "/api/items/7?v=2", ""},
+		{"--path and --query", routed, "/api/items/7?v=2", "w=3", "/api/items/7?v=2&w=3", ""},
+		{"--path without a slash", plain, ".netlify/functions/hello/sub", "", "/.netlify/functions/hello/sub", ""},
+		{"only parameter routes", params, "", "", "", "function pair answers only on routes with parameters or wildcards (/pair/:a/:b, /files/*): give the request path with --path, for example --path /pair/1/1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := requestPath(tt.fn, tt.path, tt.query)
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("requestPath = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestRequestMethod(t *testing.T) {
+	getOnly := discover.Function{Name: "docs", Paths: []string{"/docs"}, Methods: []string{"GET", "HEAD"}}
+	tests := []struct {
+		name   string
+		fn     discover.Function
+		method string
+		set    bool
+		want   string
+	}{
+		{"default POST", discover.Function{Name: "hello"}, "POST", false, "POST"},
+		{"route that takes only GET", getOnly, "POST", false, "GET"},
+		{"--method wins", getOnly, "put", true, "PUT"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := requestMethod(tt.fn, tt.method, tt.set); got != tt.want {
+				t.Errorf("requestMethod = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}

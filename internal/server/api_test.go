@@ -383,7 +383,7 @@ func TestEventsEndOnClose(t *testing.T) {
 	if l, _ := rd.ReadString('\n'); l != ": bgfn events\n" {
 		t.Fatalf("first line = %q", l)
 	}
-	s.Close()
+	s.Close(context.Background())
 	for {
 		if _, err := rd.ReadString('\n'); err != nil {
 			if ctx.Err() != nil {

@@ -238,7 +238,7 @@ func TestBackgroundRetryDelays(t *testing.T) {
 			return &runtime.Result{Error: &runtime.FunctionError{Type: "Error", Message: fmt.Sprint("boom ", n)}}, nil
 		})
 		s, out := newServer(t, Options{Retries: 3, RetryDelays: []time.Duration{time.Minute, 2 * time.Minute}}, bg)
-		defer s.Close()
+		defer s.Close(context.Background())
 		rw := httptest.NewRecorder()
 		s.ServeHTTP(rw, httptest.NewRequest("POST", "/.netlify/functions/job-background", strings.NewReader("{}")))
 		if rw.Code != http.StatusAccepted {
@@ -299,7 +299,7 @@ func TestBackgroundQueueLimit(t *testing.T) {
 		release := make(chan struct{})
 		bg := fn("slow-background", discover.KindBackground, blockUntil(release))
 		s, _ := newServer(t, Options{MaxBackgroundRunning: 2}, bg)
-		defer s.Close()
+		defer s.Close(context.Background())
 		var recs []*records.Record
 		for range 5 {
 			rw := httptest.NewRecorder()
@@ -414,7 +414,7 @@ func TestDrainAndClose(t *testing.T) {
 		}
 		cancel()
 
-		s.Close()
+		s.Close(context.Background())
 		check("after close", map[*records.Record]records.Status{a: records.Succeeded, b: records.Interrupted, c: records.Interrupted, d: records.Interrupted})
 		if got := s.opts.Records.Unfinished(); len(got) != 0 {
 			t.Errorf("%d unfinished records after Close", len(got))

@@ -21,6 +21,11 @@ type lambdaResponse struct {
 	MultiValueHeaders map[string]json.RawMessage `json:"multiValueHeaders"`
 	Body              json.RawMessage            `json:"body"`
 	IsBase64Encoded   bool                       `json:"isBase64Encoded"`
+	// Metadata is what builder() from @netlify/functions adds:
+	// {version, builder_function, ttl}.
+	Metadata struct {
+		BuilderFunction bool `json:"builder_function"`
+	} `json:"metadata"`
 }
 
 // reply is a validated response ready to be written.
@@ -28,6 +33,9 @@ type reply struct {
 	status int
 	header http.Header
 	body   []byte
+	// builder is set when the handler is an on-demand builder (its result
+	// carries metadata.builder_function).
+	builder bool
 }
 
 // responseError is a response Netlify rejects, with Netlify's message.
@@ -94,7 +102,7 @@ func toReply(res *runtime.Result) (*reply, error) {
 	if status < 100 || status > 999 {
 		return nil, &responseError{fmt.Sprintf("Your function response must have a valid HTTP statusCode. You gave: %d", status)}
 	}
-	return &reply{status: status, header: h, body: body}, nil
+	return &reply{status: status, header: h, body: body, builder: lr.Metadata.BuilderFunction}, nil
 }
 
 func numericStatus(raw json.RawMessage) (int, bool) {

@@ -28,7 +28,12 @@ import (
 const (
 	notFoundBody    = "Function not found..." // sent without a Content-Type, as netlify-cli does
 	invalidNameBody = "Function name should consist only of alphanumeric characters, hyphen & underscores."
+	notBuilderBody  = `{"message":"Function is not an on-demand builder. See https://ntl.fyi/create-builder for how to convert a function to a builder."}`
 )
+
+// buildersPrefix is where on-demand builders (v1 handlers wrapped in
+// builder()) are served.
+const buildersPrefix = "/.netlify/builders/"
 
 // Invoker runs one invocation (a runtime.Pool).
 type Invoker interface {
@@ -118,6 +123,8 @@ type Server struct {
 	// active counts running attempts, sync and background.
 	active   sync.WaitGroup
 	draining atomic.Bool
+	// pathWarned holds the functions whose config.path warning was printed.
+	pathWarned sync.Map
 
 	qmu    sync.Mutex
 	queues map[string]*bgQueue
@@ -183,9 +190,10 @@ func (s *Server) Wait(ctx context.Context) error {
 	}
 }
 
-// Close kills what still runs and records every invocation that has not
-// ended (running, queued or waiting for a retry) as interrupted.
-func (s *Server) Close() {
+// Close kills what still runs, waits for the attempts to end (at most
+// until ctx ends) and records every invocation that has not ended
+// (running, queued or waiting for a retry) as interrupted.
+func (s *Server) Close(ctx context.Context) {
 	s.draining.Store(true)
 	s.cancel()
 	s.qmu.Lock()
@@ -194,15 +202,18 @@ func (s *Server) Close() {
 	}
 	s.qmu.Unlock()
 	// Running attempts end quickly once their workers are killed.
-	done := make(chan struct{})
-	go func() { s.active.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-	}
+	s.Wait(ctx)
 	for _, r := range s.opts.Records.Unfinished() {
 		r.Finish(records.Interrupted)
 	}
+}
+
+// writeJSONText writes a JSON body that is already encoded.
+func writeJSONText(w http.ResponseWriter, status int, body string) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	io.WriteString(w, body)
 }
 
 func writeText(w http.ResponseWriter, status int, body string) {
@@ -261,8 +272,17 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request) {
 func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, replayOf string) {
 	name := r.PathValue("name")
 	fn, ok := s.opts.Registry.Lookup(name)
-	if !ok || len(fn.Paths) > 0 {
-		// A function with custom paths answers only there, as on Netlify.
+	if !ok {
+		writeText(w, http.StatusNotFound, notFoundBody)
+		return
+	}
+	if len(fn.Paths) > 0 {
+		// A function with custom paths answers only there, as on Netlify,
+		// which says why on the first request that tries.
+		if _, warned := s.pathWarned.LoadOrStore(fn.Name, true); !warned && !s.opts.Quiet {
+			st := s.opts.Sink.Styles()
+			s.opts.Sink.Line(st.Render(st.Warning, "Warning: Function "+fn.Name+" cannot be invoked on /.netlify/functions/"+fn.Name+", because the function has the following URL paths defined: "+strings.Join(fn.Paths, ", ")))
+		}
 		writeText(w, http.StatusNotFound, notFoundBody)
 		return
 	}
@@ -286,6 +306,20 @@ func (s *Server) dispatchFn(w http.ResponseWriter, r *http.Request, fn *Function
 		return
 	}
 	background := fn.Kind == discover.KindBackground
+	if strings.HasPrefix(r.URL.Path, buildersPrefix) {
+		// On-demand builders answer GET and HEAD only and never see the
+		// query string, as in production.
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			writeText(w, http.StatusMethodNotAllowed, "Method Not Allowed")
+			return
+		}
+		if background {
+			writeJSONText(w, http.StatusBadRequest, notBuilderBody)
+			return
+		}
+		r.URL.RawQuery = ""
+	}
 	limit := s.opts.MaxBody
 	if background {
 		limit = s.opts.MaxBackgroundBody
@@ -385,6 +419,16 @@ func (s *Server) serveSync(w http.ResponseWriter, r *http.Request, fn *Function,
 		rec.Finish(status)
 		s.writeFunctionError(w, r, name, short, fe)
 		s.logDone(name, short, r, http.StatusInternalServerError, time.Since(start))
+		return
+	}
+	if !rep.builder && strings.HasPrefix(r.URL.Path, buildersPrefix) {
+		// netlify-cli runs the function, then refuses a result that builder()
+		// did not make.
+		rec.EndAttempt(records.Failed, pid, &runtime.FunctionError{Type: "NotABuilder", Message: "function " + name + " is not an on-demand builder: wrap its handler in builder() from @netlify/functions"})
+		rec.SetStatusCode(http.StatusBadRequest)
+		rec.Finish(records.Failed)
+		writeJSONText(w, http.StatusBadRequest, notBuilderBody)
+		s.logDone(name, short, r, http.StatusBadRequest, time.Since(start))
 		return
 	}
 	rec.EndAttempt(records.Succeeded, pid, nil)

@@ -163,7 +163,7 @@ func newServer(t *testing.T, opts Options, fns ...*Function) (*Server, *syncBuff
 		opts.Records = st
 	}
 	s := New(opts)
-	t.Cleanup(s.Close)
+	t.Cleanup(func() { s.Close(context.Background()) })
 	return s, out
 }
 
@@ -174,7 +174,7 @@ func serve(t *testing.T, s *Server) string {
 	// Cleanups run last-registered first: the server closes (ending event
 	// streams and background runs) before the listener.
 	t.Cleanup(ts.Close)
-	t.Cleanup(s.Close)
+	t.Cleanup(func() { s.Close(context.Background()) })
 	return ts.URL
 }
 
@@ -354,14 +354,37 @@ func TestHandlerSync(t *testing.T) {
 			wantRecord: records.Succeeded,
 		},
 		{
-			name:       "builders path",
-			fn:         fn("hello", discover.KindSync, respond(`{"statusCode":200,"body":"ok"}`)),
+			name:       "builders path, a builder",
+			fn:         fn("hello", discover.KindSync, respond(`{"statusCode":200,"body":"ok","metadata":{"version":1,"builder_function":true,"ttl":0}}`)),
 			method:     "GET",
 			path:       "/.netlify/builders/hello",
 			wantStatus: 200,
 			wantBody:   "ok",
 			wantCalls:  1,
 			wantRecord: records.Succeeded,
+		},
+		{
+			// netlify-cli runs the function, then refuses the result.
+			name:           "builders path, not a builder",
+			fn:             fn("hello", discover.KindSync, respond(`{"statusCode":200,"body":"ok"}`)),
+			method:         "GET",
+			path:           "/.netlify/builders/hello",
+			wantStatus:     400,
+			wantBody:       `{"message":"Function is not an on-demand builder. See https://ntl.fyi/create-builder for how to convert a function to a builder."}`,
+			wantHeader:     map[string]string{"Content-Type": "application/json; charset=utf-8"},
+			wantCalls:      1,
+			wantRecord:     records.Failed,
+			wantRecordCode: 400,
+		},
+		{
+			name:       "builders path, POST",
+			fn:         fn("hello", discover.KindSync, respond(`{"statusCode":200,"body":"ok","metadata":{"builder_function":true}}`)),
+			method:     "POST",
+			path:       "/.netlify/builders/hello",
+			wantStatus: 405,
+			wantBody:   "Method Not Allowed",
+			wantHeader: map[string]string{"Allow": "GET, HEAD"},
+			wantCalls:  0,
 		},
 		{
 			name:       "body at the sync limit",

@@ -1,0 +1,3 @@
+export default async (req) => new Response(req.method)
+
+export const config = { path: '/api/get-only', method: 'GET' }

@@ -1,0 +1,6 @@
+export class FetchError extends Error {
+  constructor(message) {
+    super(message)
+    this.name = this.constructor.name
+  }
+}
