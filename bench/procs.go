@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/bgfn-dev/bgfn/internal/proc"
 )
 
 // stopGrace is how long a child gets between SIGTERM and SIGKILL. bgfn
@@ -40,12 +42,12 @@ type process struct {
 func newProcess(ctx context.Context, name string, argv ...string) *process {
 	p := &process{name: name, done: make(chan struct{}), known: map[int]procStat{}}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	ownGroup(cmd)
+	proc.Setup(cmd, stopGrace)
+	terminate := cmd.Cancel
 	cmd.Cancel = func() error {
 		p.remember()
-		return terminateGroup(cmd.Process.Pid)
+		return terminate()
 	}
-	cmd.WaitDelay = stopGrace
 	p.cmd = cmd
 	return p
 }
@@ -114,12 +116,12 @@ func (p *process) stop() (orphans int, took time.Duration) {
 	p.remember()
 	start := time.Now()
 	if !p.exited() {
-		terminateGroup(p.pid())
+		proc.Terminate(p.pid())
 		t := time.NewTimer(stopGrace)
 		select {
 		case <-p.done:
 		case <-t.C:
-			killGroup(p.pid())
+			proc.Kill(p.pid())
 			<-p.done
 		}
 		t.Stop()
@@ -135,7 +137,10 @@ func (p *process) stop() (orphans int, took time.Duration) {
 		}
 		if time.Now().After(deadline) {
 			for _, s := range alive {
-				killPid(s.pid, s.pgid)
+				if s.pgid == s.pid {
+					proc.Kill(s.pid)
+				}
+				proc.KillOne(s.pid)
 			}
 			return len(alive), took
 		}

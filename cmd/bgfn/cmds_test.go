@@ -725,3 +725,42 @@ func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("%s did not appear within %v", args[0], deadline(ts))
 	}
 }
+
+// cmdWaitBody sends METHOD PATH again every 50 ms until its body matches
+// REGEXP (multi-line) or the deadline passes; the last body is left in
+// $WORK/body, as the http command leaves it. Reload scripts use it to wait
+// for an edit to be served.
+func cmdWaitBody(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: waitbody METHOD PATH REGEXP")
+	}
+	method, target := args[0], requestURL(ts, args[1])
+	re, err := regexp.Compile("(?m)" + args[2])
+	if err != nil {
+		ts.Fatalf("waitbody: %v", err)
+	}
+	c := newClient(ts, 1)
+	defer c.CloseIdleConnections()
+	out := filepath.Join(ts.Getenv("WORK"), "body")
+	last := "(no answer)"
+	end := time.Now().Add(deadline(ts))
+	for {
+		req, err := http.NewRequest(method, target, nil)
+		ts.Check(err)
+		if resp, err := c.Do(req); err == nil {
+			data, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			ts.Check(os.WriteFile(out, data, 0o644))
+			if re.Match(data) {
+				return
+			}
+			last = resp.Status + " " + string(data)
+		} else {
+			last = err.Error()
+		}
+		if time.Now().After(end) {
+			ts.Fatalf("waitbody: %s %s never matched %q within %v; last answer: %s", method, args[1], args[2], deadline(ts), last)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

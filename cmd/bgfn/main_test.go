@@ -19,6 +19,7 @@
 //	parallel N METHOD PATH             N concurrent requests, all 2xx; sets $WALL_MS
 //	pidgone FILE [JSONPATH]            wait until the pid in FILE and its group are gone (with !: alive now)
 //	waitfile FILE                      wait until FILE exists and is not empty
+//	waitbody METHOD PATH REGEXP        send the request until its body matches (last body in $WORK/body)
 //	jsonfield FILE PATH VALUE          assert a JSON value (VALUE <absent>: no such field); PATH is a.0.b or a.K=V.b
 //	jsonenv VAR FILE PATH              set $VAR to a JSON value
 //	fromhex IN OUT                     decode a hex dump (whitespace ignored) into a binary file
@@ -94,6 +95,7 @@ func TestScript(t *testing.T) {
 			"parallel":      cmdParallel,
 			"pidgone":       cmdPidGone,
 			"waitfile":      cmdWaitFile,
+			"waitbody":      cmdWaitBody,
 			"jsonfield":     cmdJSONField,
 			"jsonenv":       cmdJSONEnv,
 			"fromhex":       cmdFromHex,

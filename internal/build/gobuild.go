@@ -51,7 +51,6 @@ func (b *GoBuilder) Build(ctx context.Context, name, dir string) Artifact {
 	out := filepath.Join(outDir, "bootstrap-"+strconv.FormatInt(time.Now().UnixNano(), 36))
 	cmd := exec.CommandContext(ctx, goCmd, "build", "-o", out, ".")
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOFLAGS="+os.Getenv("GOFLAGS"))
 	var output bytes.Buffer
 	cmd.Stdout = &output
 	cmd.Stderr = &output

@@ -1,6 +1,7 @@
 // Package cli holds bgfn's cobra commands. It is the only package that sees
 // os.Args, exit codes and signals: each command binds flags to an Options
-// struct and calls a run function that knows nothing of cobra.
+// struct and calls a run function that knows nothing of cobra. Commands get
+// what they need from a Factory, as the GitHub CLI's commands do.
 package cli
 
 import (
@@ -17,29 +18,32 @@ import (
 
 	"github.com/bgfn-dev/bgfn/internal/config"
 	"github.com/bgfn-dev/bgfn/internal/dev"
-	"github.com/bgfn-dev/bgfn/internal/invoke"
+	"github.com/bgfn-dev/bgfn/internal/exit"
+	"github.com/bgfn-dev/bgfn/internal/logs"
 	"github.com/bgfn-dev/bgfn/internal/ui"
 )
 
-// Exit codes.
-const (
-	ExitOK          = 0
-	ExitError       = 1
-	ExitUsage       = 2
-	ExitUnavailable = 3
-	ExitInterrupted = 130
-)
-
 // usageError marks errors in how bgfn was called (exit 2).
-type usageError struct{ err error }
+func usageError(err error) error { return exit.With(exit.Usage, err) }
 
-func (e *usageError) Error() string { return e.err.Error() }
-func (e *usageError) Unwrap() error { return e.err }
-
-// globalOptions are the flags every command has.
-type globalOptions struct {
+// Factory is what every command is made with.
+type Factory struct {
+	IOStreams *ui.IOStreams
+	// Hurry is cancelled by a second Ctrl-C: stop waiting, kill now.
+	Hurry context.Context
+	// Dir and Color are the global flags.
 	Dir   string
 	Color string
+}
+
+// Printer returns a printer for the command's human lines (stderr).
+func (f *Factory) Printer() *logs.Printer {
+	return logs.NewPrinter(f.IOStreams.ErrOut, f.IOStreams.ColorErr())
+}
+
+// ConfigOptions are the options every command loads the site with.
+func (f *Factory) ConfigOptions(functions string) config.Options {
+	return config.Options{Dir: f.Dir, FunctionsDir: functions}
 }
 
 // Main runs bgfn with args (without the program name) and returns the exit
@@ -76,14 +80,14 @@ func Main(args []string, streams *ui.IOStreams) int {
 		}
 	}
 
-	root := NewRootCmd(streams, hurry)
+	root := NewRootCmd(&Factory{IOStreams: streams, Hurry: hurry})
 	root.SetArgs(args)
 	root.SetIn(streams.In)
 	root.SetOut(streams.Out)
 	root.SetErr(streams.ErrOut)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
-		return ExitOK
+		return exit.OK
 	}
 	return reportError(streams, err)
 }
@@ -91,43 +95,30 @@ func Main(args []string, streams *ui.IOStreams) int {
 // reportError prints err as one clear line (and a hint where one helps)
 // and returns the exit code it calls for.
 func reportError(streams *ui.IOStreams, err error) int {
-	st := ui.NewStyles(streams.ErrOut, streams.ColorErr())
-	code := ExitError
+	code := exit.Code(err)
 	hint := ""
 	var pe *config.ParseError
 	var le *dev.ListenError
-	var ue *usageError
 	var nm *dev.NodeMissingError
-	var ie *invoke.Error
 	switch {
-	case errors.As(err, &ie):
-		code = ie.Code
-		if code == invoke.ExitUnreachable {
-			hint = "is bgfn dev running? start it, or use --standalone"
-		}
 	case errors.As(err, &pe):
-		code = ExitUsage
+		code = exit.Usage
 		hint = "fix the file and run the command again"
 	case errors.As(err, &le):
 		if le.InUse() {
 			hint = "another process uses that port: stop it, pick another with --port, or run `bgfn dev --port 0` to pick a free port"
 		}
-	case errors.As(err, &ue):
-		code = ExitUsage
 	case errors.As(err, &nm):
-		code = ExitUnavailable
+		code = exit.Unavailable
+	case code == exit.Unavailable:
+		hint = "is bgfn dev running? start it, or use --standalone"
 	}
-	msg := err.Error()
-	fmt.Fprintln(streams.ErrOut, st.Render(st.Failure, "Error: ")+msg)
-	if hint != "" {
-		fmt.Fprintln(streams.ErrOut, st.Render(st.Dim, "  "+hint))
-	}
+	logs.ErrorLine(streams.ErrOut, streams.ColorErr(), err.Error(), hint)
 	return code
 }
 
 // NewRootCmd builds the command tree.
-func NewRootCmd(streams *ui.IOStreams, hurry context.Context) *cobra.Command {
-	g := &globalOptions{}
+func NewRootCmd(f *Factory) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "bgfn",
 		Short: "Run Netlify Functions locally, background functions first",
@@ -138,25 +129,25 @@ answer 202 at once and run on for up to 15 minutes.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			m, err := ui.ParseColorMode(g.Color)
+			m, err := ui.ParseColorMode(f.Color)
 			if err != nil {
-				return &usageError{err}
+				return usageError(err)
 			}
-			streams.SetColorMode(m)
+			f.IOStreams.SetColorMode(m)
 			return nil
 		},
 	}
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return &usageError{fmt.Errorf("%w (see `%s --help`)", err, cmd.CommandPath())}
+		return usageError(fmt.Errorf("%w (see `%s --help`)", err, cmd.CommandPath()))
 	})
-	root.PersistentFlags().StringVar(&g.Dir, "dir", "", "site folder holding netlify.toml (default: the current folder)")
-	root.PersistentFlags().StringVar(&g.Color, "color", "auto", "colour output: auto, always or never (NO_COLOR is honoured)")
+	root.PersistentFlags().StringVar(&f.Dir, "dir", "", "site folder holding netlify.toml (default: the current folder)")
+	root.PersistentFlags().StringVar(&f.Color, "color", "auto", "colour output: auto, always or never (NO_COLOR is honoured)")
 	root.AddCommand(
-		NewCmdDev(streams, g, hurry, nil),
-		NewCmdList(streams, g, nil),
-		NewCmdInvoke(streams, g, hurry, nil),
-		NewCmdReplay(streams, g, nil),
-		NewCmdVersion(streams),
+		NewCmdDev(f, nil),
+		NewCmdList(f, nil),
+		NewCmdInvoke(f, nil),
+		NewCmdReplay(f, nil),
+		NewCmdVersion(f),
 	)
 	root.SetHelpCommand(&cobra.Command{Hidden: true})
 	return root
@@ -164,7 +155,7 @@ answer 202 at once and run on for up to 15 minutes.`,
 
 func argsError(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
-		return &usageError{fmt.Errorf("%s takes no arguments, got %q", cmd.CommandPath(), strings.Join(args, " "))}
+		return usageError(fmt.Errorf("%s takes no arguments, got %q", cmd.CommandPath(), strings.Join(args, " ")))
 	}
 	return nil
 }

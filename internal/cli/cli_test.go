@@ -2,12 +2,19 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/bgfn-dev/bgfn/internal/exit"
+	"github.com/bgfn-dev/bgfn/internal/invoke"
 	"github.com/bgfn-dev/bgfn/internal/ui"
 )
+
+func testFactory() (*Factory, *ui.IOStreams) {
+	streams, _, _, _ := ui.Test()
+	return &Factory{IOStreams: streams, Hurry: context.Background()}, streams
+}
 
 // TestUsageErrors checks that bad flags and arguments fail before any work
 // with exit code 2 and a message naming what was wrong.
@@ -19,6 +26,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"dev", "--port", "70000"}, "--port 70000"},
 		{[]string{"dev", "--retry-scale", "-1"}, "--retry-scale"},
 		{[]string{"dev", "--timeout", "0s"}, "--timeout"},
+		{[]string{"dev", "--init-timeout", "0s"}, "--init-timeout"},
 		{[]string{"dev", "extra"}, "takes no arguments"},
 		{[]string{"dev", "--no-such-flag"}, "unknown flag"},
 		{[]string{"invoke"}, "exactly one function name"},
@@ -29,7 +37,7 @@ func TestUsageErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			streams, _, _, errOut := ui.Test()
-			root := NewRootCmd(streams, context.Background())
+			root := NewRootCmd(&Factory{IOStreams: streams, Hurry: context.Background()})
 			root.SetArgs(tt.args)
 			root.SetOut(streams.Out)
 			root.SetErr(streams.ErrOut)
@@ -37,12 +45,11 @@ func TestUsageErrors(t *testing.T) {
 			if err == nil {
 				t.Fatal("no error")
 			}
-			var ue *usageError
-			if !errors.As(err, &ue) {
-				t.Fatalf("error %v (%T) is not a usage error", err, err)
+			if code := exit.Code(err); code != exit.Usage {
+				t.Fatalf("error %v has exit code %d, want %d", err, code, exit.Usage)
 			}
-			if code := reportError(streams, err); code != ExitUsage {
-				t.Errorf("exit code %d, want %d", code, ExitUsage)
+			if code := reportError(streams, err); code != exit.Usage {
+				t.Errorf("exit code %d, want %d", code, exit.Usage)
 			}
 			if !strings.Contains(errOut.String(), tt.want) {
 				t.Errorf("stderr %q lacks %q", errOut.String(), tt.want)
@@ -56,12 +63,108 @@ func TestUsageErrors(t *testing.T) {
 
 func TestVersion(t *testing.T) {
 	streams, _, out, _ := ui.Test()
-	root := NewRootCmd(streams, context.Background())
+	root := NewRootCmd(&Factory{IOStreams: streams, Hurry: context.Background()})
 	root.SetArgs([]string{"version"})
 	if err := root.Execute(); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(out.String(), "bgfn ") {
 		t.Errorf("version output %q", out.String())
+	}
+}
+
+func TestNewCmdDevFlags(t *testing.T) {
+	tests := []struct {
+		name  string
+		args  []string
+		check func(t *testing.T, o *DevOptions)
+	}{
+		{"defaults", nil, func(t *testing.T, o *DevOptions) {
+			if o.Host != "127.0.0.1" || o.Port != -1 || o.Timeout != 60*time.Second || o.BackgroundTimeout != 15*time.Minute ||
+				o.InitTimeout != 10*time.Second || o.ShutdownTimeout != 10*time.Second || o.RetryScale != 1 || o.Records != 1000 {
+				t.Errorf("defaults = %+v", o)
+			}
+		}},
+		{"every flag", []string{"--functions", "fns", "--host", "0.0.0.0", "--port", "0", "--timeout", "5s", "--background-timeout", "1m",
+			"--init-timeout", "2s", "--max-workers", "3", "--no-limits", "--shutdown-timeout", "1s", "--retry-scale", "0.01",
+			"--no-retries", "--records", "50", "--poll", "--no-watch", "--cron-now", "--scheduled-timeout", "9s"},
+			func(t *testing.T, o *DevOptions) {
+				if o.Functions != "fns" || o.Host != "0.0.0.0" || o.Port != 0 || o.Timeout != 5*time.Second || o.BackgroundTimeout != time.Minute ||
+					o.InitTimeout != 2*time.Second || o.MaxWorkers != 3 || !o.NoLimits || o.ShutdownTimeout != time.Second ||
+					o.RetryScale != 0.01 || !o.NoRetries || o.Records != 50 || !o.Poll || !o.NoWatch || !o.CronNow || o.ScheduledTimeout != 9*time.Second {
+					t.Errorf("options = %+v", o)
+				}
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, _ := testFactory()
+			var got *DevOptions
+			cmd := NewCmdDev(f, func(_ context.Context, o *DevOptions) error { got = o; return nil })
+			cmd.SetArgs(tt.args)
+			if err := cmd.ExecuteContext(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if got == nil {
+				t.Fatal("run function not called")
+			}
+			tt.check(t, got)
+		})
+	}
+}
+
+func TestNewCmdInvokeFlags(t *testing.T) {
+	tests := []struct {
+		name  string
+		args  []string
+		check func(t *testing.T, o *invoke.Options)
+	}{
+		{"defaults", []string{"hello"}, func(t *testing.T, o *invoke.Options) {
+			if o.Name != "hello" || o.Method != "POST" || o.MethodSet || o.DataSet || o.Timeout != 60*time.Second || o.Runtime == nil || o.Printer == nil {
+				t.Errorf("defaults = %+v", o)
+			}
+		}},
+		{"every flag", []string{"hello", "-d", "@x.json", "-X", "put", "-H", "A: 1", "-H", "B: 2", "-q", "a=1", "--path", "/p?x=1",
+			"--identity", "--timeout", "3s", "--port", "8888", "--standalone", "--json", "-v", "--wait", "--retry-scale", "0",
+			"--no-retries", "--background-timeout", "2m", "--init-timeout", "4s", "--functions", "fns"},
+			func(t *testing.T, o *invoke.Options) {
+				if o.Data != "@x.json" || !o.DataSet || o.Method != "put" || !o.MethodSet || len(o.Headers) != 2 || o.Query != "a=1" ||
+					o.Path != "/p?x=1" || !o.Identity || o.Timeout != 3*time.Second || o.Port != 8888 || !o.Standalone || !o.JSON ||
+					!o.Verbose || !o.Wait || o.RetryScale != 0 || !o.NoRetries || o.BackgroundTimeout != 2*time.Minute ||
+					o.InitTimeout != 4*time.Second || o.Config.FunctionsDir != "fns" {
+					t.Errorf("options = %+v", o)
+				}
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, _ := testFactory()
+			var got *invoke.Options
+			cmd := NewCmdInvoke(f, func(_ context.Context, o *invoke.Options) error { got = o; return nil })
+			cmd.SetArgs(tt.args)
+			if err := cmd.ExecuteContext(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if got == nil {
+				t.Fatal("run function not called")
+			}
+			tt.check(t, got)
+		})
+	}
+}
+
+func TestNewCmdListAndReplayFlags(t *testing.T) {
+	f, _ := testFactory()
+	var lo *ListOptions
+	list := NewCmdList(f, func(_ context.Context, o *ListOptions) error { lo = o; return nil })
+	list.SetArgs([]string{"--json", "--port", "8000", "--functions", "fns"})
+	if err := list.ExecuteContext(context.Background()); err != nil || lo == nil || !lo.JSON || lo.Port != 8000 || lo.Functions != "fns" {
+		t.Errorf("list: err %v, options %+v", err, lo)
+	}
+	var ro *ReplayOptions
+	replay := NewCmdReplay(f, func(_ context.Context, o *ReplayOptions) error { ro = o; return nil })
+	replay.SetArgs([]string{"0123", "--data", "x", "--server", "http://127.0.0.1:1"})
+	if err := replay.ExecuteContext(context.Background()); err != nil || ro == nil || ro.ID != "0123" || ro.Data != "x" || !ro.DataSet || ro.Server != "http://127.0.0.1:1" {
+		t.Errorf("replay: err %v, options %+v", err, ro)
 	}
 }

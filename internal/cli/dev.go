@@ -8,17 +8,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/bgfn-dev/bgfn/internal/background"
 	"github.com/bgfn-dev/bgfn/internal/dev"
-	"github.com/bgfn-dev/bgfn/internal/logs"
 	"github.com/bgfn-dev/bgfn/internal/runtime"
-	"github.com/bgfn-dev/bgfn/internal/ui"
 )
 
 // DevOptions are the flags of `bgfn dev`.
 type DevOptions struct {
-	Streams *ui.IOStreams
-	Global  *globalOptions
-	Hurry   context.Context
+	Factory *Factory
 
 	Functions         string
 	Host              string
@@ -40,8 +37,8 @@ type DevOptions struct {
 }
 
 // NewCmdDev builds `bgfn dev`. runF replaces the run function in tests.
-func NewCmdDev(streams *ui.IOStreams, g *globalOptions, hurry context.Context, runF func(context.Context, *DevOptions) error) *cobra.Command {
-	opts := &DevOptions{Streams: streams, Global: g, Hurry: hurry}
+func NewCmdDev(f *Factory, runF func(context.Context, *DevOptions) error) *cobra.Command {
+	opts := &DevOptions{Factory: f}
 	cmd := &cobra.Command{
 		Use:   "dev",
 		Short: "Build and serve every function, with logs",
@@ -59,13 +56,13 @@ name and invocation id.`,
 				return err
 			}
 			if opts.Port < -1 || opts.Port > 65535 {
-				return &usageError{fmt.Errorf("invalid --port %d: use 0-65535 (0 picks a free port)", opts.Port)}
+				return usageError(fmt.Errorf("invalid --port %d: use 0-65535 (0 picks a free port)", opts.Port))
 			}
 			if opts.Timeout <= 0 || opts.BackgroundTimeout <= 0 || opts.InitTimeout <= 0 {
-				return &usageError{fmt.Errorf("--timeout, --background-timeout and --init-timeout must be positive")}
+				return usageError(fmt.Errorf("--timeout, --background-timeout and --init-timeout must be positive"))
 			}
 			if opts.RetryScale < 0 {
-				return &usageError{fmt.Errorf("invalid --retry-scale %g: use 0 or more (1 is Netlify's 1m and 2m)", opts.RetryScale)}
+				return usageError(fmt.Errorf("invalid --retry-scale %g: use 0 or more (1 is Netlify's 1m and 2m)", opts.RetryScale))
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -73,33 +70,32 @@ name and invocation id.`,
 			return runDev(cmd.Context(), opts)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&opts.Functions, "functions", "", "functions folder (overrides netlify.toml)")
-	f.StringVar(&opts.Host, "host", "127.0.0.1", "address to listen on (use 0.0.0.0 to expose bgfn to your network)")
-	f.IntVar(&opts.Port, "port", -1, "port to listen on (default: [dev] functionsPort or port in netlify.toml, else 9999; 0 picks a free port)")
-	f.DurationVar(&opts.Timeout, "timeout", 60*time.Second, "limit for synchronous functions (Netlify's production limit is 60s)")
-	f.DurationVar(&opts.BackgroundTimeout, "background-timeout", 15*time.Minute, "limit for background functions (Netlify: 15m)")
-	f.IntVar(&opts.MaxWorkers, "max-workers", dev.DefaultMaxWorkers(), "most worker processes per function; requests beyond queue")
-	f.BoolVar(&opts.NoLimits, "no-limits", false, "lift Netlify's request body limits (6 MB sync, 256 KB background)")
-	f.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long Ctrl-C waits for running invocations")
-	f.DurationVar(&opts.InitTimeout, "init-timeout", runtime.DefaultInitTimeout, "limit for a worker's start, Lambda's init phase (loading the module, or a Go program's start-up)")
-	f.Float64Var(&opts.RetryScale, "retry-scale", 1, "scale Netlify's background retry delays (1m, then 2m): 0.01 gives 0.6s and 1.2s, 0 retries at once")
-	f.BoolVar(&opts.NoRetries, "no-retries", false, "do not retry failed background invocations")
-	f.BoolVar(&opts.Cron, "cron", os.Getenv("BGFN_CRON") == "1", "fire scheduled functions on their schedule (also BGFN_CRON=1); off by default since a schedule may send real email")
-	f.BoolVar(&opts.CronNow, "cron-now", false, "fire every scheduled function once at start-up (implies --cron)")
-	f.DurationVar(&opts.ScheduledTimeout, "scheduled-timeout", 30*time.Second, "limit for scheduled functions (Netlify: 30s)")
-	f.BoolVar(&opts.Poll, "poll", false, "poll for file changes instead of using inotify (for network and container file systems)")
-	f.BoolVar(&opts.NoWatch, "no-watch", false, "do not rebuild functions when files change")
-	f.IntVar(&opts.Records, "records", 1000, "finished invocation records kept in memory for /.bgfn/api (all are journaled)")
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Functions, "functions", "", "functions folder (overrides netlify.toml)")
+	fl.StringVar(&opts.Host, "host", "127.0.0.1", "address to listen on (use 0.0.0.0 to expose bgfn to your network)")
+	fl.IntVar(&opts.Port, "port", -1, "port to listen on (default: [dev] functionsPort or port in netlify.toml, else 9999; 0 picks a free port)")
+	fl.DurationVar(&opts.Timeout, "timeout", 60*time.Second, "limit for synchronous functions (Netlify's production limit is 60s)")
+	fl.DurationVar(&opts.BackgroundTimeout, "background-timeout", 15*time.Minute, "limit for background functions (Netlify: 15m)")
+	fl.IntVar(&opts.MaxWorkers, "max-workers", dev.DefaultMaxWorkers(), "most worker processes per function; requests beyond queue")
+	fl.BoolVar(&opts.NoLimits, "no-limits", false, "lift Netlify's request body limits (6 MB sync, 256 KB background)")
+	fl.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long Ctrl-C waits for running invocations")
+	fl.DurationVar(&opts.InitTimeout, "init-timeout", runtime.DefaultInitTimeout, "limit for a worker's start, Lambda's init phase (loading the module, or a Go program's start-up)")
+	fl.Float64Var(&opts.RetryScale, "retry-scale", 1, "scale Netlify's background retry delays (1m, then 2m): 0.01 gives 0.6s and 1.2s, 0 retries at once")
+	fl.BoolVar(&opts.NoRetries, "no-retries", false, "do not retry failed background invocations")
+	fl.BoolVar(&opts.Cron, "cron", os.Getenv("BGFN_CRON") == "1", "fire scheduled functions on their schedule (also BGFN_CRON=1); off by default since a schedule may send real email")
+	fl.BoolVar(&opts.CronNow, "cron-now", false, "fire every scheduled function once at start-up (implies --cron)")
+	fl.DurationVar(&opts.ScheduledTimeout, "scheduled-timeout", 30*time.Second, "limit for scheduled functions (Netlify: 30s)")
+	fl.BoolVar(&opts.Poll, "poll", false, "poll for file changes instead of using inotify (for network and container file systems)")
+	fl.BoolVar(&opts.NoWatch, "no-watch", false, "do not rebuild functions when files change")
+	fl.IntVar(&opts.Records, "records", 1000, "finished invocation records kept in memory for /.bgfn/api (all are journaled)")
 	return cmd
 }
 
 func runDev(ctx context.Context, opts *DevOptions) error {
-	st := ui.NewStyles(opts.Streams.ErrOut, opts.Streams.ColorErr())
-	sink := logs.NewSink(opts.Streams.ErrOut, st)
-	defer sink.Flush()
+	p := opts.Factory.Printer()
+	defer p.Flush()
 	return dev.Run(ctx, dev.Options{
-		Config:            configOptions(opts.Global, opts.Functions),
+		Config:            opts.Factory.ConfigOptions(opts.Functions),
 		Host:              opts.Host,
 		Port:              opts.Port,
 		Timeout:           opts.Timeout,
@@ -108,7 +104,7 @@ func runDev(ctx context.Context, opts *DevOptions) error {
 		NoLimits:          opts.NoLimits,
 		ShutdownTimeout:   opts.ShutdownTimeout,
 		InitTimeout:       opts.InitTimeout,
-		Retries:           retries(opts.NoRetries),
+		Retries:           background.Retries(opts.NoRetries),
 		RetryScale:        opts.RetryScale,
 		Records:           opts.Records,
 		Poll:              opts.Poll,
@@ -116,15 +112,7 @@ func runDev(ctx context.Context, opts *DevOptions) error {
 		CronNow:           opts.CronNow,
 		ScheduledTimeout:  opts.ScheduledTimeout,
 		NoWatch:           opts.NoWatch,
-		Hurry:             opts.Hurry,
-		Sink:              sink,
+		Hurry:             opts.Factory.Hurry,
+		Printer:           p,
 	})
-}
-
-// retries is Netlify's retry count for background functions (2), or none.
-func retries(off bool) int {
-	if off {
-		return 0
-	}
-	return 2
 }

@@ -7,15 +7,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/bgfn-dev/bgfn/internal/dev"
 	"github.com/bgfn-dev/bgfn/internal/invoke"
-	"github.com/bgfn-dev/bgfn/internal/logs"
 	"github.com/bgfn-dev/bgfn/internal/runtime"
-	"github.com/bgfn-dev/bgfn/internal/ui"
 )
 
 // NewCmdInvoke builds `bgfn invoke`.
-func NewCmdInvoke(streams *ui.IOStreams, g *globalOptions, hurry context.Context, runF func(context.Context, *invoke.Options) error) *cobra.Command {
-	opts := &invoke.Options{Streams: streams, Hurry: hurry}
+func NewCmdInvoke(f *Factory, runF func(context.Context, *invoke.Options) error) *cobra.Command {
+	opts := &invoke.Options{Streams: f.IOStreams, Hurry: f.Hurry, Runtime: standalone}
 	var functions string
 	cmd := &cobra.Command{
 		Use:   "invoke NAME",
@@ -45,7 +44,7 @@ Exit codes:
   bgfn invoke hello --method GET --query 'name=Ada' --json`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return &usageError{fmt.Errorf("bgfn invoke needs exactly one function name, got %d (see `bgfn list`)", len(args))}
+				return usageError(fmt.Errorf("bgfn invoke needs exactly one function name, got %d (see `bgfn list`)", len(args)))
 			}
 			return nil
 		},
@@ -53,37 +52,62 @@ Exit codes:
 			opts.Name = args[0]
 			opts.DataSet = cmd.Flags().Changed("data")
 			opts.MethodSet = cmd.Flags().Changed("method")
-			opts.Config = configOptions(g, functions)
+			opts.Config = f.ConfigOptions(functions)
 			if opts.Standalone && opts.Server != "" {
-				return &usageError{fmt.Errorf("--standalone and --server cannot be used together")}
+				return usageError(fmt.Errorf("--standalone and --server cannot be used together"))
 			}
-			st := ui.NewStyles(streams.ErrOut, streams.ColorErr())
-			opts.Sink = logs.NewSink(streams.ErrOut, st)
-			defer opts.Sink.Flush()
+			opts.Printer = f.Printer()
+			defer opts.Printer.Flush()
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
 			return invoke.Run(cmd.Context(), *opts)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVarP(&opts.Data, "data", "d", "", "request body: text or JSON, @FILE to read a file (never executed), - for stdin")
-	f.StringVarP(&opts.Method, "method", "X", "POST", "HTTP method")
-	f.StringArrayVarP(&opts.Headers, "header", "H", nil, "request header 'Name: value' (repeatable)")
-	f.StringVarP(&opts.Query, "query", "q", "", "query string, e.g. 'a=1&b=2'")
-	f.StringVar(&opts.Path, "path", "", "request path, with its query if any (default: /.netlify/functions/NAME, or the function's first literal config.path route)")
-	f.BoolVar(&opts.Identity, "identity", false, "send a Netlify Identity-like Bearer JWT so context.clientContext.user is filled")
-	f.DurationVar(&opts.Timeout, "timeout", 60*time.Second, "limit for a synchronous function")
-	f.IntVar(&opts.Port, "port", 0, "port of a running bgfn dev (default: netlify.toml's, else 9999)")
-	f.StringVar(&opts.Server, "server", "", "URL of a running bgfn dev to use")
-	f.BoolVar(&opts.Standalone, "standalone", false, "always build and run the function here, even if bgfn dev runs")
-	f.BoolVar(&opts.JSON, "json", false, "print one JSON object (status, headers, body, duration, invocation id, record)")
-	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "print response headers on stderr")
-	f.BoolVar(&opts.Wait, "wait", false, "for a background function, wait until it ends and exit with its outcome")
-	f.Float64Var(&opts.RetryScale, "retry-scale", 1, "standalone: scale the background retry delays (0 retries at once)")
-	f.BoolVar(&opts.NoRetries, "no-retries", false, "standalone: do not retry a failed background invocation")
-	f.DurationVar(&opts.BackgroundTimeout, "background-timeout", 15*time.Minute, "standalone: limit for a background function")
-	f.DurationVar(&opts.InitTimeout, "init-timeout", runtime.DefaultInitTimeout, "standalone: limit for the worker's start (at most --timeout)")
-	f.StringVar(&functions, "functions", "", "functions folder (overrides netlify.toml)")
+	fl := cmd.Flags()
+	fl.StringVarP(&opts.Data, "data", "d", "", "request body: text or JSON, @FILE to read a file (never executed), - for stdin")
+	fl.StringVarP(&opts.Method, "method", "X", "POST", "HTTP method")
+	fl.StringArrayVarP(&opts.Headers, "header", "H", nil, "request header 'Name: value' (repeatable)")
+	fl.StringVarP(&opts.Query, "query", "q", "", "query string, e.g. 'a=1&b=2'")
+	fl.StringVar(&opts.Path, "path", "", "request path, with its query if any (default: /.netlify/functions/NAME, or the function's first literal config.path route)")
+	fl.BoolVar(&opts.Identity, "identity", false, "send a Netlify Identity-like Bearer JWT so context.clientContext.user is filled")
+	fl.DurationVar(&opts.Timeout, "timeout", 60*time.Second, "limit for a synchronous function")
+	fl.IntVar(&opts.Port, "port", 0, "port of a running bgfn dev (default: netlify.toml's, else 9999)")
+	fl.StringVar(&opts.Server, "server", "", "URL of a running bgfn dev to use")
+	fl.BoolVar(&opts.Standalone, "standalone", false, "always build and run the function here, even if bgfn dev runs")
+	fl.BoolVar(&opts.JSON, "json", false, "print one JSON object (status, headers, body, duration, invocation id, record)")
+	fl.BoolVarP(&opts.Verbose, "verbose", "v", false, "print response headers on stderr")
+	fl.BoolVar(&opts.Wait, "wait", false, "for a background function, wait until it ends and exit with its outcome")
+	fl.Float64Var(&opts.RetryScale, "retry-scale", 1, "standalone: scale the background retry delays (0 retries at once)")
+	fl.BoolVar(&opts.NoRetries, "no-retries", false, "standalone: do not retry a failed background invocation")
+	fl.DurationVar(&opts.BackgroundTimeout, "background-timeout", 15*time.Minute, "standalone: limit for a background function")
+	fl.DurationVar(&opts.InitTimeout, "init-timeout", runtime.DefaultInitTimeout, "standalone: limit for the worker's start (at most --timeout)")
+	fl.StringVar(&functions, "functions", "", "functions folder (overrides netlify.toml)")
 	return cmd
+}
+
+// standalone runs bgfn dev's runtime in process for one `bgfn invoke`:
+// only that function, one worker, no banner or state file.
+func standalone(ctx context.Context, s invoke.Standalone) (string, func() error, error) {
+	inst, err := dev.Start(ctx, dev.Options{
+		Config:            s.Config,
+		Port:              0,
+		Only:              s.Function,
+		Standalone:        true,
+		Timeout:           s.Timeout,
+		BackgroundTimeout: s.BackgroundTimeout,
+		InitTimeout:       s.InitTimeout,
+		MaxWorkers:        1,
+		Retries:           s.Retries,
+		RetryScale:        s.RetryScale,
+		Records:           16,
+		ShutdownTimeout:   2 * time.Second,
+		NoWatch:           true,
+		Hurry:             s.Hurry,
+		Printer:           s.Printer,
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	return inst.URL, inst.Shutdown, nil
 }

@@ -4,35 +4,31 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/charmbracelet/lipgloss"
-	"github.com/charmbracelet/lipgloss/table"
-
 	"github.com/spf13/cobra"
 
-	"github.com/bgfn-dev/bgfn/internal/config"
+	"github.com/bgfn-dev/bgfn/internal/apiclient"
 	"github.com/bgfn-dev/bgfn/internal/discover"
+	"github.com/bgfn-dev/bgfn/internal/logs"
 	"github.com/bgfn-dev/bgfn/internal/schedule"
-	"github.com/bgfn-dev/bgfn/internal/ui"
+	"github.com/bgfn-dev/bgfn/internal/site"
 )
 
 // ListOptions are the flags of `bgfn list`.
 type ListOptions struct {
-	Streams   *ui.IOStreams
-	Global    *globalOptions
+	Factory   *Factory
 	Functions string
 	JSON      bool
 	Port      int
 }
 
 // NewCmdList builds `bgfn list`.
-func NewCmdList(streams *ui.IOStreams, g *globalOptions, runF func(context.Context, *ListOptions) error) *cobra.Command {
-	opts := &ListOptions{Streams: streams, Global: g}
+func NewCmdList(f *Factory, runF func(context.Context, *ListOptions) error) *cobra.Command {
+	opts := &ListOptions{Factory: f}
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the site's functions",
@@ -67,41 +63,52 @@ type listEntry struct {
 }
 
 func runList(_ context.Context, opts *ListOptions) error {
-	cfg, err := config.Load(configOptions(opts.Global, opts.Functions))
+	streams := opts.Factory.IOStreams
+	s, err := site.Load(opts.Factory.ConfigOptions(opts.Functions))
 	if err != nil {
 		return err
 	}
-	for _, w := range cfg.Warnings {
-		fmt.Fprintln(opts.Streams.ErrOut, "warning: "+w)
-	}
-	fns, warnings, err := discover.Discover(os.DirFS(cfg.FunctionsDir), func(name string) discover.Settings {
-		fs := cfg.Functions.For(name)
-		return discover.Settings{Background: fs.Background, Schedule: fs.Schedule}
-	})
-	if err != nil {
-		return err
-	}
-	for _, w := range warnings {
-		fmt.Fprintln(opts.Streams.ErrOut, "warning: "+w)
+	for _, w := range s.Warnings {
+		fmt.Fprintln(streams.ErrOut, "warning: "+w)
 	}
 	port := opts.Port
 	if port == 0 {
-		port = cfg.Port
+		port = s.Config.Port
 	}
 	if port == 0 {
-		port = 9999
+		port = apiclient.DefaultPort
 	}
-	entries := make([]listEntry, 0, len(fns))
-	for _, fn := range fns {
-		src := filepath.Join(cfg.FunctionsDir, filepath.FromSlash(fn.Entry))
-		if r, err := filepath.Rel(cfg.SiteDir, src); err == nil && !strings.HasPrefix(r, "..") {
-			src = filepath.ToSlash(r)
-		}
-		base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	entries := listEntries(s, "http://127.0.0.1:"+strconv.Itoa(port), time.Now())
+	if opts.JSON {
+		enc := json.NewEncoder(streams.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(entries)
+	}
+	if len(entries) == 0 {
+		fmt.Fprintf(streams.ErrOut, "no functions found in %s\n", s.Config.FunctionsDir)
+		return nil
+	}
+	header, rows := listRows(entries)
+	if streams.IsStdoutTTY() {
+		_, err := fmt.Fprintln(streams.Out, logs.Table(streams.ColorOut(), header, rows))
+		return err
+	}
+	tw := tabwriter.NewWriter(streams.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	return tw.Flush()
+}
+
+// listEntries describes each function for a server at base.
+func listEntries(s *site.Site, base string, now time.Time) []listEntry {
+	entries := make([]listEntry, 0, len(s.Functions))
+	for _, fn := range s.Functions {
 		e := listEntry{
 			Name: fn.Name, Kind: string(fn.Kind), Runtime: string(fn.Runtime),
 			URL:    base + "/.netlify/functions/" + fn.Name,
-			Source: src, Invalid: fn.Invalid, ConfigError: fn.ConfigError,
+			Source: s.Rel(s.EntryPath(fn)), Invalid: fn.Invalid, ConfigError: fn.ConfigError,
 			Methods: fn.Methods, Schedule: fn.Schedule,
 		}
 		if len(fn.Paths) > 0 {
@@ -111,22 +118,18 @@ func runList(_ context.Context, opts *ListOptions) error {
 		}
 		if fn.Kind == discover.KindScheduled {
 			if sch, err := schedule.Parse(fn.Schedule); err == nil {
-				if t := sch.Next(time.Now()); !t.IsZero() {
+				if t := sch.Next(now); !t.IsZero() {
 					e.NextRun = t.UTC().Format(time.RFC3339)
 				}
 			}
 		}
 		entries = append(entries, e)
 	}
-	if opts.JSON {
-		enc := json.NewEncoder(opts.Streams.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(entries)
-	}
-	if len(entries) == 0 {
-		fmt.Fprintf(opts.Streams.ErrOut, "no functions found in %s\n", cfg.FunctionsDir)
-		return nil
-	}
+	return entries
+}
+
+// listRows lays the entries out as a table.
+func listRows(entries []listEntry) ([]string, [][]string) {
 	header := []string{"NAME", "KIND", "RUNTIME", "ROUTE", "SCHEDULE", "SOURCE"}
 	rows := make([][]string, 0, len(entries))
 	for _, e := range entries {
@@ -153,28 +156,5 @@ func runList(_ context.Context, opts *ListOptions) error {
 		}
 		rows = append(rows, []string{e.Name, kind, e.Runtime, route, sched, e.Source})
 	}
-	if opts.Streams.IsStdoutTTY() {
-		st := ui.NewStyles(opts.Streams.Out, opts.Streams.ColorOut())
-		t := table.New().Headers(header...).Rows(rows...).
-			Border(lipgloss.RoundedBorder()).
-			StyleFunc(func(row, col int) lipgloss.Style {
-				s := lipgloss.NewStyle().Padding(0, 1)
-				if row == table.HeaderRow && st.Color {
-					return s.Bold(true)
-				}
-				return s
-			})
-		_, err := fmt.Fprintln(opts.Streams.Out, t.Render())
-		return err
-	}
-	tw := tabwriter.NewWriter(opts.Streams.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.Join(header, "\t"))
-	for _, r := range rows {
-		fmt.Fprintln(tw, strings.Join(r, "\t"))
-	}
-	return tw.Flush()
-}
-
-func configOptions(g *globalOptions, functions string) config.Options {
-	return config.Options{Dir: g.Dir, FunctionsDir: functions}
+	return header, rows
 }

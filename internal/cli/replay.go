@@ -2,7 +2,7 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,16 +11,15 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/bgfn-dev/bgfn/internal/apiclient"
 	"github.com/bgfn-dev/bgfn/internal/config"
-	"github.com/bgfn-dev/bgfn/internal/dev"
-	"github.com/bgfn-dev/bgfn/internal/invoke"
-	"github.com/bgfn-dev/bgfn/internal/ui"
+	"github.com/bgfn-dev/bgfn/internal/exit"
+	"github.com/bgfn-dev/bgfn/internal/site"
 )
 
 // ReplayOptions are the flags of `bgfn replay`.
 type ReplayOptions struct {
-	Streams *ui.IOStreams
-	Global  *globalOptions
+	Factory *Factory
 	ID      string
 	Data    string
 	DataSet bool
@@ -28,8 +27,8 @@ type ReplayOptions struct {
 }
 
 // NewCmdReplay builds `bgfn replay`.
-func NewCmdReplay(streams *ui.IOStreams, g *globalOptions, runF func(context.Context, *ReplayOptions) error) *cobra.Command {
-	opts := &ReplayOptions{Streams: streams, Global: g}
+func NewCmdReplay(f *Factory, runF func(context.Context, *ReplayOptions) error) *cobra.Command {
+	opts := &ReplayOptions{Factory: f}
 	cmd := &cobra.Command{
 		Use:   "replay ID",
 		Short: "Run a recorded invocation again on the running bgfn dev",
@@ -37,7 +36,7 @@ func NewCmdReplay(streams *ui.IOStreams, g *globalOptions, runF func(context.Con
   bgfn replay 01a21d96fabec6ac67dd --data '{"to":"b@c.d"}'`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return &usageError{fmt.Errorf("bgfn replay needs exactly one invocation id (see /.bgfn/api/invocations)")}
+				return usageError(fmt.Errorf("bgfn replay needs exactly one invocation id (see /.bgfn/api/invocations)"))
 			}
 			return nil
 		},
@@ -58,17 +57,16 @@ func NewCmdReplay(streams *ui.IOStreams, g *globalOptions, runF func(context.Con
 func runReplay(ctx context.Context, opts *ReplayOptions) error {
 	base := opts.Server
 	if base == "" {
-		cfg, err := config.Load(configOptions(opts.Global, ""))
+		cfg, err := config.Load(opts.Factory.ConfigOptions(""))
 		if err != nil {
 			return err
 		}
-		b, err := os.ReadFile(dev.StatePath(cfg.BaseDir))
+		st, err := site.ReadState(cfg.BaseDir)
 		if err != nil {
-			return &invoke.Error{Code: invoke.ExitUnreachable, Err: fmt.Errorf("no running bgfn dev for %s (no .netlify/bgfn/dev.json)", cfg.SiteDir)}
-		}
-		var st dev.State
-		if err := json.Unmarshal(b, &st); err != nil {
-			return &invoke.Error{Code: invoke.ExitUnreachable, Err: fmt.Errorf("read .netlify/bgfn/dev.json: %w", err)}
+			if errors.Is(err, os.ErrNotExist) {
+				return exit.With(exit.Unavailable, fmt.Errorf("no running bgfn dev for %s (no .netlify/bgfn/dev.json)", cfg.SiteDir))
+			}
+			return exit.With(exit.Unavailable, err)
 		}
 		base = st.URL
 	}
@@ -78,28 +76,23 @@ func runReplay(ctx context.Context, opts *ReplayOptions) error {
 		if p, ok := strings.CutPrefix(data, "@"); ok {
 			b, err := os.ReadFile(p)
 			if err != nil {
-				return &usageError{fmt.Errorf("read --data file: %w", err)}
+				return usageError(fmt.Errorf("read --data file: %w", err))
 			}
 			data = string(b)
 		}
 		body = strings.NewReader(data)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/.bgfn/api/invocations/"+opts.ID+"/replay", body)
-	if err != nil {
-		return &usageError{err}
+	c := &apiclient.Client{Base: base}
+	out, err := c.Replay(ctx, opts.ID, body)
+	var se *apiclient.StatusError
+	switch {
+	case errors.As(err, &se) && se.Status == http.StatusNotFound:
+		return exit.With(exit.Usage, fmt.Errorf("no invocation %q on %s", opts.ID, base))
+	case errors.As(err, &se):
+		return exit.With(exit.Failed, fmt.Errorf("replay %s: %w", opts.ID, err))
+	case err != nil:
+		return exit.With(exit.Unavailable, err)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return &invoke.Error{Code: invoke.ExitUnreachable, Err: err}
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode == http.StatusNotFound {
-		return &invoke.Error{Code: invoke.ExitUsage, Err: fmt.Errorf("no invocation %q on %s", opts.ID, base)}
-	}
-	if resp.StatusCode >= 400 {
-		return &invoke.Error{Code: invoke.ExitFailed, Err: fmt.Errorf("replay %s: %s: %s", opts.ID, resp.Status, strings.TrimSpace(string(out)))}
-	}
-	_, err = opts.Streams.Out.Write(out)
+	_, err = opts.Factory.IOStreams.Out.Write(out)
 	return err
 }

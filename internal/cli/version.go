@@ -5,12 +5,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/bgfn-dev/bgfn/internal/ui"
 	"github.com/bgfn-dev/bgfn/internal/version"
 )
 
 // NewCmdVersion builds `bgfn version`.
-func NewCmdVersion(streams *ui.IOStreams) *cobra.Command {
+func NewCmdVersion(f *Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print bgfn's version",
@@ -18,7 +17,7 @@ func NewCmdVersion(streams *ui.IOStreams) *cobra.Command {
 			if err := argsError(cmd, args); err != nil {
 				return err
 			}
-			_, err := fmt.Fprintln(streams.Out, version.Get().String())
+			_, err := fmt.Fprintln(f.IOStreams.Out, version.Get().String())
 			return err
 		},
 	}

@@ -9,9 +9,9 @@ import (
 )
 
 // cronLoop fires scheduled functions on their schedule (UTC), as Netlify's
-// scheduler would. With now, each fires once at start-up too, so a test or
-// a developer need not wait for the next tick.
-func (i *Instance) cronLoop(ctx context.Context, now bool) {
+// scheduler would, until ctx ends. With now, each fires once at start-up
+// too, so a test or a developer need not wait for the next tick.
+func (i *Instance) cronLoop(ctx context.Context, now bool) error {
 	if now {
 		for _, fn := range i.scheduled() {
 			i.fire(fn)
@@ -49,7 +49,7 @@ func (i *Instance) cronLoop(ctx context.Context, now bool) {
 		select {
 		case <-ctx.Done():
 			timer.Stop()
-			return
+			return nil
 		case <-timer.C:
 		}
 		if next.IsZero() || time.Now().Before(next) {
@@ -67,7 +67,7 @@ func (i *Instance) scheduled() []discover.Function {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	var out []discover.Function
-	for _, fn := range i.site.functions {
+	for _, fn := range i.site.Functions {
 		if fn.Kind == discover.KindScheduled && fn.ConfigError == "" && fn.Invalid == "" {
 			out = append(out, fn)
 		}
@@ -75,20 +75,18 @@ func (i *Instance) scheduled() []discover.Function {
 	return out
 }
 
-// fire runs one scheduled invocation in the background and prints
-// "⏰ NAME fired (next run 12:00 UTC)".
+// fire runs one scheduled invocation, owned by the instance's tasks, and
+// prints "⏰ NAME fired (next run 12:00 UTC)".
 func (i *Instance) fire(fn discover.Function) {
-	sink := i.opts.Sink
-	st := sink.Styles()
 	next := ""
 	if sch, err := schedule.Parse(fn.Schedule); err == nil {
 		if t := sch.Next(time.Now()); !t.IsZero() {
 			next = t.UTC().Format("15:04") + " UTC"
-			if t.Sub(time.Now()) > 24*time.Hour {
+			if time.Until(t) > 24*time.Hour {
 				next = t.UTC().Format("Jan 2 15:04") + " UTC"
 			}
 		}
 	}
-	sink.Line(st.Render(st.Accent, "⏰ "+fn.Name+" fired") + st.Render(st.Dim, " (next run "+next+")"))
-	go i.srv.Fire(fn.Name)
+	i.p.Fired(fn.Name, next)
+	i.tasks.Go(func() { i.srv.Fire(fn.Name) })
 }

@@ -7,10 +7,10 @@ import (
 )
 
 func TestRegistryRoutes(t *testing.T) {
-	r := &registry{fns: map[string]*server.Function{}}
-	r.set("plain", &server.Function{Name: "plain"})
-	r.set("items", &server.Function{Name: "items", Paths: []string{"/api/items/:id"}, Methods: []string{"GET"}})
-	r.set("submit", &server.Function{Name: "submit", Paths: []string{"/api/submit"}, Methods: []string{"POST"}})
+	r := newRegistry()
+	r.set("plain", &entry{fn: &server.Function{Name: "plain"}})
+	r.set("items", &entry{fn: &server.Function{Name: "items", Paths: []string{"/api/items/:id"}, Methods: []string{"GET"}}})
+	r.set("submit", &entry{fn: &server.Function{Name: "submit", Paths: []string{"/api/submit"}, Methods: []string{"POST"}}})
 
 	tests := []struct {
 		method, path, fn, param string

@@ -1,6 +1,8 @@
 // Package invoke calls one function from the shell or a CI job: through a
 // running `bgfn dev` for the site when there is one, or standalone (build
 // just that function, start one worker, invoke, stop) when there is not.
+// The standalone runtime is handed in (Options.Runtime): invoke does not
+// import the wiring of `bgfn dev`.
 package invoke
 
 import (
@@ -13,7 +15,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -21,39 +22,45 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/bgfn-dev/bgfn/internal/apiclient"
+	"github.com/bgfn-dev/bgfn/internal/background"
 	"github.com/bgfn-dev/bgfn/internal/config"
-	"github.com/bgfn-dev/bgfn/internal/dev"
 	"github.com/bgfn-dev/bgfn/internal/discover"
+	"github.com/bgfn-dev/bgfn/internal/exit"
 	"github.com/bgfn-dev/bgfn/internal/logs"
 	"github.com/bgfn-dev/bgfn/internal/records"
 	"github.com/bgfn-dev/bgfn/internal/routes"
 	"github.com/bgfn-dev/bgfn/internal/runtime"
 	"github.com/bgfn-dev/bgfn/internal/server"
+	"github.com/bgfn-dev/bgfn/internal/site"
 	"github.com/bgfn-dev/bgfn/internal/ui"
 )
 
-// Exit codes, documented in `bgfn invoke --help` and the README.
-const (
-	ExitOK          = 0
-	ExitFailed      = 1
-	ExitUsage       = 2
-	ExitUnreachable = 3
-)
-
-// Error carries the exit code a failure calls for.
-type Error struct {
-	Code int
-	Err  error
+// Standalone is what a standalone call asks of the runtime.
+type Standalone struct {
+	Config            config.Options
+	Function          string
+	Timeout           time.Duration
+	BackgroundTimeout time.Duration
+	InitTimeout       time.Duration
+	Retries           int
+	RetryScale        float64
+	Hurry             context.Context
+	Printer           *logs.Printer
 }
 
-func (e *Error) Error() string { return e.Err.Error() }
-func (e *Error) Unwrap() error { return e.Err }
+// Runtime starts bgfn's runtime in process, serving only the named
+// function on a free port, and returns its URL and a function that stops
+// it (leaving no process behind).
+type Runtime func(ctx context.Context, s Standalone) (url string, stop func() error, err error)
 
 // Options are the flags of `bgfn invoke`.
 type Options struct {
 	Streams *ui.IOStreams
-	Sink    *logs.Sink
+	Printer *logs.Printer
 	Config  config.Options
+	// Runtime starts the standalone runtime.
+	Runtime Runtime
 
 	Name       string
 	Data       string
@@ -89,66 +96,53 @@ type Output struct {
 	DurationMs   float64             `json:"durationMs"`
 	InvocationID string              `json:"invocationId,omitempty"`
 	Mode         string              `json:"mode"`
-	Record       *records.Record     `json:"record,omitempty"`
+	Record       *records.View       `json:"record,omitempty"`
 }
 
-// Run performs one invocation and returns nil, or an *Error with the exit
-// code.
+// Run performs one invocation and returns nil, or an error carrying the
+// exit code (an *exit.Error).
 func Run(ctx context.Context, opts Options) error {
-	cfg, err := config.Load(opts.Config)
+	s, err := site.Load(opts.Config)
 	if err != nil {
 		return err
 	}
 	body, err := readData(opts)
 	if err != nil {
-		return &Error{ExitUsage, err}
+		return exit.With(exit.Usage, err)
 	}
-	fns, _, err := discover.Discover(os.DirFS(cfg.FunctionsDir), func(name string) discover.Settings {
-		fs := cfg.Functions.For(name)
-		return discover.Settings{Background: fs.Background, Schedule: fs.Schedule}
-	})
-	if err != nil {
-		return &Error{ExitUsage, err}
-	}
-	fn, ok := find(fns, opts.Name)
+	fn, ok := s.Function(opts.Name)
 	if !ok {
-		return &Error{ExitUsage, unknownFunction(opts.Name, fns, cfg)}
+		return exit.With(exit.Usage, unknownFunction(opts.Name, s.Functions, s.Config))
 	}
 	body = sampleBody(fn, body)
 
 	base, mode := opts.Server, "server"
-	var inst *dev.Instance
 	if base == "" && !opts.Standalone {
-		base = findServer(ctx, cfg, opts.Port)
+		base, _ = apiclient.Find(ctx, s, opts.Port)
 	}
 	if base == "" {
 		mode = "standalone"
-		inst, err = dev.Start(ctx, dev.Options{
+		url, stop, err := opts.Runtime(ctx, Standalone{
 			Config:            opts.Config,
-			Port:              0,
-			Only:              fn.Name,
-			Standalone:        true,
+			Function:          fn.Name,
 			Timeout:           opts.Timeout,
 			BackgroundTimeout: opts.BackgroundTimeout,
-			MaxWorkers:        1,
-			Retries:           retriesFor(opts.NoRetries),
-			RetryScale:        opts.RetryScale,
-			Records:           16,
-			ShutdownTimeout:   2 * time.Second,
 			// A worker that never gets ready must not outlast --timeout.
 			InitTimeout: initTimeout(opts),
+			Retries:     background.Retries(opts.NoRetries),
+			RetryScale:  opts.RetryScale,
 			Hurry:       opts.Hurry,
-			Sink:        opts.Sink,
+			Printer:     opts.Printer,
 		})
 		if err != nil {
 			var ce *config.ParseError
 			if errors.As(err, &ce) {
 				return err
 			}
-			return &Error{ExitUnreachable, fmt.Errorf("start %s standalone: %w", fn.Name, err)}
+			return exit.With(exit.Unavailable, fmt.Errorf("start %s standalone: %w", fn.Name, err))
 		}
-		defer inst.Shutdown()
-		base = inst.URL
+		defer stop()
+		base = url
 		if fn.Kind == discover.KindBackground && !opts.Wait {
 			// Nothing would be left to run the function once this command
 			// exits, so a standalone background call always waits.
@@ -169,22 +163,6 @@ func initTimeout(opts Options) time.Duration {
 		d = opts.Timeout
 	}
 	return d
-}
-
-func retriesFor(off bool) int {
-	if off {
-		return 0
-	}
-	return 2
-}
-
-func find(fns []discover.Function, name string) (discover.Function, bool) {
-	for _, f := range fns {
-		if f.Name == name {
-			return f, true
-		}
-	}
-	return discover.Function{}, false
 }
 
 // readData resolves --data: literal text, @file (read, never executed) or
@@ -209,53 +187,6 @@ func readData(opts Options) ([]byte, error) {
 		return b, nil
 	}
 	return []byte(opts.Data), nil
-}
-
-// findServer returns the URL of a running `bgfn dev` for this site: the one
-// named in its state file, else one on the --port. Servers of other sites
-// are not used.
-func findServer(ctx context.Context, cfg *config.Config, port int) string {
-	var candidates []string
-	if b, err := os.ReadFile(dev.StatePath(cfg.BaseDir)); err == nil {
-		var st dev.State
-		if json.Unmarshal(b, &st) == nil && st.URL != "" {
-			candidates = append(candidates, st.URL)
-		}
-	}
-	if port == 0 {
-		port = cfg.Port
-	}
-	if port == 0 {
-		port = dev.DefaultPort
-	}
-	candidates = append(candidates, "http://127.0.0.1:"+strconv.Itoa(port))
-	client := &http.Client{Timeout: 500 * time.Millisecond}
-	for _, u := range candidates {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u+"/.bgfn/api/info", nil)
-		if err != nil {
-			continue
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			continue
-		}
-		var info server.Info
-		err = json.NewDecoder(resp.Body).Decode(&info)
-		resp.Body.Close()
-		if err == nil && resp.StatusCode == http.StatusOK && sameDir(info.Site, cfg.SiteDir) {
-			return u
-		}
-	}
-	return ""
-}
-
-func sameDir(a, b string) bool {
-	ra, err1 := filepath.EvalSymlinks(a)
-	rb, err2 := filepath.EvalSymlinks(b)
-	if err1 != nil || err2 != nil {
-		return filepath.Clean(a) == filepath.Clean(b)
-	}
-	return ra == rb
 }
 
 // requestPath is the path (and query) to call fn at: --path when given,
@@ -322,39 +253,14 @@ func requestMethod(fn discover.Function, method string, set bool) string {
 }
 
 func call(ctx context.Context, opts Options, fn discover.Function, body []byte, base, mode string) error {
-	st := opts.Sink.Styles()
 	path, err := requestPath(fn, opts.Path, opts.Query)
 	if err != nil {
-		return &Error{ExitUsage, err}
+		return exit.With(exit.Usage, err)
 	}
-	target := base + path
 	method := requestMethod(fn, opts.Method, opts.MethodSet)
-	req, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader(body))
+	req, err := newRequest(ctx, opts, fn, method, base+path, body)
 	if err != nil {
-		return &Error{ExitUsage, fmt.Errorf("build request: %w", err)}
-	}
-	if len(body) > 0 {
-		if json.Valid(body) {
-			req.Header.Set("Content-Type", "application/json")
-		} else if utf8.Valid(body) {
-			req.Header.Set("Content-Type", "text/plain; charset=utf-8")
-		} else {
-			req.Header.Set("Content-Type", "application/octet-stream")
-		}
-	}
-	if fn.Kind == discover.KindScheduled {
-		req.Header.Set("User-Agent", "Netlify Clockwork")
-		req.Header.Set("X-NF-Event", "schedule")
-	}
-	if opts.Identity {
-		req.Header.Set("Authorization", "Bearer "+identityJWT())
-	}
-	for _, h := range opts.Headers {
-		k, v, ok := strings.Cut(h, ":")
-		if !ok || strings.TrimSpace(k) == "" {
-			return &Error{ExitUsage, fmt.Errorf("invalid --header %q: use 'Name: value'", h)}
-		}
-		req.Header.Set(strings.TrimSpace(k), strings.TrimSpace(v))
+		return err
 	}
 	client := &http.Client{}
 	if opts.Timeout > 0 && fn.Kind != discover.KindBackground {
@@ -368,84 +274,39 @@ func call(ctx context.Context, opts Options, fn discover.Function, body []byte, 
 	if err != nil {
 		var ne interface{ Timeout() bool }
 		if errors.As(err, &ne) && ne.Timeout() && ctx.Err() == nil {
-			return &Error{ExitFailed, fmt.Errorf("function %s did not answer within %s (--timeout)", fn.Name, client.Timeout)}
+			return exit.With(exit.Failed, fmt.Errorf("function %s did not answer within %s (--timeout)", fn.Name, client.Timeout))
 		}
-		return &Error{ExitUnreachable, fmt.Errorf("%s %s: %w", method, target, err)}
+		return exit.With(exit.Unavailable, fmt.Errorf("%s %s%s: %w", method, base, path, err))
 	}
 	respBody, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if err != nil {
-		return &Error{ExitUnreachable, fmt.Errorf("read response: %w", err)}
+		return exit.With(exit.Unavailable, fmt.Errorf("read response: %w", err))
 	}
 	took := time.Since(start)
+	c := &apiclient.Client{Base: base}
 	id := resp.Header.Get("X-Bgfn-Invocation-Id")
-	out := Output{Status: resp.StatusCode, Headers: resp.Header, DurationMs: float64(took.Microseconds()) / 1000, InvocationID: id, Mode: mode}
-	if utf8.Valid(respBody) {
-		out.Body = string(respBody)
-	} else {
-		out.Body = base64.StdEncoding.EncodeToString(respBody)
-		out.BodyEncoding = "base64"
-	}
-
-	errOut := opts.Streams.ErrOut
-	statusLine := fmt.Sprintf("HTTP %d %s · %s · %s", resp.StatusCode, http.StatusText(resp.StatusCode), fmtDur(took), mode)
-	if id != "" {
-		statusLine += " · invocation " + id
-	}
-	statusStyle := st.Success
-	if resp.StatusCode >= 400 {
-		statusStyle = st.Failure
-	}
+	out := output(resp, respBody, took, mode)
+	p := opts.Printer
 
 	// A sync call through a server: show the function's logs from its record.
 	if mode == "server" && id != "" && resp.StatusCode != http.StatusAccepted {
-		if rec, err := getRecord(ctx, base, id, ""); err == nil {
-			printLogs(opts.Sink, rec, 0)
+		if v, err := c.Invocation(ctx, id); err == nil {
+			printLogs(p, v, 0)
 		}
 	}
-	opts.Sink.Flush()
-	fmt.Fprintln(errOut, st.Render(statusStyle, statusLine))
-	if opts.Verbose {
-		keys := make([]string, 0, len(resp.Header))
-		for k := range resp.Header {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			for _, v := range resp.Header[k] {
-				fmt.Fprintln(errOut, st.Render(st.Dim, k+": "+v))
-			}
-		}
-	}
+	printStatus(p, resp, took, mode, id, opts.Verbose)
 
-	if resp.StatusCode == http.StatusNotFound && string(respBody) == "Function not found..." {
+	if resp.StatusCode == http.StatusNotFound && string(respBody) == server.NotFoundBody {
 		if opts.Path != "" {
-			return &Error{ExitUsage, fmt.Errorf("no function answers %s %s at %s (function %s has routes %s)", method, path, base, fn.Name, routeList(fn))}
+			return exit.With(exit.Usage, fmt.Errorf("no function answers %s %s at %s (function %s has routes %s)", method, path, base, fn.Name, routeList(fn)))
 		}
-		return &Error{ExitUsage, fmt.Errorf("the server at %s has no function %q", base, fn.Name)}
+		return exit.With(exit.Usage, fmt.Errorf("the server at %s has no function %q", base, fn.Name))
 	}
-
 	background := fn.Kind == discover.KindBackground && resp.StatusCode == http.StatusAccepted
 	if background && opts.Wait && id != "" {
-		rec, err := waitRecord(ctx, opts, base, id, mode == "server")
-		if err != nil {
-			return &Error{ExitUnreachable, err}
-		}
-		out.Record = rec
-		opts.Sink.Flush()
-		line, ok := outcomeLine(rec)
-		if !opts.JSON {
-			fmt.Fprintln(errOut, line)
-		}
-		if opts.JSON {
-			writeJSON(opts.Streams.Out, out)
-		}
-		if !ok {
-			return &Error{ExitFailed, fmt.Errorf("background invocation %s ended %s", id, rec.Status)}
-		}
-		return nil
+		return finishBackground(ctx, opts, c, id, mode == "server", out)
 	}
-
 	if opts.JSON {
 		writeJSON(opts.Streams.Out, out)
 	} else {
@@ -456,13 +317,100 @@ func call(ctx context.Context, opts Options, fn discover.Function, body []byte, 
 			io.WriteString(opts.Streams.Out, "\n")
 		}
 	}
-	opts.Sink.Flush()
 	switch {
 	case background:
-		fmt.Fprintln(errOut, st.Render(st.Dim, "queued: follow it with `curl "+base+"/.bgfn/api/invocations/"+id+"`, or use --wait"))
-		return nil
+		p.Dim("queued: follow it with `curl " + base + "/.bgfn/api/invocations/" + id + "`, or use --wait")
 	case resp.StatusCode >= 400:
-		return &Error{ExitFailed, fmt.Errorf("function %s answered %d %s", fn.Name, resp.StatusCode, http.StatusText(resp.StatusCode))}
+		return exit.With(exit.Failed, fmt.Errorf("function %s answered %d %s", fn.Name, resp.StatusCode, http.StatusText(resp.StatusCode)))
+	}
+	return nil
+}
+
+// newRequest builds the request: the body with a content type that fits
+// it, the scheduler's headers for a scheduled function, an identity token
+// with --identity, then the user's headers.
+func newRequest(ctx context.Context, opts Options, fn discover.Function, method, target string, body []byte) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader(body))
+	if err != nil {
+		return nil, exit.With(exit.Usage, fmt.Errorf("build request: %w", err))
+	}
+	if len(body) > 0 {
+		switch {
+		case json.Valid(body):
+			req.Header.Set("Content-Type", "application/json")
+		case utf8.Valid(body):
+			req.Header.Set("Content-Type", "text/plain; charset=utf-8")
+		default:
+			req.Header.Set("Content-Type", "application/octet-stream")
+		}
+	}
+	if fn.Kind == discover.KindScheduled {
+		req.Header.Set("User-Agent", server.ClockworkUA)
+		req.Header.Set("X-NF-Event", "schedule")
+	}
+	if opts.Identity {
+		req.Header.Set("Authorization", "Bearer "+identityJWT())
+	}
+	for _, h := range opts.Headers {
+		k, v, ok := strings.Cut(h, ":")
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, exit.With(exit.Usage, fmt.Errorf("invalid --header %q: use 'Name: value'", h))
+		}
+		req.Header.Set(strings.TrimSpace(k), strings.TrimSpace(v))
+	}
+	return req, nil
+}
+
+// output is what --json prints of an answer.
+func output(resp *http.Response, body []byte, took time.Duration, mode string) Output {
+	out := Output{Status: resp.StatusCode, Headers: resp.Header, DurationMs: float64(took.Microseconds()) / 1000, InvocationID: resp.Header.Get("X-Bgfn-Invocation-Id"), Mode: mode}
+	if utf8.Valid(body) {
+		out.Body = string(body)
+	} else {
+		out.Body = base64.StdEncoding.EncodeToString(body)
+		out.BodyEncoding = "base64"
+	}
+	return out
+}
+
+// printStatus prints the status line, and the headers with -v.
+func printStatus(p *logs.Printer, resp *http.Response, took time.Duration, mode, id string, verbose bool) {
+	line := fmt.Sprintf("HTTP %d %s · %s · %s", resp.StatusCode, http.StatusText(resp.StatusCode), logs.Duration(took), mode)
+	if id != "" {
+		line += " · invocation " + id
+	}
+	p.Status(resp.StatusCode < 400, line)
+	if !verbose {
+		return
+	}
+	keys := make([]string, 0, len(resp.Header))
+	for k := range resp.Header {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		for _, v := range resp.Header[k] {
+			p.Dim(k + ": " + v)
+		}
+	}
+}
+
+// finishBackground follows a background invocation until it ends and
+// exits with its outcome.
+func finishBackground(ctx context.Context, opts Options, c *apiclient.Client, id string, printLogsToo bool, out Output) error {
+	v, err := waitRecord(ctx, opts.Printer, c, id, printLogsToo)
+	if err != nil {
+		return exit.With(exit.Unavailable, err)
+	}
+	out.Record = v
+	line, ok := outcomeLine(v)
+	if opts.JSON {
+		writeJSON(opts.Streams.Out, out)
+	} else {
+		opts.Printer.Text(line)
+	}
+	if !ok {
+		return exit.With(exit.Failed, fmt.Errorf("background invocation %s ended %s", id, v.Status))
 	}
 	return nil
 }
@@ -482,47 +430,20 @@ func writeJSON(w io.Writer, v any) {
 	enc.Encode(v)
 }
 
-func fmtDur(d time.Duration) string {
-	if d < time.Second {
-		return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000)
-	}
-	return fmt.Sprintf("%.2fs", d.Seconds())
-}
-
-func getRecord(ctx context.Context, base, id, suffix string) (*records.Record, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/.bgfn/api/invocations/"+id+suffix, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusAccepted {
-		return nil, fmt.Errorf("get invocation %s: %s", id, resp.Status)
-	}
-	rec := new(records.Record)
-	if err := json.NewDecoder(resp.Body).Decode(rec); err != nil {
-		return nil, fmt.Errorf("decode invocation %s: %w", id, err)
-	}
-	return rec, nil
-}
-
 // waitRecord follows a background invocation until it is final, printing
 // its log lines as they come when they do not already reach the terminal.
-func waitRecord(ctx context.Context, opts Options, base, id string, printLogsToo bool) (*records.Record, error) {
+func waitRecord(ctx context.Context, p *logs.Printer, c *apiclient.Client, id string, printLogsToo bool) (*records.View, error) {
 	printed := 0
 	for {
-		rec, err := getRecord(ctx, base, id, "/wait?timeout=250ms")
+		v, err := c.Wait(ctx, id, 250*time.Millisecond)
 		if err != nil {
 			return nil, err
 		}
 		if printLogsToo {
-			printed = printLogs(opts.Sink, rec, printed)
+			printed = printLogs(p, v, printed)
 		}
-		if rec.Status.Final() {
-			return rec, nil
+		if v.Status.Final() {
+			return v, nil
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -530,25 +451,25 @@ func waitRecord(ctx context.Context, opts Options, base, id string, printLogsToo
 	}
 }
 
-func printLogs(sink *logs.Sink, rec *records.Record, from int) int {
-	for _, l := range rec.Logs[min(from, len(rec.Logs)):] {
-		id := server.ShortID(rec.ID)
-		if rec.MaxAttempts > 1 {
+func printLogs(p *logs.Printer, v *records.View, from int) int {
+	for _, l := range v.Logs[min(from, len(v.Logs)):] {
+		id := records.ShortID(v.ID)
+		if v.MaxAttempts > 1 {
 			id += "/" + strconv.Itoa(l.Attempt)
 		}
-		sink.FunctionLine(rec.Function, id, []byte(l.Line))
+		p.FunctionLine(v.Function, id, []byte(l.Line))
 	}
-	return len(rec.Logs)
+	return len(v.Logs)
 }
 
-func outcomeLine(rec *records.Record) (string, bool) {
-	n := len(rec.Attempts)
-	if rec.Status == records.Succeeded {
-		return fmt.Sprintf("✔ %s succeeded in %.0fms (attempt %d/%d)", rec.Function, rec.DurationMs, n, rec.MaxAttempts), true
+func outcomeLine(v *records.View) (string, bool) {
+	n := len(v.Attempts)
+	if v.Status == records.Succeeded {
+		return fmt.Sprintf("✔ %s succeeded in %.0fms (attempt %d/%d)", v.Function, v.DurationMs, n, v.MaxAttempts), true
 	}
-	msg := fmt.Sprintf("✖ %s %s after %d attempt(s)", rec.Function, rec.Status, n)
-	if n > 0 && rec.Attempts[n-1].Error != nil {
-		msg += ": " + rec.Attempts[n-1].Error.Error()
+	msg := fmt.Sprintf("✖ %s %s after %d attempt(s)", v.Function, v.Status, n)
+	if n > 0 && v.Attempts[n-1].Error != nil {
+		msg += ": " + v.Attempts[n-1].Error.Error()
 	}
 	return msg, false
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bgfn-dev/bgfn/internal/ui"
@@ -24,7 +25,7 @@ type Sink struct {
 	mu      sync.Mutex
 	w       *bufio.Writer
 	st      *ui.Styles
-	width   int
+	width   atomic.Int32 // read on every line, set on reload
 	buf     []byte
 	pending bool
 	timer   *time.Timer
@@ -62,11 +63,7 @@ func (s *Sink) Styles() *ui.Styles { return s.st }
 
 // SetWidth pads function prefixes to n characters (the longest name plus
 // its short id), so columns line up as in goreman.
-func (s *Sink) SetWidth(n int) {
-	s.mu.Lock()
-	s.width = n
-	s.mu.Unlock()
-}
+func (s *Sink) SetWidth(n int) { s.width.Store(int32(n)) }
 
 // Prefix renders the prefix of a function's line: "name#id" in the
 // function's colour, padded.
@@ -75,7 +72,7 @@ func (s *Sink) Prefix(name, id string) string {
 	if id != "" {
 		p += "#" + id
 	}
-	if pad := s.width - len(p); pad > 0 {
+	if pad := int(s.width.Load()) - len(p); pad > 0 {
 		p += strings.Repeat(" ", pad)
 	}
 	return s.st.Render(s.st.Function(name), p)

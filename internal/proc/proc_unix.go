@@ -10,8 +10,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Setup puts cmd in its own process group and makes context cancellation
-// send SIGTERM to the whole group, with grace before Wait gives up.
+// Setup puts cmd in its own process group and bounds Wait by grace after
+// the process exits. For a command made with exec.CommandContext it also
+// makes cancelling the context send SIGTERM to the whole group (the bench
+// runs bgfn that way); workers are stopped explicitly instead.
 func Setup(cmd *exec.Cmd, grace time.Duration) {
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
@@ -47,6 +49,17 @@ func Terminate(pid int) error { return Signal(pid, syscall.SIGTERM) }
 
 // Kill kills the group led by pid at once.
 func Kill(pid int) error { return Signal(pid, syscall.SIGKILL) }
+
+// KillOne kills the single process pid, not its group.
+func KillOne(pid int) error {
+	if pid <= 0 {
+		return nil
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && err != syscall.ESRCH {
+		return err
+	}
+	return nil
+}
 
 // GroupAlive reports whether any process of the group led by pid is left.
 func GroupAlive(pid int) bool {

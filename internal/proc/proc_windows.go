@@ -37,6 +37,9 @@ func Kill(pid int) error {
 	return p.Kill()
 }
 
+// KillOne kills the process pid.
+func KillOne(pid int) error { return Kill(pid) }
+
 // GroupAlive reports whether the process pid still runs.
 func GroupAlive(pid int) bool {
 	p, err := os.FindProcess(pid)

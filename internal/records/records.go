@@ -1,16 +1,19 @@
 // Package records keeps a record of every invocation: its request, its
 // attempts with their outcome, and its log lines. The newest records stay
-// in memory for the /.bgfn/api endpoints; every final record is appended to
-// a JSON-lines journal so history survives a restart, and changes are
-// published to subscribers (the Server-Sent Events stream).
+// in memory for the /.bgfn/api endpoints; final records are appended to a
+// JSON-lines journal so history survives a restart, and changes are
+// published to subscribers (the Server-Sent Events stream). It also makes
+// the invocation ids.
+//
+// A Record is the live object, changed through its methods; a View is the
+// plain copy that the API encodes and clients decode. This package knows
+// nothing of workers or HTTP: it must not import runtime or server.
 package records
 
 import (
 	"encoding/json"
 	"sync"
 	"time"
-
-	"github.com/bgfn-dev/bgfn/internal/runtime"
 )
 
 // Status is where an invocation stands.
@@ -56,15 +59,30 @@ type Request struct {
 	BodyTruncated bool              `json:"bodyTruncated,omitempty"`
 }
 
+// Error is what a failed attempt reports, in the shape Lambda runtimes
+// report errors.
+type Error struct {
+	Type    string   `json:"errorType"`
+	Message string   `json:"errorMessage"`
+	Stack   []string `json:"stack,omitempty"`
+}
+
+func (e *Error) Error() string {
+	if e.Type == "" {
+		return e.Message
+	}
+	return e.Type + ": " + e.Message
+}
+
 // Attempt is one run of an invocation.
 type Attempt struct {
-	N          int                    `json:"n"`
-	Status     Status                 `json:"status"`
-	StartedAt  time.Time              `json:"startedAt"`
-	EndedAt    *time.Time             `json:"endedAt,omitempty"`
-	DurationMs float64                `json:"durationMs,omitempty"`
-	Pid        int                    `json:"pid,omitempty"`
-	Error      *runtime.FunctionError `json:"error,omitempty"`
+	N          int        `json:"n"`
+	Status     Status     `json:"status"`
+	StartedAt  time.Time  `json:"startedAt"`
+	EndedAt    *time.Time `json:"endedAt,omitempty"`
+	DurationMs float64    `json:"durationMs,omitempty"`
+	Pid        int        `json:"pid,omitempty"`
+	Error      *Error     `json:"error,omitempty"`
 }
 
 // LogLine is one line the function printed.
@@ -75,8 +93,9 @@ type LogLine struct {
 	Line    string    `json:"line"`
 }
 
-// Record is one invocation.
-type Record struct {
+// View is a record as the API shows it and clients read it: a plain value,
+// a copy taken at one moment.
+type View struct {
 	ID          string     `json:"id"`
 	Function    string     `json:"function"`
 	Kind        string     `json:"kind"`
@@ -94,55 +113,91 @@ type Record struct {
 	Logs       []LogLine `json:"logs"`
 	LogsCut    int       `json:"logsDropped,omitempty"`
 	ReplayOf   string    `json:"replayOf,omitempty"`
-	// Body is the full request body for replays and retries; not shown.
-	Body []byte `json:"-"`
+}
 
-	mu    sync.Mutex
+// Spec is what a new record is made from.
+type Spec struct {
+	ID          string
+	Function    string
+	Kind        string
+	MaxAttempts int
+	Request     Request
+	// Body is the full request body, kept for retries and replays.
+	Body []byte
+	// ReplayOf names the invocation this one repeats.
+	ReplayOf string
+}
+
+// Record is one invocation as it goes on. Its state changes only through
+// its methods, under its lock; View gives a copy to show.
+type Record struct {
+	mu sync.Mutex
+	v  View
+
+	// Set at creation, never changed.
+	id, function, kind string
+	maxAttempts        int
+	createdAt          time.Time
+	body               []byte
+
 	done  chan struct{}
 	store *Store
 }
 
-// Snapshot returns a copy of the record that is safe to encode while the
+// ID is the invocation id.
+func (r *Record) ID() string { return r.id }
+
+// Function names the function invoked.
+func (r *Record) Function() string { return r.function }
+
+// Kind is the function's kind (sync, background, scheduled).
+func (r *Record) Kind() string { return r.kind }
+
+// MaxAttempts is how many attempts the invocation may have.
+func (r *Record) MaxAttempts() int { return r.maxAttempts }
+
+// CreatedAt is when the invocation was accepted.
+func (r *Record) CreatedAt() time.Time { return r.createdAt }
+
+// Body is the full request body (nil when the record was made without it).
+func (r *Record) Body() []byte { return r.body }
+
+// View returns a copy of the record that is safe to encode while the
 // invocation goes on.
-func (r *Record) Snapshot() *Record {
+func (r *Record) View() *View {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.snapshotLocked()
+	return r.viewLocked()
 }
 
-func (r *Record) snapshotLocked() *Record {
-	c := &Record{
-		ID: r.ID, Function: r.Function, Kind: r.Kind, Status: r.Status,
-		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, EndedAt: r.EndedAt, DurationMs: r.DurationMs,
-		MaxAttempts: r.MaxAttempts, NextRetryAt: r.NextRetryAt, StatusCode: r.StatusCode,
-		Request: r.Request, LogsCut: r.LogsCut, ReplayOf: r.ReplayOf,
-	}
-	c.Attempts = append([]Attempt(nil), r.Attempts...)
-	c.Logs = append([]LogLine(nil), r.Logs...)
+func (r *Record) viewLocked() *View {
+	c := r.v
+	c.Attempts = append([]Attempt(nil), r.v.Attempts...)
+	c.Logs = append([]LogLine(nil), r.v.Logs...)
 	if c.Attempts == nil {
 		c.Attempts = []Attempt{}
 	}
 	if c.Logs == nil {
 		c.Logs = []LogLine{}
 	}
-	return c
+	return &c
 }
 
 // Done is closed when the record reaches a final status.
 func (r *Record) Done() <-chan struct{} { return r.done }
 
-// CurrentStatus returns the status now.
-func (r *Record) CurrentStatus() Status {
+// Status returns the status now.
+func (r *Record) Status() Status {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.Status
+	return r.v.Status
 }
 
 // AttemptCount returns how many attempts have started.
 func (r *Record) AttemptCount() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return len(r.Attempts)
+	return len(r.v.Attempts)
 }
 
 // StartAttempt marks the record running with a new attempt and returns its
@@ -150,11 +205,11 @@ func (r *Record) AttemptCount() int {
 func (r *Record) StartAttempt() int {
 	r.mu.Lock()
 	now := time.Now()
-	n := len(r.Attempts) + 1
-	r.Attempts = append(r.Attempts, Attempt{N: n, Status: Running, StartedAt: now})
-	r.Status = Running
-	r.NextRetryAt = nil
-	r.UpdatedAt = now
+	n := len(r.v.Attempts) + 1
+	r.v.Attempts = append(r.v.Attempts, Attempt{N: n, Status: Running, StartedAt: now})
+	r.v.Status = Running
+	r.v.NextRetryAt = nil
+	r.v.UpdatedAt = now
 	r.mu.Unlock()
 	r.store.changed(r)
 	return n
@@ -162,27 +217,27 @@ func (r *Record) StartAttempt() int {
 
 // EndAttempt ends the current attempt with status s (Succeeded, Failed or
 // TimedOut) and err.
-func (r *Record) EndAttempt(s Status, pid int, err *runtime.FunctionError) {
+func (r *Record) EndAttempt(s Status, pid int, err *Error) {
 	r.mu.Lock()
 	now := time.Now()
-	if n := len(r.Attempts); n > 0 {
-		a := &r.Attempts[n-1]
+	if n := len(r.v.Attempts); n > 0 {
+		a := &r.v.Attempts[n-1]
 		a.Status = s
 		a.EndedAt = &now
 		a.DurationMs = ms(now.Sub(a.StartedAt))
 		a.Pid = pid
 		a.Error = err
 	}
-	r.UpdatedAt = now
+	r.v.UpdatedAt = now
 	r.mu.Unlock()
 }
 
 // Retry marks the record waiting for its next attempt at t.
 func (r *Record) Retry(t time.Time) {
 	r.mu.Lock()
-	r.Status = Retrying
-	r.NextRetryAt = &t
-	r.UpdatedAt = time.Now()
+	r.v.Status = Retrying
+	r.v.NextRetryAt = &t
+	r.v.UpdatedAt = time.Now()
 	r.mu.Unlock()
 	r.store.changed(r)
 }
@@ -191,22 +246,22 @@ func (r *Record) Retry(t time.Time) {
 // Later calls do nothing.
 func (r *Record) Finish(s Status) {
 	r.mu.Lock()
-	if r.Status.Final() {
+	if r.v.Status.Final() {
 		r.mu.Unlock()
 		return
 	}
 	now := time.Now()
-	if n := len(r.Attempts); n > 0 && r.Attempts[n-1].EndedAt == nil {
-		a := &r.Attempts[n-1]
+	if n := len(r.v.Attempts); n > 0 && r.v.Attempts[n-1].EndedAt == nil {
+		a := &r.v.Attempts[n-1]
 		a.Status = s
 		a.EndedAt = &now
 		a.DurationMs = ms(now.Sub(a.StartedAt))
 	}
-	r.Status = s
-	r.NextRetryAt = nil
-	r.EndedAt = &now
-	r.UpdatedAt = now
-	r.DurationMs = ms(now.Sub(r.CreatedAt))
+	r.v.Status = s
+	r.v.NextRetryAt = nil
+	r.v.EndedAt = &now
+	r.v.UpdatedAt = now
+	r.v.DurationMs = ms(now.Sub(r.createdAt))
 	r.mu.Unlock()
 	close(r.done)
 	r.store.finished(r)
@@ -215,14 +270,15 @@ func (r *Record) Finish(s Status) {
 // SetStatusCode records the HTTP status of a synchronous invocation.
 func (r *Record) SetStatusCode(code int) {
 	r.mu.Lock()
-	r.StatusCode = code
+	r.v.StatusCode = code
 	r.mu.Unlock()
 }
 
-// Log adds a line the function printed during attempt n.
-func (r *Record) Log(attempt int, s runtime.Stream, line []byte) {
+// Log adds a line the function printed during attempt n, on stderr when
+// stderr is set.
+func (r *Record) Log(attempt int, stderr bool, line []byte) {
 	stream := "stdout"
-	if s == runtime.Stderr {
+	if stderr {
 		stream = "stderr"
 	}
 	if len(line) > MaxLogLineLen {
@@ -230,10 +286,10 @@ func (r *Record) Log(attempt int, s runtime.Stream, line []byte) {
 	}
 	l := LogLine{Time: time.Now(), Attempt: attempt, Stream: stream, Line: string(line)}
 	r.mu.Lock()
-	if len(r.Logs) < MaxLogLines {
-		r.Logs = append(r.Logs, l)
+	if len(r.v.Logs) < MaxLogLines {
+		r.v.Logs = append(r.v.Logs, l)
 	} else {
-		r.LogsCut++
+		r.v.LogsCut++
 	}
 	r.mu.Unlock()
 	r.store.logged(r, l)

@@ -57,17 +57,21 @@ func NewStore(max int, journalPath string) (*Store, error) {
 	return s, nil
 }
 
-// New creates a queued record and keeps it.
-func (s *Store) New(id, function, kind string, maxAttempts int, req Request, body []byte) *Record {
+// New creates a queued record from sp and keeps it.
+func (s *Store) New(sp Spec) *Record {
 	now := time.Now()
 	r := &Record{
-		ID: id, Function: function, Kind: kind, Status: Queued,
-		CreatedAt: now, UpdatedAt: now, MaxAttempts: maxAttempts,
-		Request: req, Body: body, done: make(chan struct{}), store: s,
+		id: sp.ID, function: sp.Function, kind: sp.Kind, maxAttempts: sp.MaxAttempts,
+		createdAt: now, body: sp.Body, done: make(chan struct{}), store: s,
+		v: View{
+			ID: sp.ID, Function: sp.Function, Kind: sp.Kind, Status: Queued,
+			CreatedAt: now, UpdatedAt: now, MaxAttempts: sp.MaxAttempts,
+			Request: sp.Request, ReplayOf: sp.ReplayOf,
+		},
 	}
 	s.mu.Lock()
-	s.byID[id] = r
-	s.live[id] = r
+	s.byID[sp.ID] = r
+	s.live[sp.ID] = r
 	hasSubs := len(s.subs) > 0
 	s.mu.Unlock()
 	if hasSubs {
@@ -91,25 +95,26 @@ type Filter struct {
 	Limit    int
 }
 
-// List returns snapshots of the records that match f, newest first.
-func (s *Store) List(f Filter) []*Record {
+// List returns views of the records that match f, newest first.
+func (s *Store) List(f Filter) []*View {
 	s.mu.Lock()
 	rs := append([]*Record(nil), s.ended...)
 	for _, r := range s.live {
 		rs = append(rs, r)
 	}
 	s.mu.Unlock()
-	sort.SliceStable(rs, func(i, j int) bool { return rs[i].CreatedAt.Before(rs[j].CreatedAt) })
-	out := []*Record{}
+	sort.SliceStable(rs, func(i, j int) bool { return rs[i].createdAt.Before(rs[j].createdAt) })
+	out := []*View{}
 	for i := len(rs) - 1; i >= 0; i-- {
-		snap := rs[i].Snapshot()
-		if f.Function != "" && snap.Function != f.Function {
+		r := rs[i]
+		if f.Function != "" && r.function != f.Function {
 			continue
 		}
-		if f.Status != "" && snap.Status != f.Status {
+		v := r.View()
+		if f.Status != "" && v.Status != f.Status {
 			continue
 		}
-		out = append(out, snap)
+		out = append(out, v)
 		if f.Limit > 0 && len(out) >= f.Limit {
 			break
 		}
@@ -125,7 +130,7 @@ func (s *Store) Unfinished() []*Record {
 	for _, r := range s.live {
 		out = append(out, r)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
+	sort.Slice(out, func(i, j int) bool { return out[i].createdAt.Before(out[j].createdAt) })
 	return out
 }
 
@@ -163,21 +168,21 @@ func (s *Store) publish(ev func() Event) {
 
 func (s *Store) changed(r *Record) {
 	s.publish(func() Event {
-		b, _ := json.Marshal(r.Snapshot())
+		b, _ := json.Marshal(r.View())
 		return Event{Type: "record", Record: b}
 	})
 }
 
 func (s *Store) logged(r *Record, l LogLine) {
-	s.publish(func() Event { return Event{Type: "log", ID: r.ID, Function: r.Function, Log: &l} })
+	s.publish(func() Event { return Event{Type: "log", ID: r.id, Function: r.function, Log: &l} })
 }
 
 // Journaled reports whether a final record goes to the journal: every
 // background invocation, and synchronous ones that failed. Successful
 // synchronous calls stay in memory only; journaling them would write a
 // kilobyte per request (hundreds of megabytes under a load test).
-func Journaled(r *Record) bool {
-	return r.Kind != "sync" && r.Kind != "scheduled" || r.Status != Succeeded
+func Journaled(v *View) bool {
+	return v.Kind != "sync" && v.Kind != "scheduled" || v.Status != Succeeded
 }
 
 // maxJournal is the size at which the journal is rotated to
@@ -186,20 +191,24 @@ const maxJournal = 64 << 20
 
 func (s *Store) finished(r *Record) {
 	s.mu.Lock()
-	delete(s.live, r.ID)
+	delete(s.live, r.id)
 	s.ended = append(s.ended, r)
 	if len(s.ended) > s.max {
 		old := s.ended[0]
 		s.ended[0] = nil
 		s.ended = s.ended[1:]
-		delete(s.byID, old.ID)
+		delete(s.byID, old.id)
 	}
 	s.mu.Unlock()
 	s.changed(r)
-	if s.jw == nil || !Journaled(r) {
+	if s.jw == nil {
 		return
 	}
-	b, err := json.Marshal(r.Snapshot())
+	v := r.View()
+	if !Journaled(v) {
+		return
+	}
+	b, err := json.Marshal(v)
 	if err != nil {
 		return
 	}

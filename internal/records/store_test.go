@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/bgfn-dev/bgfn/internal/records"
-	"github.com/bgfn-dev/bgfn/internal/runtime"
 )
 
 func newStore(t *testing.T, max int, journal string) *records.Store {
@@ -25,7 +24,15 @@ func newStore(t *testing.T, max int, journal string) *records.Store {
 	return s
 }
 
-func ids(rs []*records.Record) []string {
+func recordIDs(rs []*records.Record) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.ID()
+	}
+	return out
+}
+
+func ids(rs []*records.View) []string {
 	out := make([]string, len(rs))
 	for i, r := range rs {
 		out[i] = r.ID
@@ -58,14 +65,14 @@ func TestStatusFinal(t *testing.T) {
 func TestStoreNewGet(t *testing.T) {
 	s := newStore(t, 10, "")
 	req := records.Request{Method: "POST", Path: "/.netlify/functions/a", Body: "hi"}
-	r := s.New("id1", "a", "background", 3, req, []byte("hi"))
-	if r.Status != records.Queued || r.CurrentStatus() != records.Queued {
-		t.Errorf("new record status = %q, want queued", r.CurrentStatus())
+	r := s.New(records.Spec{ID: "id1", Function: "a", Kind: "background", MaxAttempts: 3, Request: req, Body: []byte("hi")})
+	if r.Status() != records.Queued {
+		t.Errorf("new record status = %q, want queued", r.Status())
 	}
-	if r.MaxAttempts != 3 || r.Function != "a" || r.Kind != "background" || string(r.Body) != "hi" || r.Request.Path != req.Path {
-		t.Errorf("new record = %+v, want the fields it was made with", r.Snapshot())
+	if r.MaxAttempts() != 3 || r.Function() != "a" || r.Kind() != "background" || string(r.Body()) != "hi" || r.View().Request.Path != req.Path {
+		t.Errorf("new record = %+v, want the fields it was made with", r.View())
 	}
-	if r.CreatedAt.IsZero() {
+	if r.CreatedAt().IsZero() {
 		t.Errorf("CreatedAt is zero")
 	}
 	got, ok := s.Get("id1")
@@ -97,7 +104,7 @@ func TestStoreList(t *testing.T) {
 		{"6", "a", records.Succeeded},
 	}
 	for _, sp := range specs {
-		r := s.New(sp.id, sp.fn, "background", 1, records.Request{}, nil)
+		r := s.New(records.Spec{ID: sp.id, Function: sp.fn, Kind: "background", MaxAttempts: 1})
 		if sp.final != "" {
 			r.StartAttempt()
 			r.Finish(sp.final)
@@ -133,11 +140,8 @@ func TestStoreList(t *testing.T) {
 
 func TestListReturnsSnapshots(t *testing.T) {
 	s := newStore(t, 10, "")
-	r := s.New("1", "a", "sync", 1, records.Request{}, nil)
+	r := s.New(records.Spec{ID: "1", Function: "a", Kind: "sync", MaxAttempts: 1})
 	snap := s.List(records.Filter{})[0]
-	if snap == r {
-		t.Fatalf("List returned the live record, want a snapshot")
-	}
 	r.StartAttempt()
 	if snap.Status != records.Queued || len(snap.Attempts) != 0 {
 		t.Errorf("snapshot changed with the record: status %q, %d attempts", snap.Status, len(snap.Attempts))
@@ -192,7 +196,7 @@ func TestStoreEviction(t *testing.T) {
 			s := newStore(t, tt.max, "")
 			var rs []*records.Record
 			for i := range tt.n {
-				rs = append(rs, s.New("r"+string(rune('0'+i)), "f", "background", 1, records.Request{}, nil))
+				rs = append(rs, s.New(records.Spec{ID: "r" + string(rune('0'+i)), Function: "f", Kind: "background", MaxAttempts: 1}))
 			}
 			for _, i := range tt.finished {
 				rs[i].Finish(records.Succeeded)
@@ -218,39 +222,39 @@ func TestUnfinished(t *testing.T) {
 	s := newStore(t, 10, "")
 	var rs []*records.Record
 	for _, id := range []string{"a", "b", "c", "d", "e"} {
-		rs = append(rs, s.New(id, "f", "background", 3, records.Request{}, nil))
+		rs = append(rs, s.New(records.Spec{ID: id, Function: "f", Kind: "background", MaxAttempts: 3}))
 	}
 	rs[1].Finish(records.Succeeded)
 	rs[2].StartAttempt()
 	rs[3].StartAttempt()
-	rs[3].EndAttempt(records.Failed, 0, &runtime.FunctionError{Message: "x"})
+	rs[3].EndAttempt(records.Failed, 0, &records.Error{Message: "x"})
 	rs[3].Retry(time.Now().Add(time.Minute))
-	if got, want := ids(s.Unfinished()), []string{"a", "c", "d", "e"}; !slices.Equal(got, want) {
+	if got, want := recordIDs(s.Unfinished()), []string{"a", "c", "d", "e"}; !slices.Equal(got, want) {
 		t.Errorf("Unfinished = %v, want %v (oldest first; queued, running and retrying)", got, want)
 	}
 	for _, r := range s.Unfinished() {
 		r.Finish(records.Interrupted)
 	}
 	if got := s.Unfinished(); len(got) != 0 {
-		t.Errorf("Unfinished after finishing all = %v, want none", ids(got))
+		t.Errorf("Unfinished after finishing all = %v, want none", recordIDs(got))
 	}
 }
 
 func TestRecordLifecycle(t *testing.T) {
 	s := newStore(t, 10, "")
-	r := s.New("1", "f", "background", 2, records.Request{}, nil)
+	r := s.New(records.Spec{ID: "1", Function: "f", Kind: "background", MaxAttempts: 2})
 
 	if n := r.StartAttempt(); n != 1 {
 		t.Fatalf("first StartAttempt = %d, want 1", n)
 	}
-	if r.CurrentStatus() != records.Running || r.AttemptCount() != 1 {
-		t.Errorf("after StartAttempt: status %q, %d attempts", r.CurrentStatus(), r.AttemptCount())
+	if r.Status() != records.Running || r.AttemptCount() != 1 {
+		t.Errorf("after StartAttempt: status %q, %d attempts", r.Status(), r.AttemptCount())
 	}
-	fe := &runtime.FunctionError{Type: "Error", Message: "boom"}
+	fe := &records.Error{Type: "Error", Message: "boom"}
 	r.EndAttempt(records.Failed, 42, fe)
 	next := time.Now().Add(time.Minute)
 	r.Retry(next)
-	snap := r.Snapshot()
+	snap := r.View()
 	if snap.Status != records.Retrying || snap.NextRetryAt == nil || !snap.NextRetryAt.Equal(next) {
 		t.Errorf("after Retry: status %q, nextRetryAt %v; want retrying at %v", snap.Status, snap.NextRetryAt, next)
 	}
@@ -262,12 +266,12 @@ func TestRecordLifecycle(t *testing.T) {
 	if n := r.StartAttempt(); n != 2 {
 		t.Fatalf("second StartAttempt = %d, want 2", n)
 	}
-	if r.Snapshot().NextRetryAt != nil {
+	if r.View().NextRetryAt != nil {
 		t.Errorf("NextRetryAt still set once the retry started")
 	}
 	r.SetStatusCode(200)
 	r.Finish(records.Succeeded)
-	snap = r.Snapshot()
+	snap = r.View()
 	if snap.Status != records.Succeeded || snap.EndedAt == nil || snap.StatusCode != 200 {
 		t.Errorf("after Finish: %+v", snap)
 	}
@@ -289,7 +293,7 @@ func TestFinishIdempotent(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newStore(t, 10, "")
-			r := s.New("1", "f", "background", 1, records.Request{}, nil)
+			r := s.New(records.Spec{ID: "1", Function: "f", Kind: "background", MaxAttempts: 1})
 			r.StartAttempt()
 			r.Finish(tt.first)
 			select {
@@ -297,9 +301,9 @@ func TestFinishIdempotent(t *testing.T) {
 			default:
 				t.Fatalf("Done not closed after Finish")
 			}
-			ended := *r.Snapshot().EndedAt
+			ended := *r.View().EndedAt
 			r.Finish(tt.second) // must not panic on a closed channel
-			snap := r.Snapshot()
+			snap := r.View()
 			if snap.Status != tt.first {
 				t.Errorf("status after a second Finish = %q, want %q", snap.Status, tt.first)
 			}
@@ -321,12 +325,12 @@ func TestJournal(t *testing.T) {
 	}
 	finals := map[string]records.Status{"a": records.Succeeded, "b": records.Failed, "c": records.TimedOut, "d": records.Interrupted}
 	for _, id := range []string{"a", "b", "c", "d"} {
-		r := s.New(id, "fn", "background", 1, records.Request{Method: "POST", Path: "/p"}, []byte("secret body"))
+		r := s.New(records.Spec{ID: id, Function: "fn", Kind: "background", MaxAttempts: 1, Request: records.Request{Method: "POST", Path: "/p"}, Body: []byte("secret body")})
 		r.StartAttempt()
-		r.Log(1, runtime.Stdout, []byte("line from "+id))
+		r.Log(1, false, []byte("line from "+id))
 		r.Finish(finals[id])
 	}
-	s.New("live", "fn", "background", 1, records.Request{}, nil) // never finishes
+	s.New(records.Spec{ID: "live", Function: "fn", Kind: "background", MaxAttempts: 1}) // never finishes
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
@@ -344,9 +348,6 @@ func TestJournal(t *testing.T) {
 		if len(r.Logs) != 1 || r.Logs[0].Line != "line from "+r.ID || len(r.Attempts) != 1 {
 			t.Errorf("journal %s: logs %+v, attempts %d", r.ID, r.Logs, len(r.Attempts))
 		}
-		if r.Body != nil {
-			t.Errorf("journal %s has the raw body", r.ID)
-		}
 	}
 	raw, _ := os.ReadFile(path)
 	if strings.Contains(string(raw), "secret body") {
@@ -358,11 +359,11 @@ func TestJournal(t *testing.T) {
 	if err != nil {
 		t.Fatalf("reopen: %v", err)
 	}
-	s2.New("e", "fn", "background", 1, records.Request{}, nil).Finish(records.Succeeded)
+	s2.New(records.Spec{ID: "e", Function: "fn", Kind: "background", MaxAttempts: 1}).Finish(records.Succeeded)
 	// A successful synchronous call is not journaled (a load test would
 	// write a kilobyte per request); a failed one is.
-	s2.New("f", "fn", "sync", 1, records.Request{}, nil).Finish(records.Succeeded)
-	s2.New("g", "fn", "sync", 1, records.Request{}, nil).Finish(records.Failed)
+	s2.New(records.Spec{ID: "f", Function: "fn", Kind: "sync", MaxAttempts: 1}).Finish(records.Succeeded)
+	s2.New(records.Spec{ID: "g", Function: "fn", Kind: "sync", MaxAttempts: 1}).Finish(records.Failed)
 	if err := s2.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
@@ -387,18 +388,18 @@ func TestJournalOpenError(t *testing.T) {
 	}
 }
 
-func readJournal(t *testing.T, path string) []*records.Record {
+func readJournal(t *testing.T, path string) []*records.View {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatalf("open journal: %v", err)
 	}
 	defer f.Close()
-	var out []*records.Record
+	var out []*records.View
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
-		var r records.Record
+		var r records.View
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
 			t.Fatalf("journal line %q: %v", sc.Text(), err)
 		}
@@ -413,10 +414,10 @@ func readJournal(t *testing.T, path string) []*records.Record {
 func TestSubscribe(t *testing.T) {
 	s := newStore(t, 10, "")
 	ch, stop := s.Subscribe()
-	r := s.New("1", "fn", "background", 1, records.Request{}, nil)
+	r := s.New(records.Spec{ID: "1", Function: "fn", Kind: "background", MaxAttempts: 1})
 	r.StartAttempt()
-	r.Log(1, runtime.Stderr, []byte("hello"))
-	r.Log(1, runtime.Stdout, []byte("out"))
+	r.Log(1, true, []byte("hello"))
+	r.Log(1, false, []byte("out"))
 	r.Finish(records.Succeeded)
 
 	type want struct {
@@ -444,7 +445,7 @@ func TestSubscribe(t *testing.T) {
 		}
 		switch w.typ {
 		case "record":
-			var rec records.Record
+			var rec records.View
 			if err := json.Unmarshal(ev.Record, &rec); err != nil {
 				t.Fatalf("event %d record: %v", i, err)
 			}
@@ -462,16 +463,16 @@ func TestSubscribe(t *testing.T) {
 		t.Errorf("channel still open after stop")
 	}
 	stop() // a second stop is harmless
-	s.New("2", "fn", "sync", 1, records.Request{}, nil).Finish(records.Succeeded)
+	s.New(records.Spec{ID: "2", Function: "fn", Kind: "sync", MaxAttempts: 1}).Finish(records.Succeeded)
 }
 
 func TestSubscribeSlowSubscriberDoesNotBlock(t *testing.T) {
 	s := newStore(t, 10, "")
 	_, stop := s.Subscribe()
 	defer stop()
-	r := s.New("1", "fn", "background", 1, records.Request{}, nil)
+	r := s.New(records.Spec{ID: "1", Function: "fn", Kind: "background", MaxAttempts: 1})
 	for range 1000 { // far more than the subscriber's buffer
-		r.Log(1, runtime.Stdout, []byte("x"))
+		r.Log(1, false, []byte("x"))
 	}
 	r.Finish(records.Succeeded)
 }
@@ -495,12 +496,12 @@ func TestLogLimits(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newStore(t, 10, "")
-			r := s.New("1", "fn", "background", 1, records.Request{}, nil)
+			r := s.New(records.Spec{ID: "1", Function: "fn", Kind: "background", MaxAttempts: 1})
 			n := r.StartAttempt()
 			for _, l := range tt.lines {
-				r.Log(n, runtime.Stdout, []byte(l))
+				r.Log(n, false, []byte(l))
 			}
-			snap := r.Snapshot()
+			snap := r.View()
 			if len(snap.Logs) != tt.wantLines || snap.LogsCut != tt.wantCut {
 				t.Fatalf("%d lines kept, %d dropped; want %d and %d", len(snap.Logs), snap.LogsCut, tt.wantLines, tt.wantCut)
 			}
@@ -521,11 +522,11 @@ func repeat(s string, n int) []string {
 
 func TestLogCopiesTheLine(t *testing.T) {
 	s := newStore(t, 10, "")
-	r := s.New("1", "fn", "background", 1, records.Request{}, nil)
+	r := s.New(records.Spec{ID: "1", Function: "fn", Kind: "background", MaxAttempts: 1})
 	buf := []byte("first")
-	r.Log(1, runtime.Stdout, buf)
+	r.Log(1, false, buf)
 	copy(buf, "XXXXX")
-	if got := r.Snapshot().Logs[0].Line; got != "first" {
+	if got := r.View().Logs[0].Line; got != "first" {
 		t.Errorf("logged line = %q after the caller reused its buffer, want %q", got, "first")
 	}
 }
@@ -540,8 +541,8 @@ func TestJournalFlushesWithoutClose(t *testing.T) {
 			t.Fatalf("NewStore: %v", err)
 		}
 		defer s.Close()
-		s.New("a", "fn", "background", 1, records.Request{}, nil).Finish(records.Succeeded)
-		s.New("b", "fn", "sync", 1, records.Request{}, nil).Finish(records.Failed)
+		s.New(records.Spec{ID: "a", Function: "fn", Kind: "background", MaxAttempts: 1}).Finish(records.Succeeded)
+		s.New(records.Spec{ID: "b", Function: "fn", Kind: "sync", MaxAttempts: 1}).Finish(records.Failed)
 		time.Sleep(time.Second)
 		synctest.Wait()
 		if got, want := ids(readJournal(t, path)), []string{"a", "b"}; !slices.Equal(got, want) {

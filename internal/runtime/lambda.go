@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -109,15 +110,28 @@ func (s *LambdaStarter) Start(ctx context.Context) (Worker, error) {
 		shutdown: make(chan struct{}),
 		logs:     newLogTarget(cfg.IdleLog),
 	}
+	w.srv = &http.Server{Handler: w.routes()}
+	go w.srv.Serve(ln)
+	if err := w.spawn(); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	return w.awaitFirstPoll(ctx)
+}
+
+// routes is the Runtime API (and the extension API aws-lambda-go's
+// SIGTERM support registers with) for one worker.
+func (w *lambdaWorker) routes() http.Handler {
+	name := w.cfg.Name
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /2018-06-01/runtime/invocation/next", w.handleNext)
 	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/response", w.handleResponse)
 	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/error", w.handleError)
 	mux.HandleFunc("POST /2018-06-01/runtime/init/error", w.handleInitError)
 	mux.HandleFunc("POST /2020-01-01/extension/register", func(rw http.ResponseWriter, r *http.Request) {
-		rw.Header().Set("Lambda-Extension-Identifier", "bgfn-"+cfg.Name)
+		rw.Header().Set("Lambda-Extension-Identifier", "bgfn-"+name)
 		rw.Header().Set("Content-Type", "application/json")
-		io.WriteString(rw, `{"functionName":`+strconv.Quote(cfg.Name)+`,"functionVersion":"$LATEST","handler":"bootstrap"}`)
+		io.WriteString(rw, `{"functionName":`+strconv.Quote(name)+`,"functionVersion":"$LATEST","handler":"bootstrap"}`)
 	})
 	mux.HandleFunc("GET /2020-01-01/extension/event/next", func(rw http.ResponseWriter, r *http.Request) {
 		select {
@@ -127,49 +141,45 @@ func (s *LambdaStarter) Start(ctx context.Context) (Worker, error) {
 		case <-r.Context().Done():
 		}
 	})
-	w.srv = &http.Server{Handler: mux}
-	go w.srv.Serve(ln)
+	return mux
+}
 
+// spawn starts the program with the worker's Runtime API address, its
+// output on pipes that the log readers split into lines.
+func (w *lambdaWorker) spawn() error {
+	cfg := w.cfg
 	outR, outW, err := os.Pipe()
 	if err != nil {
-		ln.Close()
-		return nil, fmt.Errorf("start worker: %w", err)
+		return fmt.Errorf("start worker: %w", err)
 	}
 	errR, errW, err := os.Pipe()
 	if err != nil {
-		ln.Close()
 		outR.Close()
 		outW.Close()
-		return nil, fmt.Errorf("start worker: %w", err)
-	}
-	region := cfg.Region
-	if region == "" {
-		region = "us-east-1"
+		return fmt.Errorf("start worker: %w", err)
 	}
 	cmd := exec.Command(cfg.Binary)
 	cmd.Dir = cfg.Dir
 	env := make([]string, 0, len(cfg.Env)+4)
 	for _, kv := range cfg.Env {
 		// aws-lambda-go prefers the RPC mode when this is set.
-		if len(kv) >= 20 && kv[:20] == "_LAMBDA_SERVER_PORT=" {
-			continue
+		if !strings.HasPrefix(kv, "_LAMBDA_SERVER_PORT=") {
+			env = append(env, kv)
 		}
-		env = append(env, kv)
 	}
-	cmd.Env = append(env, "AWS_LAMBDA_RUNTIME_API="+ln.Addr().String(), "_HANDLER=bootstrap", "AWS_EXECUTION_ENV=bgfn")
+	cmd.Env = append(env, "AWS_LAMBDA_RUNTIME_API="+w.ln.Addr().String(), "_HANDLER=bootstrap", "AWS_EXECUTION_ENV=bgfn")
 	cmd.Stdout = outW
 	cmd.Stderr = errW
 	proc.Setup(cmd, cfg.Grace)
-	if err := proc.Start(cmd); err != nil {
-		ln.Close()
-		outR.Close()
-		outW.Close()
-		errR.Close()
-		errW.Close()
-		return nil, fmt.Errorf("start %s: %w", cfg.Name, err)
-	}
+	err = proc.Start(cmd)
+	// The child has its copies of the write ends.
 	outW.Close()
 	errW.Close()
+	if err != nil {
+		outR.Close()
+		errR.Close()
+		return fmt.Errorf("start %s: %w", cfg.Name, err)
+	}
 	w.cmd, w.pid = cmd, cmd.Process.Pid
 	w.out = newPipeLog(outR, func(line []byte) { w.logs.emit(Stdout, line) })
 	w.errs = newPipeLog(errR, func(line []byte) { w.logs.emit(Stderr, line) })
@@ -177,7 +187,12 @@ func (s *LambdaStarter) Start(ctx context.Context) (Worker, error) {
 	go func() { defer w.readers.Done(); w.out.run() }()
 	go func() { defer w.readers.Done(); w.errs.run() }()
 	go w.wait()
+	return nil
+}
 
+// awaitFirstPoll waits until the program asks for its first invocation,
+// reports an init error, exits, or runs out of time.
+func (w *lambdaWorker) awaitFirstPoll(ctx context.Context) (Worker, error) {
 	select {
 	case <-w.polled:
 		// What the program printed while starting is not the first
@@ -198,7 +213,7 @@ func (s *LambdaStarter) Start(ctx context.Context) (Worker, error) {
 	case <-ctx.Done():
 		w.kill()
 		<-w.done
-		return nil, startCancelled(ctx, cfg.Name, neverPolled)
+		return nil, startCancelled(ctx, w.cfg.Name, neverPolled)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/bgfn-dev/bgfn/internal/api"
 	"github.com/bgfn-dev/bgfn/internal/discover"
 	"github.com/bgfn-dev/bgfn/internal/records"
 	"github.com/bgfn-dev/bgfn/internal/runtime"
@@ -20,7 +21,7 @@ import (
 func TestListInvocations(t *testing.T) {
 	ok := fn("ok", discover.KindSync, respond(`{"statusCode":200}`))
 	bad := fn("bad", discover.KindSync, throw(&runtime.FunctionError{Type: "Error", Message: "no"}))
-	s, _ := newServer(t, Options{}, ok, bad)
+	s, _ := newServer(t, testOptions{}, ok, bad)
 	url := serve(t, s)
 	var ids []string // oldest first
 	for _, name := range []string{"ok", "bad", "ok", "bad", "ok"} {
@@ -72,7 +73,7 @@ func TestListInvocations(t *testing.T) {
 				}
 				return
 			}
-			var recs []*records.Record
+			var recs []*records.View
 			if err := json.Unmarshal([]byte(res.body), &recs); err != nil {
 				t.Fatalf("decode %s: %v", res.body, err)
 			}
@@ -92,7 +93,7 @@ func TestListInvocations(t *testing.T) {
 
 func TestGetInvocation(t *testing.T) {
 	hello := fn("hello", discover.KindSync, respond(`{"statusCode":200}`))
-	s, _ := newServer(t, Options{}, hello)
+	s, _ := newServer(t, testOptions{}, hello)
 	url := serve(t, s)
 	id := do(t, "GET", url+"/.netlify/functions/hello", nil, nil).header.Get("X-Bgfn-Invocation-Id")
 	tests := []struct {
@@ -147,8 +148,8 @@ func TestWaitInvocation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				s, _ := newServer(t, Options{})
-				rec := s.opts.Records.New("0123456789abcdef0123", "job-background", "background", 1, records.Request{}, nil)
+				s, _ := newServer(t, testOptions{})
+				rec := s.opts.Records.New(records.Spec{ID: "0123456789abcdef0123", Function: "job-background", Kind: "background", MaxAttempts: 1})
 				if tt.finished {
 					rec.Finish(records.Succeeded)
 				}
@@ -161,7 +162,7 @@ func TestWaitInvocation(t *testing.T) {
 					}
 				}()
 				defer func() { <-finisher }()
-				id := rec.ID
+				id := rec.ID()
 				if tt.unknown {
 					id = "nope"
 				}
@@ -188,13 +189,13 @@ func TestWaitInvocation(t *testing.T) {
 
 func TestWaitInvocationClientGone(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		s, _ := newServer(t, Options{})
-		rec := s.opts.Records.New("0123456789abcdef0123", "job-background", "background", 1, records.Request{}, nil)
+		s, _ := newServer(t, testOptions{})
+		rec := s.opts.Records.New(records.Spec{ID: "0123456789abcdef0123", Function: "job-background", Kind: "background", MaxAttempts: 1})
 		ctx, cancel := context.WithCancel(t.Context())
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			s.ServeHTTP(httptest.NewRecorder(), httptest.NewRequestWithContext(ctx, "GET", "/.bgfn/api/invocations/"+rec.ID+"/wait", nil))
+			s.ServeHTTP(httptest.NewRecorder(), httptest.NewRequestWithContext(ctx, "GET", "/.bgfn/api/invocations/"+rec.ID()+"/wait", nil))
 		}()
 		time.Sleep(time.Second)
 		cancel()
@@ -225,7 +226,7 @@ func TestReplay(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, _ := newServer(t, Options{}, tt.fn)
+			s, _ := newServer(t, testOptions{}, tt.fn)
 			url := serve(t, s)
 			hdr := map[string]string{"X-Custom": "kept"}
 			if tt.contentType != "" {
@@ -275,7 +276,7 @@ func TestReplay(t *testing.T) {
 		})
 	}
 	t.Run("unknown id", func(t *testing.T) {
-		s, _ := newServer(t, Options{})
+		s, _ := newServer(t, testOptions{})
 		url := serve(t, s)
 		res := do(t, "POST", url+"/.bgfn/api/invocations/nope/replay", nil, nil)
 		if res.status != http.StatusNotFound {
@@ -284,7 +285,7 @@ func TestReplay(t *testing.T) {
 	})
 	t.Run("replay of a failed sync invocation returns its body", func(t *testing.T) {
 		bad := fn("bad", discover.KindSync, throw(&runtime.FunctionError{Type: "Error", Message: "no"}))
-		s, _ := newServer(t, Options{}, bad)
+		s, _ := newServer(t, testOptions{}, bad)
 		url := serve(t, s)
 		do(t, "GET", url+"/.netlify/functions/bad", nil, nil)
 		orig := s.opts.Records.List(records.Filter{})[0].ID
@@ -301,7 +302,7 @@ func TestReplay(t *testing.T) {
 
 func TestEvents(t *testing.T) {
 	hello := fn("hello", discover.KindSync, respond(`{"statusCode":200}`))
-	s, _ := newServer(t, Options{}, hello)
+	s, _ := newServer(t, testOptions{}, hello)
 	url := serve(t, s)
 
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
@@ -355,7 +356,7 @@ func TestEvents(t *testing.T) {
 				sawLog = true
 			}
 		case "record":
-			var rec records.Record
+			var rec records.View
 			if err := json.Unmarshal(ev.Record, &rec); err != nil {
 				t.Fatalf("record event %s: %v", ev.Record, err)
 			}
@@ -369,7 +370,7 @@ func TestEvents(t *testing.T) {
 }
 
 func TestEventsEndOnClose(t *testing.T) {
-	s, _ := newServer(t, Options{})
+	s, _ := newServer(t, testOptions{})
 	url := serve(t, s)
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
@@ -395,7 +396,7 @@ func TestEventsEndOnClose(t *testing.T) {
 }
 
 func TestInfo(t *testing.T) {
-	s, _ := newServer(t, Options{Info: Info{Site: "/home/me/site", PID: 1234, Version: "v0.1.0"}})
+	s, _ := newServer(t, testOptions{Info: api.Info{Site: "/home/me/site", PID: 1234, Version: "v0.1.0"}})
 	url := serve(t, s)
 	res := do(t, "GET", url+"/.bgfn/api/info", nil, nil)
 	if res.status != 200 || res.header.Get("Content-Type") != "application/json" {

@@ -12,13 +12,14 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/bgfn-dev/bgfn/internal/api"
 	"github.com/bgfn-dev/bgfn/internal/discover"
 	"github.com/bgfn-dev/bgfn/internal/records"
 	"github.com/bgfn-dev/bgfn/internal/runtime"
 )
 
 // waitRecord waits through the API until invocation id is final.
-func waitRecord(t *testing.T, url, id string) *records.Record {
+func waitRecord(t *testing.T, url, id string) *records.View {
 	t.Helper()
 	res := do(t, "GET", url+"/.bgfn/api/invocations/"+id+"/wait?timeout=5s", nil, nil)
 	if res.status != http.StatusOK {
@@ -27,9 +28,9 @@ func waitRecord(t *testing.T, url, id string) *records.Record {
 	return decodeRecord(t, res.body)
 }
 
-func decodeRecord(t *testing.T, body string) *records.Record {
+func decodeRecord(t *testing.T, body string) *records.View {
 	t.Helper()
-	var r records.Record
+	var r records.View
 	if err := json.Unmarshal([]byte(body), &r); err != nil {
 		t.Fatalf("decode record %q: %v", body, err)
 	}
@@ -47,7 +48,7 @@ func postBackground(t *testing.T, url, name, body string) string {
 
 func TestBackgroundAccepted(t *testing.T) {
 	bg := fn("hello-background", discover.KindBackground, respond(`"ignored"`))
-	s, out := newServer(t, Options{Timeout: time.Second, BackgroundTimeout: 7 * time.Second, Retries: 2, RetryDelays: []time.Duration{0}}, bg)
+	s, out := newServer(t, testOptions{Timeout: time.Second, BackgroundTimeout: 7 * time.Second, Retries: 2, RetryDelays: []time.Duration{0}}, bg)
 	url := serve(t, s)
 
 	res := do(t, "POST", url+"/.netlify/functions/hello-background?x=1", strings.NewReader(`{"job":42}`), map[string]string{"Content-Type": "application/json"})
@@ -196,7 +197,7 @@ func TestBackgroundRetries(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			bg := fn("job-background", discover.KindBackground, tt.invoke)
-			s, _ := newServer(t, Options{Retries: tt.retries, RetryDelays: []time.Duration{0, 0}}, bg)
+			s, _ := newServer(t, testOptions{Retries: tt.retries, RetryDelays: []time.Duration{0, 0}}, bg)
 			url := serve(t, s)
 			id := postBackground(t, url, "job-background", `{}`)
 			rec := waitRecord(t, url, id)
@@ -237,7 +238,7 @@ func TestBackgroundRetryDelays(t *testing.T) {
 		bg := fn("job-background", discover.KindBackground, func(_ context.Context, n int, _ *runtime.Request) (*runtime.Result, error) {
 			return &runtime.Result{Error: &runtime.FunctionError{Type: "Error", Message: fmt.Sprint("boom ", n)}}, nil
 		})
-		s, out := newServer(t, Options{Retries: 3, RetryDelays: []time.Duration{time.Minute, 2 * time.Minute}}, bg)
+		s, out := newServer(t, testOptions{Retries: 3, RetryDelays: []time.Duration{time.Minute, 2 * time.Minute}}, bg)
 		defer s.Close(context.Background())
 		rw := httptest.NewRecorder()
 		s.ServeHTTP(rw, httptest.NewRequest("POST", "/.netlify/functions/job-background", strings.NewReader("{}")))
@@ -251,7 +252,7 @@ func TestBackgroundRetryDelays(t *testing.T) {
 		start := time.Now()
 		synctest.Wait()
 		for i, delay := range []time.Duration{time.Minute, 2 * time.Minute, 2 * time.Minute} {
-			snap := rec.Snapshot()
+			snap := rec.View()
 			if snap.Status != records.Retrying || len(snap.Attempts) != i+1 {
 				t.Fatalf("after attempt %d: status %s with %d attempts, want retrying with %d", i+1, snap.Status, len(snap.Attempts), i+1)
 			}
@@ -266,7 +267,7 @@ func TestBackgroundRetryDelays(t *testing.T) {
 			time.Sleep(time.Nanosecond)
 			synctest.Wait()
 		}
-		snap := rec.Snapshot()
+		snap := rec.View()
 		if snap.Status != records.Failed || len(snap.Attempts) != 4 {
 			t.Fatalf("final status %s with %d attempts, want failed with 4", snap.Status, len(snap.Attempts))
 		}
@@ -298,7 +299,7 @@ func TestBackgroundQueueLimit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		release := make(chan struct{})
 		bg := fn("slow-background", discover.KindBackground, blockUntil(release))
-		s, _ := newServer(t, Options{MaxBackgroundRunning: 2}, bg)
+		s, _ := newServer(t, testOptions{MaxBackgroundRunning: 2}, bg)
 		defer s.Close(context.Background())
 		var recs []*records.Record
 		for range 5 {
@@ -310,7 +311,7 @@ func TestBackgroundQueueLimit(t *testing.T) {
 		synctest.Wait()
 		var statuses []records.Status
 		for _, r := range recs {
-			statuses = append(statuses, r.CurrentStatus())
+			statuses = append(statuses, r.Status())
 		}
 		want := []records.Status{records.Running, records.Running, records.Queued, records.Queued, records.Queued}
 		if fmt.Sprint(statuses) != fmt.Sprint(want) {
@@ -319,7 +320,7 @@ func TestBackgroundQueueLimit(t *testing.T) {
 		close(release)
 		synctest.Wait()
 		for i, r := range recs {
-			if st := r.CurrentStatus(); st != records.Succeeded {
+			if st := r.Status(); st != records.Succeeded {
 				t.Errorf("invocation %d: %s, want succeeded", i, st)
 			}
 		}
@@ -329,7 +330,7 @@ func TestBackgroundQueueLimit(t *testing.T) {
 func TestDrain(t *testing.T) {
 	hello := fn("hello", discover.KindSync, respond(`{"statusCode":200}`))
 	bg := fn("hello-background", discover.KindBackground, respond(`{}`))
-	s, _ := newServer(t, Options{Info: Info{Site: "site"}}, hello, bg)
+	s, _ := newServer(t, testOptions{Info: api.Info{Site: "site"}}, hello, bg)
 	url := serve(t, s)
 	s.Drain()
 	tests := []struct {
@@ -375,7 +376,7 @@ func TestDrainAndClose(t *testing.T) {
 		slow := fn("slow-background", discover.KindBackground, blockUntil(release))
 		stuck := fn("stuck-background", discover.KindBackground, blockUntil(nil))
 		flaky := fn("flaky-background", discover.KindBackground, fail(errors.New("flaky")))
-		s, _ := newServer(t, Options{MaxBackgroundRunning: 1, Retries: 2, RetryDelays: []time.Duration{time.Hour}}, slow, stuck, flaky)
+		s, _ := newServer(t, testOptions{MaxBackgroundRunning: 1, Retries: 2, RetryDelays: []time.Duration{time.Hour}}, slow, stuck, flaky)
 		post := func(name string) *records.Record {
 			t.Helper()
 			rw := httptest.NewRecorder()
@@ -393,8 +394,8 @@ func TestDrainAndClose(t *testing.T) {
 		check := func(when string, want map[*records.Record]records.Status) {
 			t.Helper()
 			for r, st := range want {
-				if got := r.CurrentStatus(); got != st {
-					t.Errorf("%s: %s is %s, want %s", when, r.Function, got, st)
+				if got := r.Status(); got != st {
+					t.Errorf("%s: %s is %s, want %s", when, r.Function(), got, st)
 				}
 			}
 		}
@@ -419,7 +420,7 @@ func TestDrainAndClose(t *testing.T) {
 		if got := s.opts.Records.Unfinished(); len(got) != 0 {
 			t.Errorf("%d unfinished records after Close", len(got))
 		}
-		snap := c.Snapshot()
+		snap := c.View()
 		if len(snap.Attempts) != 1 || snap.Attempts[0].Status != records.Interrupted || snap.Attempts[0].Error == nil || snap.Attempts[0].Error.Type != "Interrupted" {
 			t.Errorf("stuck-background attempts = %+v, want one interrupted attempt", snap.Attempts)
 		}

@@ -18,8 +18,9 @@ import (
 	"github.com/bgfn-dev/bgfn/internal/schedule"
 )
 
-// clockworkUA is the user agent of Netlify's scheduler.
-const clockworkUA = "Netlify Clockwork"
+// ClockworkUA is the user agent of Netlify's scheduler; scheduled functions
+// are called with it.
+const ClockworkUA = "Netlify Clockwork"
 
 // scheduledRequest turns r into what Netlify's scheduler sends a scheduled
 // function (reference §3): a POST with {"next_run": ...}, the Clockwork
@@ -32,11 +33,11 @@ func (s *Server) scheduledRequest(r *http.Request, fn *Function) []byte {
 		}
 	}
 	body, _ := json.Marshal(map[string]string{"next_run": next})
-	if r.Header.Get("User-Agent") != clockworkUA {
+	if r.Header.Get("User-Agent") != ClockworkUA {
 		r.Header.Set("X-Bgfn-Manual", "1")
 	}
 	r.Method = http.MethodPost
-	r.Header.Set("User-Agent", clockworkUA)
+	r.Header.Set("User-Agent", ClockworkUA)
 	r.Header.Set("X-NF-Event", "schedule")
 	r.Header.Set("Content-Type", "application/json")
 	r.Header.Del("Content-Length")
@@ -47,7 +48,7 @@ func (s *Server) scheduledRequest(r *http.Request, fn *Function) []byte {
 // help text (200), or 500 when the function failed; the function's own
 // response is not passed on, since the scheduler ignores it in production.
 func (s *Server) finishScheduled(w http.ResponseWriter, r *http.Request, fn *Function, req *runtime.Request, rec *records.Record, res *runtime.Result, rep *reply, err error, pid int, took time.Duration) {
-	short := ShortID(req.ID)
+	short := records.ShortID(req.ID)
 	manual := r.Header.Get("X-Bgfn-Manual") == "1"
 	var b strings.Builder
 	if manual {
@@ -72,7 +73,7 @@ func (s *Server) finishScheduled(w http.ResponseWriter, r *http.Request, fn *Fun
 		if errors.As(err, &te) {
 			st = records.TimedOut
 		}
-		rec.EndAttempt(st, pid, fe)
+		rec.EndAttempt(st, pid, recordError(fe))
 		rec.SetStatusCode(status)
 		rec.Finish(st)
 		b.WriteString("The scheduled function failed: " + fe.Trace() + "\n")
@@ -130,7 +131,7 @@ func ignoredKeys(m map[string]json.RawMessage) []string {
 // returns its invocation id and HTTP status.
 func (s *Server) Fire(name string) (string, int) {
 	req := httptest.NewRequest(http.MethodPost, "/.netlify/functions/"+name, bytes.NewReader(nil))
-	req.Header.Set("User-Agent", clockworkUA)
+	req.Header.Set("User-Agent", ClockworkUA)
 	req.RemoteAddr = "127.0.0.1:0"
 	req.SetPathValue("name", name)
 	rw := httptest.NewRecorder()

@@ -1,6 +1,12 @@
 // Package server is bgfn's public HTTP side: it routes requests to
 // functions, turns requests into Netlify events and results into
-// responses, and runs background functions detached from their request.
+// responses, and runs synchronous invocations. Background invocations are
+// handed to a Background queue; bgfn's own /.bgfn/ endpoints live in
+// package api.
+//
+// It knows functions only through their Invoker, and hands background
+// invocations over through the Background interface: it must not import
+// build, api or dev.
 package server
 
 import (
@@ -9,7 +15,6 @@ import (
 	"fmt"
 	"html"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
@@ -17,7 +22,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/bgfn-dev/bgfn/internal/build"
+	"github.com/bgfn-dev/bgfn/internal/background"
 	"github.com/bgfn-dev/bgfn/internal/discover"
 	"github.com/bgfn-dev/bgfn/internal/logs"
 	"github.com/bgfn-dev/bgfn/internal/records"
@@ -26,7 +31,9 @@ import (
 
 // Netlify's answers, byte for byte (reference §2).
 const (
-	notFoundBody    = "Function not found..." // sent without a Content-Type, as netlify-cli does
+	// NotFoundBody is the answer for a URL no function claims; it is sent
+	// without a Content-Type, as netlify-cli does.
+	NotFoundBody    = "Function not found..."
 	invalidNameBody = "Function name should consist only of alphanumeric characters, hyphen & underscores."
 	notBuilderBody  = `{"message":"Function is not an on-demand builder. See https://ntl.fyi/create-builder for how to convert a function to a builder."}`
 )
@@ -35,7 +42,8 @@ const (
 // builder()) are served.
 const buildersPrefix = "/.netlify/builders/"
 
-// Invoker runs one invocation (a runtime.Pool).
+// Invoker runs one invocation of a function: its current build, on warm
+// workers. A build that failed is an Invoke error (a *runtime.FunctionError).
 type Invoker interface {
 	Invoke(ctx context.Context, req *runtime.Request) (*runtime.Result, error)
 }
@@ -56,14 +64,8 @@ type Function struct {
 	// ConfigError is set when the function's in-source config is invalid;
 	// requests get 500 with it.
 	ConfigError string
-	// BuildErr is set when the function failed to build; requests get 500
-	// with it.
-	BuildErr *build.Error
-	// Building is closed when the function's first build ends (Go builds
-	// run after start-up); requests wait for it, then look it up again.
-	Building <-chan struct{}
-	// Pool runs the function; nil when BuildErr is set.
-	Pool Invoker
+	// Invoker runs it; nil for an invalid one.
+	Invoker Invoker
 }
 
 // Registry finds functions by name. It changes on reload, so the server
@@ -75,14 +77,21 @@ type Registry interface {
 	Route(method, path string) (fn *Function, pattern string, params map[string]string, ok bool)
 }
 
+// Background takes background invocations: it records one, answers with
+// its record, and runs it detached from the request.
+type Background interface {
+	Accept(inv background.Invocation) *records.Record
+}
+
 // Options configure the server.
 type Options struct {
-	Registry Registry
-	Sink     *logs.Sink
+	Registry   Registry
+	Printer    *logs.Printer
+	Background Background
+	// Records keeps a record of every synchronous invocation; required.
+	Records *records.Store
 	// Timeout is the synchronous limit (Netlify: 60 s).
 	Timeout time.Duration
-	// BackgroundTimeout is the background limit (Netlify: 15 min).
-	BackgroundTimeout time.Duration
 	// ScheduledTimeout is the scheduled function limit (Netlify: 30 s).
 	ScheduledTimeout time.Duration
 	// MaxBody is the synchronous request body limit (Netlify: 6 MB).
@@ -91,56 +100,25 @@ type Options struct {
 	MaxBackgroundBody int64
 	// SiteID is what functions see as x-nf-site-id.
 	SiteID string
-	// Records keeps a record of every invocation; required.
-	Records *records.Store
-	// Retries is how many times a failed background invocation is retried
-	// (Netlify: 2).
-	Retries int
-	// RetryDelays are the waits before each retry (Netlify: 1m, then 2m);
-	// the last one repeats.
-	RetryDelays []time.Duration
 	// Quiet leaves out the per-request lines (function logs still print).
 	Quiet bool
-	// Info is served at /.bgfn/api/info so clients can tell which site a
-	// server belongs to.
-	Info Info
-	// MaxBackgroundRunning caps the background invocations of one function
-	// that run at once; the rest wait in a queue. Match the worker cap.
-	MaxBackgroundRunning int
-}
-
-// Info describes the running bgfn.
-type Info struct {
-	Site    string `json:"site"`
-	PID     int    `json:"pid"`
-	Version string `json:"version"`
 }
 
 // Server is the HTTP handler for functions.
 type Server struct {
 	opts Options
 	mux  *http.ServeMux
-	// active counts running attempts, sync and background.
+	// active counts running synchronous invocations.
 	active   sync.WaitGroup
 	draining atomic.Bool
 	// pathWarned holds the functions whose config.path warning was printed.
 	pathWarned sync.Map
-
-	qmu    sync.Mutex
-	queues map[string]*bgQueue
-	// base is the context background runs live in: it outlives requests
-	// and is cancelled only at shutdown.
-	base   context.Context
-	cancel context.CancelFunc
 }
 
 // New returns a server.
 func New(opts Options) *Server {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 60 * time.Second
-	}
-	if opts.BackgroundTimeout <= 0 {
-		opts.BackgroundTimeout = 15 * time.Minute
 	}
 	if opts.ScheduledTimeout <= 0 {
 		opts.ScheduledTimeout = 30 * time.Second
@@ -154,19 +132,11 @@ func New(opts Options) *Server {
 	if opts.SiteID == "" {
 		opts.SiteID = "unlinked"
 	}
-	if len(opts.RetryDelays) == 0 {
-		opts.RetryDelays = []time.Duration{time.Minute, 2 * time.Minute}
-	}
-	if opts.MaxBackgroundRunning <= 0 {
-		opts.MaxBackgroundRunning = 4
-	}
-	s := &Server{opts: opts, mux: http.NewServeMux(), queues: make(map[string]*bgQueue)}
-	s.base, s.cancel = context.WithCancel(context.Background())
+	s := &Server{opts: opts, mux: http.NewServeMux()}
 	s.mux.HandleFunc("/.netlify/functions/{name}", s.serveFunction)
 	s.mux.HandleFunc("/.netlify/functions/{name}/{rest...}", s.serveFunction)
 	s.mux.HandleFunc("/.netlify/builders/{name}", s.serveFunction)
 	s.mux.HandleFunc("/.netlify/builders/{name}/{rest...}", s.serveFunction)
-	s.routeAPI()
 	s.mux.HandleFunc("/", s.serveRoute)
 	return s
 }
@@ -174,11 +144,10 @@ func New(opts Options) *Server {
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
-// Drain stops taking invocations: function requests get 503 from now on,
-// and queued background invocations are not started. The API stays up.
+// Drain stops taking invocations: function requests get 503 from now on.
 func (s *Server) Drain() { s.draining.Store(true) }
 
-// Wait waits until no attempt is running, or ctx ends.
+// Wait waits until no synchronous invocation is running, or ctx ends.
 func (s *Server) Wait(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() { s.active.Wait(); close(done) }()
@@ -187,24 +156,6 @@ func (s *Server) Wait(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
-	}
-}
-
-// Close kills what still runs, waits for the attempts to end (at most
-// until ctx ends) and records every invocation that has not ended
-// (running, queued or waiting for a retry) as interrupted.
-func (s *Server) Close(ctx context.Context) {
-	s.draining.Store(true)
-	s.cancel()
-	s.qmu.Lock()
-	for _, q := range s.queues {
-		q.stopTimers()
-	}
-	s.qmu.Unlock()
-	// Running attempts end quickly once their workers are killed.
-	s.Wait(ctx)
-	for _, r := range s.opts.Records.Unfinished() {
-		r.Finish(records.Interrupted)
 	}
 }
 
@@ -217,7 +168,7 @@ func writeJSONText(w http.ResponseWriter, status int, body string) {
 }
 
 func writeText(w http.ResponseWriter, status int, body string) {
-	if body == notFoundBody {
+	if body == NotFoundBody {
 		w.Header()["Content-Type"] = nil
 	} else {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -225,32 +176,6 @@ func writeText(w http.ResponseWriter, status int, body string) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	io.WriteString(w, body)
-}
-
-// NewID returns a new invocation id: 12 hex digits of milliseconds (so ids
-// sort by time) and 8 random ones. ShortID is the random part's start.
-func NewID() string {
-	var b [20]byte
-	const hexd = "0123456789abcdef"
-	ms := uint64(time.Now().UnixMilli())
-	for i := 11; i >= 0; i-- {
-		b[i] = hexd[ms&0xf]
-		ms >>= 4
-	}
-	r := rand.Uint32()
-	for i := 19; i >= 12; i-- {
-		b[i] = hexd[r&0xf]
-		r >>= 4
-	}
-	return string(b[:])
-}
-
-// ShortID is the 4-character id shown in log prefixes.
-func ShortID(id string) string {
-	if len(id) >= 16 {
-		return id[12:16]
-	}
-	return id
 }
 
 func (s *Server) serveFunction(w http.ResponseWriter, r *http.Request) {
@@ -261,7 +186,7 @@ func (s *Server) serveFunction(w http.ResponseWriter, r *http.Request) {
 func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request) {
 	fn, pattern, params, ok := s.opts.Registry.Route(r.Method, r.URL.EscapedPath())
 	if !ok {
-		writeText(w, http.StatusNotFound, notFoundBody)
+		writeText(w, http.StatusNotFound, NotFoundBody)
 		return
 	}
 	s.dispatchFn(w, r, fn, pattern, params, "")
@@ -273,17 +198,16 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, replayOf strin
 	name := r.PathValue("name")
 	fn, ok := s.opts.Registry.Lookup(name)
 	if !ok {
-		writeText(w, http.StatusNotFound, notFoundBody)
+		writeText(w, http.StatusNotFound, NotFoundBody)
 		return
 	}
 	if len(fn.Paths) > 0 {
 		// A function with custom paths answers only there, as on Netlify,
 		// which says why on the first request that tries.
 		if _, warned := s.pathWarned.LoadOrStore(fn.Name, true); !warned && !s.opts.Quiet {
-			st := s.opts.Sink.Styles()
-			s.opts.Sink.Line(st.Render(st.Warning, "Warning: Function "+fn.Name+" cannot be invoked on /.netlify/functions/"+fn.Name+", because the function has the following URL paths defined: "+strings.Join(fn.Paths, ", ")))
+			s.opts.Printer.RouteWarning("Warning: Function " + fn.Name + " cannot be invoked on /.netlify/functions/" + fn.Name + ", because the function has the following URL paths defined: " + strings.Join(fn.Paths, ", "))
 		}
-		writeText(w, http.StatusNotFound, notFoundBody)
+		writeText(w, http.StatusNotFound, NotFoundBody)
 		return
 	}
 	s.dispatchFn(w, r, fn, "", nil, replayOf)
@@ -291,44 +215,19 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, replayOf strin
 
 // dispatchFn runs fn for r; route and params come from a custom route.
 func (s *Server) dispatchFn(w http.ResponseWriter, r *http.Request, fn *Function, route string, params map[string]string, replayOf string) {
-	name := fn.Name
-	if fn.Invalid != "" {
-		writeText(w, http.StatusBadRequest, invalidNameBody)
+	if !s.admit(w, r, fn) {
 		return
 	}
-	if fn.ConfigError != "" {
-		writeText(w, http.StatusInternalServerError, fn.ConfigError)
-		return
-	}
-	if s.draining.Load() {
-		w.Header().Set("Retry-After", "5")
-		writeText(w, http.StatusServiceUnavailable, "bgfn is shutting down and takes no new invocations; start `bgfn dev` again to send more")
-		return
-	}
-	background := fn.Kind == discover.KindBackground
-	if strings.HasPrefix(r.URL.Path, buildersPrefix) {
-		// On-demand builders answer GET and HEAD only and never see the
-		// query string, as in production.
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			writeText(w, http.StatusMethodNotAllowed, "Method Not Allowed")
-			return
-		}
-		if background {
-			writeJSONText(w, http.StatusBadRequest, notBuilderBody)
-			return
-		}
-		r.URL.RawQuery = ""
-	}
+	isBackground := fn.Kind == discover.KindBackground
 	limit := s.opts.MaxBody
-	if background {
+	if isBackground {
 		limit = s.opts.MaxBackgroundBody
 	}
 	body, err := readBody(w, r, limit)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeText(w, http.StatusRequestEntityTooLarge, tooLargeMessage(name, background, limit))
+			writeText(w, http.StatusRequestEntityTooLarge, tooLargeMessage(fn.Name, isBackground, limit))
 			return
 		}
 		writeText(w, http.StatusBadRequest, "could not read the request body: "+err.Error())
@@ -338,7 +237,7 @@ func (s *Server) dispatchFn(w http.ResponseWriter, r *http.Request, fn *Function
 	if scheduled {
 		body = s.scheduledRequest(r, fn)
 	}
-	id := NewID()
+	id := records.NewID()
 	ev := newEvent(r, body, id, s.opts.SiteID)
 	ev.Route = route
 	evJSON := appendEvent(make([]byte, 0, 1024+len(body)*4/3), ev)
@@ -349,37 +248,67 @@ func (s *Server) dispatchFn(w http.ResponseWriter, r *http.Request, fn *Function
 		ID:            id,
 		Event:         evJSON,
 		ClientContext: clientContext(r),
-		Background:    background,
+		Background:    isBackground,
 		Params:        params,
 	}
-	if background {
-		req.Timeout = s.opts.BackgroundTimeout
-		rec := s.opts.Records.New(id, fn.Name, string(fn.Kind), s.opts.Retries+1, requestInfo(r, ev, body, int(limit)), body)
-		rec.ReplayOf = replayOf
-		s.enqueue(fn.Name, &bgItem{rec: rec, req: req})
+	if isBackground {
+		s.opts.Background.Accept(background.Invocation{
+			Function: fn.Name, Kind: string(fn.Kind), Method: r.Method, URI: r.URL.RequestURI(),
+			Request: requestInfo(r, ev, body, int(limit)), Body: body, ReplayOf: replayOf, Req: req,
+		})
 		w.Header().Set("X-Bgfn-Invocation-Id", id)
 		w.Header().Set("Location", "/.bgfn/api/invocations/"+id)
 		w.Header().Set("Content-Length", "0")
 		w.WriteHeader(http.StatusAccepted)
-		if !s.opts.Quiet {
-			sink := s.opts.Sink
-			st := sink.Styles()
-			sink.Line(sink.Prefix(fn.Name, ShortID(id)) + " " + st.Render(st.Accent, "⬥ queued (202)") + " " + st.Render(st.Dim, r.Method+" "+r.URL.RequestURI()))
-		}
 		return
 	}
 	req.Timeout = s.opts.Timeout
 	if scheduled {
 		req.Timeout = s.opts.ScheduledTimeout
 	}
-	rec := s.opts.Records.New(id, fn.Name, string(fn.Kind), 1, requestInfo(r, ev, body, records.MaxSyncBody), nil)
-	rec.ReplayOf = replayOf
+	rec := s.opts.Records.New(records.Spec{
+		ID: id, Function: fn.Name, Kind: string(fn.Kind), MaxAttempts: 1,
+		Request: requestInfo(r, ev, body, records.MaxSyncBody), ReplayOf: replayOf,
+	})
 	s.serveSync(w, r, fn, req, rec)
 }
 
+// admit answers the requests that never reach the function: an invalid
+// name, a broken config, bgfn shutting down, and what on-demand builders
+// refuse. On the builders path it drops the query string, as production
+// does.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, fn *Function) bool {
+	switch {
+	case fn.Invalid != "":
+		writeText(w, http.StatusBadRequest, invalidNameBody)
+		return false
+	case fn.ConfigError != "":
+		writeText(w, http.StatusInternalServerError, fn.ConfigError)
+		return false
+	case s.draining.Load():
+		w.Header().Set("Retry-After", "5")
+		writeText(w, http.StatusServiceUnavailable, "bgfn is shutting down and takes no new invocations; start `bgfn dev` again to send more")
+		return false
+	}
+	if !strings.HasPrefix(r.URL.Path, buildersPrefix) {
+		return true
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeText(w, http.StatusMethodNotAllowed, "Method Not Allowed")
+		return false
+	}
+	if fn.Kind == discover.KindBackground {
+		writeJSONText(w, http.StatusBadRequest, notBuilderBody)
+		return false
+	}
+	r.URL.RawQuery = ""
+	return true
+}
+
 func (s *Server) serveSync(w http.ResponseWriter, r *http.Request, fn *Function, req *runtime.Request, rec *records.Record) {
-	sink := s.opts.Sink
-	name, short := fn.Name, ShortID(req.ID)
+	p := s.opts.Printer
+	name, short := fn.Name, records.ShortID(req.ID)
 	s.active.Add(1)
 	defer s.active.Done()
 	// Every answer names its record, failures too (replays and
@@ -387,12 +316,12 @@ func (s *Server) serveSync(w http.ResponseWriter, r *http.Request, fn *Function,
 	w.Header().Set("X-Bgfn-Invocation-Id", req.ID)
 	n := rec.StartAttempt()
 	req.Log = func(st runtime.Stream, line []byte) {
-		sink.FunctionLine(name, short, line)
-		rec.Log(n, st, line)
+		p.FunctionLine(name, short, line)
+		rec.Log(n, st == runtime.Stderr, line)
 	}
 	start := time.Now()
-	res, err := s.run(context.WithoutCancel(r.Context()), fn, req)
-	pid := errorPid(err)
+	res, err := fn.Invoker.Invoke(context.WithoutCancel(r.Context()), req)
+	pid := runtime.PidOf(err)
 	if res != nil {
 		pid = res.Pid
 		if err == nil && res.Error != nil {
@@ -410,11 +339,10 @@ func (s *Server) serveSync(w http.ResponseWriter, r *http.Request, fn *Function,
 	if err != nil {
 		fe := functionError(err)
 		status := records.Failed
-		var te *runtime.TimeoutError
-		if errors.As(err, &te) {
+		if runtime.IsTimeout(err) {
 			status = records.TimedOut
 		}
-		rec.EndAttempt(status, pid, fe)
+		rec.EndAttempt(status, pid, recordError(fe))
 		rec.SetStatusCode(http.StatusInternalServerError)
 		rec.Finish(status)
 		s.writeFunctionError(w, r, name, short, fe)
@@ -424,7 +352,7 @@ func (s *Server) serveSync(w http.ResponseWriter, r *http.Request, fn *Function,
 	if !rep.builder && strings.HasPrefix(r.URL.Path, buildersPrefix) {
 		// netlify-cli runs the function, then refuses a result that builder()
 		// did not make.
-		rec.EndAttempt(records.Failed, pid, &runtime.FunctionError{Type: "NotABuilder", Message: "function " + name + " is not an on-demand builder: wrap its handler in builder() from @netlify/functions"})
+		rec.EndAttempt(records.Failed, pid, &records.Error{Type: "NotABuilder", Message: "function " + name + " is not an on-demand builder: wrap its handler in builder() from @netlify/functions"})
 		rec.SetStatusCode(http.StatusBadRequest)
 		rec.Finish(records.Failed)
 		writeJSONText(w, http.StatusBadRequest, notBuilderBody)
@@ -488,88 +416,23 @@ func humanBytes(n int64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-// run invokes fn, following a reload to the function's new pool when the
-// old one closed under the request.
-func (s *Server) run(ctx context.Context, fn *Function, req *runtime.Request) (*runtime.Result, error) {
-	for {
-		if fn.Building != nil {
-			select {
-			case <-fn.Building:
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
-			next, ok := s.opts.Registry.Lookup(fn.Name)
-			if !ok {
-				return nil, fmt.Errorf("function %s was removed while it was being built", fn.Name)
-			}
-			if next.Building == nil || next != fn {
-				fn = next
-				continue
-			}
-			return nil, fmt.Errorf("function %s is still being built", fn.Name)
-		}
-		if fn.BuildErr != nil {
-			return nil, fn.BuildErr
-		}
-		res, err := fn.Pool.Invoke(ctx, req)
-		if !errors.Is(err, runtime.ErrPoolClosed) || s.base.Err() != nil {
-			return res, err
-		}
-		next, ok := s.opts.Registry.Lookup(fn.Name)
-		if !ok || next == fn {
-			return res, err
-		}
-		fn = next
-	}
-}
-
 // functionError is the error a failed invocation reports to the client and
 // the terminal: errorType, errorMessage and stack lines.
 func functionError(err error) *runtime.FunctionError {
-	var fe *runtime.FunctionError
-	var te *runtime.TimeoutError
-	var ie *runtime.InitError
-	var be *build.Error
 	var re *responseError
-	switch {
-	case errors.As(err, &fe):
-		return userFrames(fe)
-	case errors.As(err, &te):
-		return te.AsFunctionError()
-	case errors.As(err, &ie):
-		return ie.Err
-	case errors.As(err, &be):
-		return &runtime.FunctionError{Type: "BuildError", Message: be.Detail()}
-	case errors.As(err, &re):
+	if errors.As(err, &re) {
 		return &runtime.FunctionError{Message: re.msg}
 	}
-	return &runtime.FunctionError{Type: "Error", Message: err.Error()}
+	return runtime.ErrorOf(err)
 }
 
-// userFrames drops the stack frames of bgfn's bootstrap and of Node's
-// internals, which say nothing about the user's code.
-func userFrames(fe *runtime.FunctionError) *runtime.FunctionError {
-	keep := fe.Stack[:0:0]
-	for _, l := range fe.Stack {
-		if strings.Contains(l, "/nodeboot/bootstrap") || strings.Contains(l, "(node:") || strings.HasPrefix(strings.TrimSpace(l), "at node:") {
-			continue
-		}
-		keep = append(keep, l)
-	}
-	if len(keep) == len(fe.Stack) {
-		return fe
-	}
-	return &runtime.FunctionError{Type: fe.Type, Message: fe.Message, Stack: keep}
+// recordError is fe as a record keeps it.
+func recordError(fe *runtime.FunctionError) *records.Error {
+	return &records.Error{Type: fe.Type, Message: fe.Message, Stack: fe.Stack}
 }
 
 func (s *Server) writeFunctionErrorLines(name, short string, fe *runtime.FunctionError) {
-	st := s.opts.Sink.Styles()
-	msg := strings.Split(fe.Error(), "\n")
-	lines := []string{s.opts.Sink.Prefix(name, short) + " " + st.Render(st.Failure, "⬥ Function "+name+" has returned an error: "+msg[0])}
-	for _, l := range append(msg[1:], fe.Stack...) {
-		lines = append(lines, s.opts.Sink.Prefix(name, short)+" "+st.Render(st.Dim, l))
-	}
-	s.opts.Sink.Lines(lines...)
+	s.opts.Printer.FunctionError(name, short, fe.Error(), fe.Stack)
 }
 
 func (s *Server) writeFunctionError(w http.ResponseWriter, r *http.Request, name, short string, fe *runtime.FunctionError) {
@@ -589,26 +452,5 @@ func (s *Server) logDone(name, short string, r *http.Request, status int, d time
 	if s.opts.Quiet {
 		return
 	}
-	st := s.opts.Sink.Styles()
-	code := strconv.Itoa(status)
-	switch {
-	case status >= 500:
-		code = st.Render(st.Failure, code)
-	case status >= 400:
-		code = st.Render(st.Warning, code)
-	default:
-		code = st.Render(st.Success, code)
-	}
-	s.opts.Sink.Line(s.opts.Sink.Prefix(name, short) + " " + r.Method + " " + r.URL.RequestURI() + " " + code + " " + st.Render(st.Dim, formatDuration(d)))
-}
-
-func formatDuration(d time.Duration) string {
-	switch {
-	case d < time.Millisecond:
-		return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
-	case d < time.Second:
-		return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
-	default:
-		return fmt.Sprintf("%.2fs", d.Seconds())
-	}
+	s.opts.Printer.Request(name, short, r.Method, r.URL.RequestURI(), status, d)
 }

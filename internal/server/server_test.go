@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,12 +15,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bgfn-dev/bgfn/internal/build"
+	"github.com/bgfn-dev/bgfn/internal/api"
+	"github.com/bgfn-dev/bgfn/internal/background"
 	"github.com/bgfn-dev/bgfn/internal/discover"
 	"github.com/bgfn-dev/bgfn/internal/logs"
 	"github.com/bgfn-dev/bgfn/internal/records"
 	"github.com/bgfn-dev/bgfn/internal/runtime"
-	"github.com/bgfn-dev/bgfn/internal/ui"
 )
 
 // fakeRegistry is a fixed set of functions.
@@ -138,44 +139,107 @@ func (b *syncBuffer) String() string {
 }
 
 func fn(name string, kind discover.Kind, f invokeFunc) *Function {
-	return &Function{Name: name, Kind: kind, Pool: &fakeInvoker{fn: f}}
+	return &Function{Name: name, Kind: kind, Invoker: &fakeInvoker{fn: f}}
 }
 
-func invoker(f *Function) *fakeInvoker { return f.Pool.(*fakeInvoker) }
+func invoker(f *Function) *fakeInvoker { return f.Invoker.(*fakeInvoker) }
 
-// newServer returns a server with fns, and its terminal output. The caller
-// fills the rest of opts.
-func newServer(t *testing.T, opts Options, fns ...*Function) (*Server, *syncBuffer) {
+// testOptions are the settings of the server, the background queue and
+// the API a test wires together.
+type testOptions struct {
+	Timeout              time.Duration
+	ScheduledTimeout     time.Duration
+	MaxBody              int64
+	MaxBackgroundBody    int64
+	SiteID               string
+	BackgroundTimeout    time.Duration
+	Retries              int
+	RetryDelays          []time.Duration
+	MaxBackgroundRunning int
+	Info                 api.Info
+}
+
+// testServer is the public server with the background queue and the API,
+// wired as bgfn dev wires them.
+type testServer struct {
+	*Server
+	queue *background.Queue
+	mux   *http.ServeMux
+	done  chan struct{}
+}
+
+func (ts *testServer) ServeHTTP(w http.ResponseWriter, r *http.Request) { ts.mux.ServeHTTP(w, r) }
+
+// Drain stops taking invocations, as bgfn dev does at Ctrl-C.
+func (ts *testServer) Drain() {
+	ts.Server.Drain()
+	ts.queue.Drain()
+}
+
+// Wait waits for sync and background invocations.
+func (ts *testServer) Wait(ctx context.Context) error {
+	return errors.Join(ts.Server.Wait(ctx), ts.queue.Wait(ctx))
+}
+
+// Close stops the queue and records what never ended as interrupted.
+func (ts *testServer) Close(ctx context.Context) {
+	select {
+	case <-ts.done:
+	default:
+		close(ts.done)
+	}
+	ts.queue.Close(ctx)
+	for _, r := range ts.opts.Records.Unfinished() {
+		r.Finish(records.Interrupted)
+	}
+}
+
+// newServer returns a server with fns, and its terminal output.
+func newServer(t *testing.T, o testOptions, fns ...*Function) (*testServer, *syncBuffer) {
 	t.Helper()
 	reg := &fakeRegistry{fns: map[string]*Function{}}
 	for _, f := range fns {
 		reg.fns[f.Name] = f
 	}
 	out := &syncBuffer{}
-	opts.Registry = reg
-	opts.Sink = logs.NewSink(out, ui.NewStyles(out, false))
-	out.sink = opts.Sink
-	if opts.Records == nil {
-		st, err := records.NewStore(100, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		opts.Records = st
+	p := logs.NewPrinter(out, false)
+	out.sink = p.Sink()
+	st, err := records.NewStore(100, "")
+	if err != nil {
+		t.Fatal(err)
 	}
-	s := New(opts)
-	t.Cleanup(func() { s.Close(context.Background()) })
-	return s, out
+	q := background.New(background.Options{
+		Lookup: func(name string) (background.Invoker, bool) {
+			f, ok := reg.Lookup(name)
+			if !ok || f.Invoker == nil {
+				return nil, false
+			}
+			return f.Invoker, true
+		},
+		Records: st, Printer: p, Timeout: o.BackgroundTimeout,
+		Retries: o.Retries, RetryDelays: o.RetryDelays, MaxRunning: o.MaxBackgroundRunning,
+	})
+	s := New(Options{
+		Registry: reg, Printer: p, Background: q, Records: st,
+		Timeout: o.Timeout, ScheduledTimeout: o.ScheduledTimeout,
+		MaxBody: o.MaxBody, MaxBackgroundBody: o.MaxBackgroundBody, SiteID: o.SiteID,
+	})
+	ts := &testServer{Server: s, queue: q, mux: http.NewServeMux(), done: make(chan struct{})}
+	ts.mux.Handle("/.bgfn/", api.New(api.Options{Records: st, Replayer: s, Info: o.Info, Done: ts.done}))
+	ts.mux.Handle("/", s)
+	t.Cleanup(func() { ts.Close(context.Background()) })
+	return ts, out
 }
 
 // serve starts an HTTP server for s.
-func serve(t *testing.T, s *Server) string {
+func serve(t *testing.T, s *testServer) string {
 	t.Helper()
-	ts := httptest.NewServer(s)
+	hs := httptest.NewServer(s)
 	// Cleanups run last-registered first: the server closes (ending event
 	// streams and background runs) before the listener.
-	t.Cleanup(ts.Close)
+	t.Cleanup(hs.Close)
 	t.Cleanup(func() { s.Close(context.Background()) })
-	return ts.URL
+	return hs.URL
 }
 
 type response struct {
@@ -227,7 +291,7 @@ func TestHandlerSync(t *testing.T) {
 		path    string
 		headers map[string]string
 		body    string
-		opts    Options
+		opts    testOptions
 
 		wantStatus     int
 		wantBody       string   // exact, unless wantContains is set
@@ -282,7 +346,7 @@ func TestHandlerSync(t *testing.T) {
 		{
 			name: "invalid name",
 			fn: &Function{Name: "foo.d", Kind: discover.KindSync, Invalid: "invalid name",
-				Pool: &fakeInvoker{fn: respond(okResponse)}},
+				Invoker: &fakeInvoker{fn: respond(okResponse)}},
 			method:     "GET",
 			path:       "/.netlify/functions/foo.d",
 			wantStatus: 400,
@@ -389,7 +453,7 @@ func TestHandlerSync(t *testing.T) {
 		{
 			name:       "body at the sync limit",
 			fn:         fn("hello", discover.KindSync, respond(`{"statusCode":200,"body":"ok"}`)),
-			opts:       Options{MaxBody: 16},
+			opts:       testOptions{MaxBody: 16},
 			method:     "POST",
 			path:       "/.netlify/functions/hello",
 			body:       strings.Repeat("a", 16),
@@ -401,7 +465,7 @@ func TestHandlerSync(t *testing.T) {
 		{
 			name:         "body over the sync limit",
 			fn:           fn("hello", discover.KindSync, respond(`{"statusCode":200,"body":"ok"}`)),
-			opts:         Options{MaxBody: 16, MaxBackgroundBody: 1 << 20},
+			opts:         testOptions{MaxBody: 16, MaxBackgroundBody: 1 << 20},
 			method:       "POST",
 			path:         "/.netlify/functions/hello",
 			body:         strings.Repeat("a", 17),
@@ -411,7 +475,7 @@ func TestHandlerSync(t *testing.T) {
 		{
 			name:         "body over the background limit",
 			fn:           fn("hello-background", discover.KindBackground, respond(`{}`)),
-			opts:         Options{MaxBody: 1 << 20, MaxBackgroundBody: 1 << 10},
+			opts:         testOptions{MaxBody: 1 << 20, MaxBackgroundBody: 1 << 10},
 			method:       "POST",
 			path:         "/.netlify/functions/hello-background",
 			body:         strings.Repeat("a", 1<<10+1),
@@ -515,13 +579,13 @@ func TestHandlerSync(t *testing.T) {
 		},
 		{
 			name: "build error",
-			fn: &Function{Name: "hello", Kind: discover.KindSync, BuildErr: &build.Error{Function: "hello", Messages: []build.Message{
-				{File: "netlify/functions/hello.ts", Line: 2, Col: 5, Text: "Expected \";\""},
-			}}},
+			// What the invoker of a function that failed to build answers.
+			fn:           fn("hello", discover.KindSync, fail(&runtime.FunctionError{Type: "BuildError", Message: "netlify/functions/hello.ts:2:5: Expected \";\""})),
 			method:       "GET",
 			path:         "/.netlify/functions/hello",
 			wantStatus:   500,
-			wantContains: []string{"netlify/functions/hello.ts:2:5: Expected \";\""},
+			wantContains: []string{"BuildError: netlify/functions/hello.ts:2:5: Expected \";\""},
+			wantCalls:    1,
 			wantRecord:   records.Failed,
 		},
 	}
@@ -559,7 +623,7 @@ func TestHandlerSync(t *testing.T) {
 					t.Errorf("header %s = %q, want none", k, v)
 				}
 			}
-			if tt.fn != nil && tt.fn.Pool != nil {
+			if tt.fn != nil && tt.fn.Invoker != nil {
 				if got := len(invoker(tt.fn).Calls()); got != tt.wantCalls {
 					t.Errorf("invoked %d times, want %d", got, tt.wantCalls)
 				}
@@ -595,7 +659,7 @@ func TestHandlerSync(t *testing.T) {
 // TestHandlerSyncRequest checks what the invoker is given.
 func TestHandlerSyncRequest(t *testing.T) {
 	hello := fn("hello", discover.KindSync, respond(`{"statusCode":200}`))
-	s, _ := newServer(t, Options{Timeout: 3 * time.Second, SiteID: "my-site"}, hello)
+	s, _ := newServer(t, testOptions{Timeout: 3 * time.Second, SiteID: "my-site"}, hello)
 	url := serve(t, s)
 	token := jwt(`{"alg":"HS256"}`, `{"sub":"u1"}`)
 	res := do(t, "POST", url+"/.netlify/functions/hello/sub?a=1&a=2", strings.NewReader(`{"k":"v"}`), map[string]string{
@@ -653,7 +717,7 @@ func TestHandlerBodyWithoutLength(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			hello := fn("hello", discover.KindSync, respond(`{"statusCode":200,"body":"ok"}`))
-			s, _ := newServer(t, Options{MaxBody: 16}, hello)
+			s, _ := newServer(t, testOptions{MaxBody: 16}, hello)
 			req := httptest.NewRequest("POST", "/.netlify/functions/hello", strings.NewReader(strings.Repeat("x", tt.size)))
 			req.ContentLength = -1
 			req.Header.Set("Content-Type", "text/plain")
@@ -668,32 +732,5 @@ func TestHandlerBodyWithoutLength(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestNewID(t *testing.T) {
-	seen := map[string]bool{}
-	prev := ""
-	for range 1000 {
-		id := NewID()
-		if !regexp.MustCompile(`^[0-9a-f]{20}$`).MatchString(id) {
-			t.Fatalf("NewID() = %q, want 20 hex digits", id)
-		}
-		if seen[id] {
-			t.Fatalf("NewID() repeated %q", id)
-		}
-		if id[:12] < prev {
-			t.Fatalf("NewID() time part %q sorts before the previous %q", id[:12], prev)
-		}
-		seen[id], prev = true, id[:12]
-	}
-	tests := []struct{ id, want string }{
-		{"0123456789abcdef0123", "cdef"},
-		{"short", "short"},
-	}
-	for _, tt := range tests {
-		if got := ShortID(tt.id); got != tt.want {
-			t.Errorf("ShortID(%q) = %q, want %q", tt.id, got, tt.want)
-		}
 	}
 }

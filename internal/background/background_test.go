@@ -1,0 +1,187 @@
+package background
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/bgfn-dev/bgfn/internal/logs"
+	"github.com/bgfn-dev/bgfn/internal/records"
+	"github.com/bgfn-dev/bgfn/internal/runtime"
+)
+
+// scripted answers attempt n with outcomes[n-1] (the last one repeats);
+// a nil outcome succeeds.
+type scripted struct {
+	mu       sync.Mutex
+	outcomes []error
+	calls    int
+	block    chan struct{} // when set, attempts wait for it or ctx
+}
+
+func (s *scripted) Invoke(ctx context.Context, req *runtime.Request) (*runtime.Result, error) {
+	s.mu.Lock()
+	s.calls++
+	n := s.calls
+	s.mu.Unlock()
+	req.Log(runtime.Stdout, []byte("attempt running"))
+	if s.block != nil {
+		select {
+		case <-s.block:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	err := s.outcomes[min(n, len(s.outcomes))-1]
+	if err != nil {
+		return nil, err
+	}
+	return &runtime.Result{Pid: 7}, nil
+}
+
+// flushed is the printer's output so far.
+type flushed struct {
+	p *logs.Printer
+	b *bytes.Buffer
+}
+
+func (f flushed) String() string {
+	f.p.Flush()
+	return f.b.String()
+}
+
+func newQueue(t *testing.T, inv Invoker, o Options) (*Queue, *records.Store, flushed) {
+	t.Helper()
+	st, err := records.NewStore(100, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	o.Records, o.Printer = st, logs.NewPrinter(&out, false)
+	f := flushed{o.Printer, &out}
+	o.Lookup = func(name string) (Invoker, bool) { return inv, name == "job-background" }
+	q := New(o)
+	t.Cleanup(func() { q.Close(context.Background()) })
+	return q, st, f
+}
+
+func accept(q *Queue) *records.Record {
+	return q.Accept(Invocation{Function: "job-background", Kind: "background", Method: "POST", URI: "/.netlify/functions/job-background",
+		Req: &runtime.Request{ID: records.NewID()}})
+}
+
+func TestRetries(t *testing.T) {
+	boom := &runtime.FunctionError{Type: "Error", Message: "boom"}
+	tests := []struct {
+		name      string
+		outcomes  []error
+		retries   int
+		want      records.Status
+		attempts  int
+		wantLines []string
+	}{
+		{"succeeds at once", []error{nil}, 2, records.Succeeded, 1, []string{"✔ succeeded in"}},
+		{"succeeds on the third attempt", []error{boom, boom, nil}, 2, records.Succeeded, 3, []string{"✖ failed (attempt 1/3)", "— retrying in 1m", "✔ succeeded in 0s (attempt 3/3)"}},
+		{"fails after the retries", []error{boom}, 2, records.Failed, 3, []string{"✖ failed (attempt 3/3) after 0s: Error: boom"}},
+		{"no retries", []error{boom}, 0, records.Failed, 1, []string{"✖ failed (attempt 1/1)"}},
+		{"timeouts are retried and recorded", []error{&runtime.TimeoutError{Limit: time.Second, Pid: 3}}, 1, records.TimedOut, 2, []string{"✖ timed out (attempt 2/2)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				inv := &scripted{outcomes: tt.outcomes}
+				q, _, out := newQueue(t, inv, Options{Retries: tt.retries})
+				rec := accept(q)
+				// The default delays are Netlify's 1 and 2 minutes.
+				time.Sleep(4 * time.Minute)
+				synctest.Wait()
+				v := rec.View()
+				if v.Status != tt.want || len(v.Attempts) != tt.attempts || v.MaxAttempts != tt.retries+1 {
+					t.Fatalf("record: %s after %d attempts (max %d), want %s after %d", v.Status, len(v.Attempts), v.MaxAttempts, tt.want, tt.attempts)
+				}
+				if len(v.Logs) != tt.attempts || v.Logs[tt.attempts-1].Attempt != tt.attempts {
+					t.Errorf("logs = %+v", v.Logs)
+				}
+				for _, l := range tt.wantLines {
+					if !strings.Contains(out.String(), l) {
+						t.Errorf("output lacks %q:\n%s", l, out)
+					}
+				}
+			})
+		})
+	}
+}
+
+func TestRetryWaitsItsDelay(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		inv := &scripted{outcomes: []error{errors.New("flaky"), nil}}
+		q, _, _ := newQueue(t, inv, Options{Retries: 2, RetryDelays: []time.Duration{30 * time.Second}})
+		rec := accept(q)
+		synctest.Wait()
+		v := rec.View()
+		if v.Status != records.Retrying || v.NextRetryAt == nil {
+			t.Fatalf("after the first attempt: %s, next %v", v.Status, v.NextRetryAt)
+		}
+		time.Sleep(29 * time.Second)
+		synctest.Wait()
+		if rec.Status() != records.Retrying {
+			t.Fatalf("retried before its delay: %s", rec.Status())
+		}
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		if rec.Status() != records.Succeeded {
+			t.Errorf("after the delay: %s", rec.Status())
+		}
+	})
+}
+
+func TestMaxRunningAndClose(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		inv := &scripted{outcomes: []error{nil}, block: make(chan struct{})}
+		q, st, out := newQueue(t, inv, Options{MaxRunning: 2})
+		var recs []*records.Record
+		for range 4 {
+			recs = append(recs, accept(q))
+		}
+		synctest.Wait()
+		var got []records.Status
+		for _, r := range recs {
+			got = append(got, r.Status())
+		}
+		want := []records.Status{records.Running, records.Running, records.Queued, records.Queued}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("statuses = %v, want %v", got, want)
+			}
+		}
+		q.Close(context.Background())
+		for i, r := range recs {
+			if r.Status() != records.Interrupted {
+				t.Errorf("invocation %d: %s after Close, want interrupted", i, r.Status())
+			}
+		}
+		if n := len(st.Unfinished()); n != 0 {
+			t.Errorf("%d unfinished after Close", n)
+		}
+		if !strings.Contains(out.String(), "⏹ interrupted after") {
+			t.Errorf("no interrupted line:\n%s", out)
+		}
+	})
+}
+
+func TestGoneFunctionFails(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		q, _, _ := newQueue(t, &scripted{outcomes: []error{nil}}, Options{Retries: 0})
+		rec := q.Accept(Invocation{Function: "removed-background", Kind: "background", Req: &runtime.Request{ID: records.NewID()}})
+		synctest.Wait()
+		v := rec.View()
+		if v.Status != records.Failed || v.Attempts[0].Error == nil || !strings.Contains(v.Attempts[0].Error.Message, "no longer exists") {
+			t.Errorf("record = %+v", v)
+		}
+	})
+}
