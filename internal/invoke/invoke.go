@@ -114,7 +114,7 @@ func Run(ctx context.Context, opts Options) error {
 	base, mode := opts.Server, "server"
 	var inst *dev.Instance
 	if base == "" && !opts.Standalone {
-		base = findServer(ctx, cfg, opts.Port)
+		base = FindServer(ctx, cfg, opts.Port)
 	}
 	if base == "" {
 		mode = "standalone"
@@ -191,10 +191,11 @@ func readData(opts Options) ([]byte, error) {
 	return []byte(opts.Data), nil
 }
 
-// findServer returns the URL of a running `bgfn dev` for this site: the one
-// named in its state file, else one on the --port. Servers of other sites
-// are not used.
-func findServer(ctx context.Context, cfg *config.Config, port int) string {
+// FindServer returns the URL of a running `bgfn dev` for this site, or ""
+// when there is none: the one named in its state file, else one on port
+// (0: netlify.toml's, else 9999). Servers of other sites are not used.
+// bgfn smoke finds its server the same way.
+func FindServer(ctx context.Context, cfg *config.Config, port int) string {
 	var candidates []string
 	if b, err := os.ReadFile(dev.StatePath(cfg.BaseDir)); err == nil {
 		var st dev.State
