@@ -18,6 +18,7 @@ import (
 	"github.com/bgfn-dev/bgfn/internal/config"
 	"github.com/bgfn-dev/bgfn/internal/dev"
 	"github.com/bgfn-dev/bgfn/internal/invoke"
+	"github.com/bgfn-dev/bgfn/internal/smoke"
 	"github.com/bgfn-dev/bgfn/internal/ui"
 )
 
@@ -91,6 +92,10 @@ func Main(args []string, streams *ui.IOStreams) int {
 // reportError prints err as one clear line (and a hint where one helps)
 // and returns the exit code it calls for.
 func reportError(streams *ui.IOStreams, err error) int {
+	var se *silentError
+	if errors.As(err, &se) {
+		return se.code
+	}
 	st := ui.NewStyles(streams.ErrOut, streams.ColorErr())
 	code := ExitError
 	hint := ""
@@ -99,12 +104,16 @@ func reportError(streams *ui.IOStreams, err error) int {
 	var ue *usageError
 	var nm *dev.NodeMissingError
 	var ie *invoke.Error
+	var fe *smoke.FileError
+	var ua *unavailableError
 	switch {
 	case errors.As(err, &ie):
 		code = ie.Code
 		if code == invoke.ExitUnreachable {
 			hint = "is bgfn dev running? start it, or use --standalone"
 		}
+	case errors.As(err, &ua):
+		code = ExitUnavailable
 	case errors.As(err, &pe):
 		code = ExitUsage
 		hint = "fix the file and run the command again"
@@ -114,6 +123,9 @@ func reportError(streams *ui.IOStreams, err error) int {
 		}
 	case errors.As(err, &ue):
 		code = ExitUsage
+	case errors.As(err, &fe):
+		code = ExitUsage
+		hint = "fix the smoke file and run bgfn smoke again (the keys: bgfn smoke --help)"
 	case errors.As(err, &nm):
 		code = ExitUnavailable
 	}
@@ -156,6 +168,7 @@ answer 202 at once and run on for up to 15 minutes.`,
 		NewCmdList(streams, g, nil),
 		NewCmdInvoke(streams, g, hurry, nil),
 		NewCmdReplay(streams, g, nil),
+		NewCmdSmoke(streams, g, hurry, nil),
 		NewCmdVersion(streams),
 	)
 	root.SetHelpCommand(&cobra.Command{Hidden: true})

@@ -25,6 +25,11 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"invoke", "a", "--standalone", "--server", "http://x"}, "cannot be used together"},
 		{[]string{"replay"}, "exactly one invocation id"},
 		{[]string{"list", "--color", "sometimes"}, "--color"},
+		{[]string{"smoke", "--parallel", "0"}, "--parallel 0"},
+		{[]string{"smoke", "--retry-scale", "-1"}, "--retry-scale"},
+		{[]string{"smoke", "--timeout", "0s"}, "--timeout"},
+		{[]string{"smoke", "--standalone", "--server", "http://x"}, "cannot be used together"},
+		{[]string{"smoke", "--init", "a.toml", "b.toml"}, "--init writes one file"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -301,3 +301,27 @@ func TestText(t *testing.T) {
 		})
 	}
 }
+
+// TestReadmeExample checks that the smoke file the README shows is valid.
+func TestReadmeExample(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(b), "### `bgfn smoke")
+	if !ok {
+		t.Fatal("no bgfn smoke section in README.md")
+	}
+	_, block, ok := strings.Cut(section, "```toml\n")
+	if !ok {
+		t.Fatal("no toml block in the bgfn smoke section")
+	}
+	block, _, _ = strings.Cut(block, "```")
+	s, err := Parse("README.md", []byte(block), nil)
+	if err != nil {
+		t.Fatalf("the README's smoke file: %v", err)
+	}
+	if len(s.Cases) != 3 || s.Cases[1].deps[0] != 0 || !s.Cases[2].Wait {
+		t.Errorf("the README's smoke file has %d cases, deps %v", len(s.Cases), s.Cases[1].deps)
+	}
+}
