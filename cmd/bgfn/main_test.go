@@ -29,6 +29,7 @@
 //	jsonlen FILE [PATH] N              assert a JSON array (or object) has N elements
 //	jsonmatch FILE PATH REGEXP         assert a JSON value matches REGEXP (anchored)
 //	jsonline FILE PATH VALUE OUT       write the one line of a JSON-lines file with VALUE at PATH to OUT
+//	pathwithout PROG                   drop the folders that hold PROG from $PATH (bgfn without node)
 //
 // Waiting commands poll until $DEADLINE (a Go duration, default 20s; the
 // environment variable BGFN_SCRIPT_DEADLINE changes the default), never
@@ -105,6 +106,7 @@ func TestScript(t *testing.T) {
 			"jsonlen":       cmdJSONLen,
 			"jsonmatch":     cmdJSONMatch,
 			"jsonline":      cmdJSONLine,
+			"pathwithout":   cmdPathWithout,
 		},
 	})
 }
@@ -182,7 +184,8 @@ func cmdSite(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // cmdBgfnExit runs bgfn with args and asserts its exit code. Its stdout and
-// stderr are kept for the stdout and stderr commands, as with exec.
+// stderr are kept for the stdout and stderr commands, as with exec. It
+// sets $ELAPSED_MS to how long bgfn ran.
 func cmdBgfnExit(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 1 {
 		ts.Fatalf("usage: bgfnexit CODE [ARGS...]")
@@ -487,4 +490,21 @@ func cmdWaitLog(ts *testscript.TestScript, neg bool, args []string) {
 	if !poll(ts, func() bool { return re.MatchString(readLog(path)) }) {
 		ts.Fatalf("log %s did not match %q within %v; the log:\n%s", args[0], args[1], deadline(ts), readLog(path))
 	}
+}
+
+// cmdPathWithout removes from $PATH every folder that holds an executable
+// named PROG, so a script can run bgfn (in the harness's own folder)
+// where, say, node cannot be found.
+func cmdPathWithout(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: pathwithout PROG")
+	}
+	var keep []string
+	for _, dir := range filepath.SplitList(ts.Getenv("PATH")) {
+		if fi, err := os.Stat(filepath.Join(dir, args[0])); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+			continue
+		}
+		keep = append(keep, dir)
+	}
+	ts.Setenv("PATH", strings.Join(keep, string(filepath.ListSeparator)))
 }

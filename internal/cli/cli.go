@@ -20,6 +20,7 @@ import (
 	"github.com/bgfn-dev/bgfn/internal/dev"
 	"github.com/bgfn-dev/bgfn/internal/exit"
 	"github.com/bgfn-dev/bgfn/internal/logs"
+	"github.com/bgfn-dev/bgfn/internal/smoke"
 	"github.com/bgfn-dev/bgfn/internal/ui"
 )
 
@@ -96,10 +97,14 @@ func Main(args []string, streams *ui.IOStreams) int {
 // and returns the exit code it calls for.
 func reportError(streams *ui.IOStreams, err error) int {
 	code := exit.Code(err)
+	if errors.Is(err, exit.ErrReported) {
+		return code
+	}
 	hint := ""
 	var pe *config.ParseError
 	var le *dev.ListenError
 	var nm *dev.NodeMissingError
+	var fe *smoke.FileError
 	switch {
 	case errors.As(err, &pe):
 		code = exit.Usage
@@ -108,6 +113,9 @@ func reportError(streams *ui.IOStreams, err error) int {
 		if le.InUse() {
 			hint = "another process uses that port: stop it, pick another with --port, or run `bgfn dev --port 0` to pick a free port"
 		}
+	case errors.As(err, &fe):
+		code = exit.Usage
+		hint = "fix the smoke file and run bgfn smoke again (the keys: bgfn smoke --help)"
 	case errors.As(err, &nm):
 		code = exit.Unavailable
 	case code == exit.Unavailable:
@@ -147,6 +155,7 @@ answer 202 at once and run on for up to 15 minutes.`,
 		NewCmdList(f, nil),
 		NewCmdInvoke(f, nil),
 		NewCmdReplay(f, nil),
+		NewCmdSmoke(f, nil),
 		NewCmdVersion(f),
 	)
 	root.SetHelpCommand(&cobra.Command{Hidden: true})

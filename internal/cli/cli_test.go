@@ -33,6 +33,11 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"invoke", "a", "--standalone", "--server", "http://x"}, "cannot be used together"},
 		{[]string{"replay"}, "exactly one invocation id"},
 		{[]string{"list", "--color", "sometimes"}, "--color"},
+		{[]string{"smoke", "--parallel", "0"}, "--parallel 0"},
+		{[]string{"smoke", "--retry-scale", "-1"}, "--retry-scale"},
+		{[]string{"smoke", "--timeout", "0s"}, "--timeout"},
+		{[]string{"smoke", "--standalone", "--server", "http://x"}, "cannot be used together"},
+		{[]string{"smoke", "--init", "a.toml", "b.toml"}, "--init writes one file"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -166,5 +171,21 @@ func TestNewCmdListAndReplayFlags(t *testing.T) {
 	replay.SetArgs([]string{"0123", "--data", "x", "--server", "http://127.0.0.1:1"})
 	if err := replay.ExecuteContext(context.Background()); err != nil || ro == nil || ro.ID != "0123" || ro.Data != "x" || !ro.DataSet || ro.Server != "http://127.0.0.1:1" {
 		t.Errorf("replay: err %v, options %+v", err, ro)
+	}
+}
+
+func TestNewCmdSmokeFlags(t *testing.T) {
+	f, _ := testFactory()
+	var got *SmokeOptions
+	cmd := NewCmdSmoke(f, func(_ context.Context, o *SmokeOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{"a.toml", "b.toml", "--parallel", "3", "--timeout", "9s", "--junit", "r.xml", "--json", "--server", "http://x",
+		"--port", "8000", "-v", "--retry-scale", "0", "--no-retries", "--background-timeout", "1m", "--functions", "fns"})
+	if err := cmd.ExecuteContext(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got == nil || len(got.Files) != 2 || got.Parallel != 3 || got.Timeout != 9*time.Second || got.JUnit != "r.xml" || !got.JSON ||
+		got.Server != "http://x" || got.Port != 8000 || !got.Verbose || got.RetryScale != 0 || !got.NoRetries ||
+		got.BackgroundTimeout != time.Minute || got.Functions != "fns" || len(got.RuntimeFlags) != 3 {
+		t.Errorf("options = %+v", got)
 	}
 }

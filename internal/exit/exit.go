@@ -27,6 +27,14 @@ func (e *Error) Unwrap() error { return e.Err }
 // With wraps err with code.
 func With(code int, err error) error { return &Error{Code: code, Err: err} }
 
+// ErrReported is the error of a command that has printed its outcome
+// already (a test report, say): cli exits with its code and prints nothing.
+var ErrReported = errors.New("the command reported its outcome")
+
+// Reported is an error for a command that has printed its outcome and
+// needs only to exit with code.
+func Reported(code int) error { return &Error{Code: code, Err: ErrReported} }
+
 // Code is the exit code err calls for: its Error's code, else Failed.
 func Code(err error) int {
 	if err == nil {
