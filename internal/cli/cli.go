@@ -156,6 +156,7 @@ answer 202 at once and run on for up to 15 minutes.`,
 		NewCmdList(streams, g, nil),
 		NewCmdInvoke(streams, g, hurry, nil),
 		NewCmdReplay(streams, g, nil),
+		NewCmdBlobs(streams, g, nil),
 		NewCmdVersion(streams),
 	)
 	root.SetHelpCommand(&cobra.Command{Hidden: true})
