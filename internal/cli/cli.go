@@ -156,6 +156,7 @@ answer 202 at once and run on for up to 15 minutes.`,
 		NewCmdInvoke(f, nil),
 		NewCmdReplay(f, nil),
 		NewCmdSmoke(f, nil),
+		NewCmdBlobs(f, nil),
 		NewCmdVersion(f),
 	)
 	root.SetHelpCommand(&cobra.Command{Hidden: true})
