@@ -764,3 +764,28 @@ func cmdWaitBody(ts *testscript.TestScript, neg bool, args []string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// cmdStopped waits until FILE stops growing: the code that appends to it
+// (a heartbeat) no longer runs. "Stopped" means unchanged for 300 ms.
+func cmdStopped(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: stopped FILE")
+	}
+	p := ts.MkAbs(args[0])
+	size := func() int64 {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return -1
+		}
+		return fi.Size()
+	}
+	last, since := size(), time.Now()
+	if !poll(ts, func() bool {
+		if s := size(); s != last {
+			last, since = s, time.Now()
+		}
+		return last >= 0 && time.Since(since) >= 300*time.Millisecond
+	}) {
+		ts.Fatalf("%s still grows after %v: the code that writes it still runs", args[0], deadline(ts))
+	}
+}

@@ -20,6 +20,7 @@
 //	pidgone FILE [JSONPATH]            wait until the pid in FILE and its group are gone (with !: alive now)
 //	waitfile FILE                      wait until FILE exists and is not empty
 //	waitbody METHOD PATH REGEXP        send the request until its body matches (last body in $WORK/body)
+//	stopped FILE                       wait until FILE stops growing (the heartbeat that writes it has stopped)
 //	jsonfield FILE PATH VALUE          assert a JSON value (VALUE <absent>: no such field); PATH is a.0.b or a.K=V.b
 //	jsonenv VAR FILE PATH              set $VAR to a JSON value
 //	fromhex IN OUT                     decode a hex dump (whitespace ignored) into a binary file
@@ -97,6 +98,7 @@ func TestScript(t *testing.T) {
 			"pidgone":       cmdPidGone,
 			"waitfile":      cmdWaitFile,
 			"waitbody":      cmdWaitBody,
+			"stopped":       cmdStopped,
 			"jsonfield":     cmdJSONField,
 			"jsonenv":       cmdJSONEnv,
 			"fromhex":       cmdFromHex,

@@ -51,6 +51,9 @@ type Options struct {
 	MaxBody int64
 	// Done ends the event streams (bgfn is stopping).
 	Done <-chan struct{}
+	// Stats, when set, says what runs now (instances, hosts, queues);
+	// served at /.bgfn/api/stats.
+	Stats func() any
 }
 
 // Handler serves /.bgfn/api.
@@ -75,6 +78,11 @@ func New(opts Options) *Handler {
 	h.mux.HandleFunc("GET /.bgfn/api/info", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, h.opts.Info)
 	})
+	if h.opts.Stats != nil {
+		h.mux.HandleFunc("GET /.bgfn/api/stats", func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, http.StatusOK, h.opts.Stats())
+		})
+	}
 	return h
 }
 

@@ -33,6 +33,9 @@ type Artifact struct {
 	// Warnings are what the user should hear about a build that worked:
 	// packages left out of the bundle because they cannot be resolved.
 	Warnings []Message
+	// NativeAddon is set when the bundle loads a .node file: Node loads a
+	// native addon that is not context-aware in a main thread only.
+	NativeAddon bool
 }
 
 // Error is a failed build: one or more diagnostics.
@@ -132,6 +135,7 @@ func (b *JSBuilder) Build(name, entry string, opts JSOptions) Artifact {
 	res := c.ctx.Rebuild()
 	art := Artifact{Duration: time.Since(start)}
 	art.Inputs = b.inputs(res.Metafile)
+	art.NativeAddon = nativeAddon(res.Metafile)
 	if len(art.Inputs) == 0 {
 		art.Inputs = []string{entry}
 	}
@@ -289,6 +293,34 @@ func (b *JSBuilder) Close() {
 		c.ctx.Dispose()
 		delete(b.ctxs, name)
 	}
+}
+
+// nativeAddon reports whether a build reads or imports a .node file.
+func nativeAddon(metafile string) bool {
+	var meta struct {
+		Inputs  map[string]json.RawMessage `json:"inputs"`
+		Outputs map[string]struct {
+			Imports []struct {
+				Path string `json:"path"`
+			} `json:"imports"`
+		} `json:"outputs"`
+	}
+	if json.Unmarshal([]byte(metafile), &meta) != nil {
+		return false
+	}
+	for p := range meta.Inputs {
+		if strings.HasSuffix(p, ".node") {
+			return true
+		}
+	}
+	for _, o := range meta.Outputs {
+		for _, im := range o.Imports {
+			if strings.HasSuffix(im.Path, ".node") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (b *JSBuilder) inputs(metafile string) []string {

@@ -95,7 +95,7 @@ func TestNewCmdDevFlags(t *testing.T) {
 			"--no-retries", "--records", "50", "--poll", "--no-watch", "--cron-now", "--scheduled-timeout", "9s"},
 			func(t *testing.T, o *DevOptions) {
 				if o.Functions != "fns" || o.Host != "0.0.0.0" || o.Port != 0 || o.Timeout != 5*time.Second || o.BackgroundTimeout != time.Minute ||
-					o.InitTimeout != 2*time.Second || o.MaxWorkers != 3 || !o.NoLimits || o.ShutdownTimeout != time.Second ||
+					o.InitTimeout != 2*time.Second || o.MaxConcurrency != 3 || !o.NoLimits || o.ShutdownTimeout != time.Second ||
 					o.RetryScale != 0.01 || !o.NoRetries || o.Records != 50 || !o.Poll || !o.NoWatch || !o.CronNow || o.ScheduledTimeout != 9*time.Second {
 					t.Errorf("options = %+v", o)
 				}

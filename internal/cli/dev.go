@@ -22,7 +22,10 @@ type DevOptions struct {
 	Port              int
 	Timeout           time.Duration
 	BackgroundTimeout time.Duration
-	MaxWorkers        int
+	MaxConcurrency    int
+	MaxInstances      int
+	IdleTimeout       time.Duration
+	ProcessIsolation  []string
 	NoLimits          bool
 	ShutdownTimeout   time.Duration
 	InitTimeout       time.Duration
@@ -61,6 +64,12 @@ name and invocation id.`,
 			if opts.Timeout <= 0 || opts.BackgroundTimeout <= 0 || opts.InitTimeout <= 0 {
 				return usageError(fmt.Errorf("--timeout, --background-timeout and --init-timeout must be positive"))
 			}
+			if opts.MaxConcurrency < 1 || opts.MaxInstances < 1 {
+				return usageError(fmt.Errorf("--max-concurrency and --max-instances must be 1 or more"))
+			}
+			if opts.IdleTimeout < 0 {
+				return usageError(fmt.Errorf("invalid --idle-timeout %s: use 0 (keep idle instances) or more", opts.IdleTimeout))
+			}
 			if opts.RetryScale < 0 {
 				return usageError(fmt.Errorf("invalid --retry-scale %g: use 0 or more (1 is Netlify's 1m and 2m)", opts.RetryScale))
 			}
@@ -76,7 +85,12 @@ name and invocation id.`,
 	fl.IntVar(&opts.Port, "port", -1, "port to listen on (default: [dev] functionsPort or port in netlify.toml, else 9999; 0 picks a free port)")
 	fl.DurationVar(&opts.Timeout, "timeout", 60*time.Second, "limit for synchronous functions (Netlify's production limit is 60s)")
 	fl.DurationVar(&opts.BackgroundTimeout, "background-timeout", 15*time.Minute, "limit for background functions (Netlify: 15m)")
-	fl.IntVar(&opts.MaxWorkers, "max-workers", dev.DefaultMaxWorkers(), "most worker processes per function; requests beyond queue")
+	fl.IntVar(&opts.MaxConcurrency, "max-concurrency", dev.DefaultMaxConcurrency, "most invocations of one function at once, each in an instance of its own; more wait in order")
+	fl.IntVar(&opts.MaxConcurrency, "max-workers", dev.DefaultMaxConcurrency, "same as --max-concurrency")
+	fl.MarkHidden("max-workers")
+	fl.IntVar(&opts.MaxInstances, "max-instances", dev.DefaultMaxInstances, "most instances of all functions together; more wait, and the longest-idle instance is stopped to make room")
+	fl.DurationVar(&opts.IdleTimeout, "idle-timeout", dev.DefaultIdleTimeout, "stop instances idle for longer (0 keeps them)")
+	fl.StringSliceVar(&opts.ProcessIsolation, "process-isolation", nil, "functions whose instances run as Node processes instead of worker threads (comma-separated, or '*'); functions that load a native addon do so anyway")
 	fl.BoolVar(&opts.NoLimits, "no-limits", false, "lift Netlify's request body limits (6 MB sync, 256 KB background)")
 	fl.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long Ctrl-C waits for running invocations")
 	fl.DurationVar(&opts.InitTimeout, "init-timeout", runtime.DefaultInitTimeout, "limit for a worker's start, Lambda's init phase (loading the module, or a Go program's start-up)")
@@ -100,7 +114,10 @@ func runDev(ctx context.Context, opts *DevOptions) error {
 		Port:              opts.Port,
 		Timeout:           opts.Timeout,
 		BackgroundTimeout: opts.BackgroundTimeout,
-		MaxWorkers:        opts.MaxWorkers,
+		MaxConcurrency:    opts.MaxConcurrency,
+		MaxInstances:      opts.MaxInstances,
+		IdleTimeout:       opts.IdleTimeout,
+		ProcessIsolation:  opts.ProcessIsolation,
 		NoLimits:          opts.NoLimits,
 		ShutdownTimeout:   opts.ShutdownTimeout,
 		InitTimeout:       opts.InitTimeout,

@@ -278,7 +278,7 @@ func startSmokeTarget(ctx context.Context, opts *SmokeOptions, s *site.Site, cas
 		Timeout:           60 * time.Second,
 		BackgroundTimeout: opts.BackgroundTimeout,
 		ScheduledTimeout:  30 * time.Second,
-		MaxWorkers:        opts.Parallel,
+		MaxConcurrency:    opts.Parallel,
 		Retries:           background.Retries(opts.NoRetries),
 		RetryScale:        opts.RetryScale,
 		Records:           max(1000, 2*cases),

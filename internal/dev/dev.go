@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	goruntime "runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,8 +46,16 @@ type Options struct {
 	Timeout time.Duration
 	// BackgroundTimeout is the background function limit.
 	BackgroundTimeout time.Duration
-	// MaxWorkers caps the workers of each function.
-	MaxWorkers int
+	// MaxConcurrency caps the instances of each function, hence its
+	// invocations at once; more wait in order.
+	MaxConcurrency int
+	// MaxInstances caps the instances of all functions together.
+	MaxInstances int
+	// IdleTimeout stops instances idle for longer (0: never).
+	IdleTimeout time.Duration
+	// ProcessIsolation names the functions whose instances run as Node
+	// processes instead of worker threads ("*" for all).
+	ProcessIsolation []string
 	// NoLimits lifts the request body limits.
 	NoLimits bool
 	// ShutdownTimeout bounds the wait for running invocations at exit.
@@ -82,11 +89,18 @@ type Options struct {
 	Printer *logs.Printer
 }
 
-// DefaultMaxWorkers is the default per-function worker cap: enough to
-// overlap I/O-bound handlers, few enough for a laptop's memory.
-func DefaultMaxWorkers() int {
-	return min(max(4, 2*goruntime.NumCPU()), 16)
-}
+// Defaults of the instance model.
+const (
+	// DefaultMaxConcurrency is the per-function cap: headroom for I/O-bound
+	// work (a background function waiting on an API), as production runs
+	// every invocation in an instance of its own.
+	DefaultMaxConcurrency = 64
+	// DefaultMaxInstances bounds all functions together, about 1 GB of
+	// worker threads.
+	DefaultMaxInstances = 128
+	// DefaultIdleTimeout stops idle instances, as Lambda retires them.
+	DefaultIdleTimeout = 5 * time.Minute
+)
 
 // ListenError is returned when the server cannot listen on its address.
 type ListenError struct {
@@ -114,10 +128,10 @@ type Instance struct {
 	// URL is the server's base URL, e.g. http://127.0.0.1:9999.
 	URL string
 
-	opts       Options
-	p          *logs.Printer
-	maxWorkers int
-	tools      tools
+	opts           Options
+	p              *logs.Printer
+	maxConcurrency int
+	tools          tools
 	reg        *registry
 	store      *records.Store
 	queue      *background.Queue
@@ -151,9 +165,12 @@ type Instance struct {
 type tools struct {
 	node      string
 	bootstrap string
-	spares    *runtime.NodeSpares
-	js        *build.JSBuilder
-	gob       *build.GoBuilder
+	// hosts run the JS and TS instances as worker threads; nil without
+	// node.
+	hosts  *runtime.NodeHosts
+	budget *runtime.Budget
+	js     *build.JSBuilder
+	gob    *build.GoBuilder
 }
 
 // Run runs `bgfn dev` until ctx is cancelled.
@@ -204,9 +221,9 @@ func Start(ctx context.Context, opts Options) (*Instance, error) {
 		retiring: make(map[*runtime.Pool]struct{}),
 	}
 	i.life, i.stopLife = context.WithCancel(context.Background())
-	i.maxWorkers = opts.MaxWorkers
-	if i.maxWorkers <= 0 {
-		i.maxWorkers = DefaultMaxWorkers()
+	i.maxConcurrency = opts.MaxConcurrency
+	if i.maxConcurrency <= 0 {
+		i.maxConcurrency = DefaultMaxConcurrency
 	}
 	if !opts.Standalone {
 		for _, w := range s.Warnings {
@@ -216,16 +233,22 @@ func Start(ctx context.Context, opts Options) (*Instance, error) {
 	i.goModuleWarnings()
 	later := i.buildAll()
 	i.env = s.WorkerEnv(i.URL)
-	t.spares.SetEnv(i.env)
+	if t.hosts != nil {
+		t.hosts.SetEnv(i.env)
+	}
+	t.budget.Start()
 	i.register(later)
 	if err := i.serveHTTP(); err != nil {
 		ln.Close()
 		t.js.Close()
 		return nil, err
 	}
-	// Warm one worker per function while the banner prints, so the first
-	// request does not pay for starting Node.
-	i.tasks.Go(func() { i.warmAll(ctx) })
+	// Start Node (with its spare threads) while the banner prints, so the
+	// first request pays only for loading its function; instances start
+	// on demand.
+	if t.hosts != nil {
+		i.tasks.Go(func() { t.hosts.Prestart() })
+	}
 	if !opts.Standalone {
 		i.p.Banner(i.banner(time.Since(begin)))
 		site.WriteState(s.Config.BaseDir, site.State{URL: i.URL, PID: os.Getpid(), Site: s.Config.SiteDir, StartedAt: time.Now()})
@@ -256,8 +279,13 @@ func load(opts Options) (*site.Site, tools, error) {
 		if t.bootstrap, err = nodeboot.Write(out); err != nil {
 			return nil, t, err
 		}
-		t.spares = &runtime.NodeSpares{Node: t.node, Bootstrap: t.bootstrap, Dir: s.Config.BaseDir, Grace: 2 * time.Second}
+		t.hosts = &runtime.NodeHosts{Node: t.node, Bootstrap: t.bootstrap, Dir: s.Config.BaseDir, Spares: spares(opts), Grace: 2 * time.Second}
 	}
+	max := opts.MaxInstances
+	if max == 0 {
+		max = DefaultMaxInstances
+	}
+	t.budget = &runtime.Budget{Max: max, IdleTimeout: opts.IdleTimeout}
 	return s, t, nil
 }
 
@@ -302,7 +330,7 @@ func (i *Instance) serveHTTP() error {
 		Timeout:     opts.BackgroundTimeout,
 		Retries:     opts.Retries,
 		RetryDelays: []time.Duration{scale(time.Minute, opts.RetryScale), scale(2*time.Minute, opts.RetryScale)},
-		MaxRunning:  i.maxWorkers,
+		MaxRunning:  i.maxConcurrency,
 	})
 	i.srv = server.New(server.Options{
 		Registry:          i.reg,
@@ -322,6 +350,7 @@ func (i *Instance) serveHTTP() error {
 		Replayer: i.srv,
 		Info:     api.Info{Site: i.site.Config.SiteDir, PID: os.Getpid(), Version: version.Get().Version},
 		Done:     i.life.Done(),
+		Stats:    func() any { return i.stats() },
 	}))
 	mux.Handle("/", i.srv)
 	i.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second}
@@ -332,6 +361,16 @@ func (i *Instance) serveHTTP() error {
 		close(i.served)
 	}()
 	return nil
+}
+
+// spares is how many started worker threads a host keeps ready: one for a
+// standalone invoke (it serves one request), two for bgfn dev so a burst
+// or a reload does not wait for thread start-up.
+func spares(opts Options) int {
+	if opts.Standalone && opts.Only != "" {
+		return 0
+	}
+	return 2
 }
 
 func scale(d time.Duration, f float64) time.Duration {
@@ -396,7 +435,10 @@ func (i *Instance) Shutdown() error {
 	for _, r := range i.store.Unfinished() {
 		r.Finish(records.Interrupted)
 	}
-	i.tools.spares.Close()
+	if i.tools.hosts != nil {
+		i.tools.hosts.Close()
+	}
+	i.tools.budget.Close()
 	if i.httpSrv.Shutdown(stopCtx) != nil {
 		i.httpSrv.Close()
 	}
@@ -404,6 +446,35 @@ func (i *Instance) Shutdown() error {
 	waitTasks(&i.tasks, stopCtx)
 	i.tools.js.Close()
 	return i.store.Close()
+}
+
+// Stats is what runs now, for /.bgfn/api/stats.
+type Stats struct {
+	// Instances are those of every function: running or idle, and starts
+	// waiting for room under --max-instances.
+	Instances struct {
+		Live    int `json:"live"`
+		Idle    int `json:"idle"`
+		Waiting int `json:"waiting"`
+	} `json:"instances"`
+	// Hosts are the Node processes running instances as threads.
+	Hosts     []int                        `json:"hosts"`
+	Functions map[string]runtime.PoolStats `json:"functions"`
+}
+
+func (i *Instance) stats() Stats {
+	var st Stats
+	st.Instances.Live, st.Instances.Idle, st.Instances.Waiting = i.tools.budget.Stats()
+	if i.tools.hosts != nil {
+		st.Hosts = i.tools.hosts.Pids()
+	}
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	st.Functions = make(map[string]runtime.PoolStats, len(i.pools))
+	for name, p := range i.pools {
+		st.Functions[name] = p.Stats()
+	}
+	return st
 }
 
 // stopBudget bounds shutdown after the grace period: bgfn dev ends within

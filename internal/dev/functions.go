@@ -117,6 +117,15 @@ func (i *Instance) register(later map[string]<-chan build.Artifact) {
 			continue
 		}
 		i.swap(context.Background(), fn, i.arts[fn.Name], false)
+		i.noteNativeAddon(fn.Name, build.Artifact{}, i.arts[fn.Name])
+	}
+}
+
+// noteNativeAddon says once that a function's instances run as processes
+// because its bundle loads a native addon.
+func (i *Instance) noteNativeAddon(name string, prev, art build.Artifact) {
+	if art.NativeAddon && !prev.NativeAddon && !i.opts.Standalone {
+		i.p.Notice(name+" loads a native addon (.node): its instances run as Node processes, not worker threads", "")
 	}
 }
 
@@ -175,8 +184,10 @@ func (i *Instance) swap(ctx context.Context, fn discover.Function, art build.Art
 	case art.Err != nil:
 		e.buildErr = art.Err
 	case fn.Invalid == "" && fn.ConfigError == "":
-		e.pool = runtime.NewPool(i.starter(fn, art), i.maxWorkers)
-		if warm {
+		e.pool = runtime.NewPool(i.starter(fn, art), i.maxConcurrency, i.tools.budget)
+		if old := i.pools[fn.Name]; warm && old != nil && old.Stats().Workers > 0 {
+			// The function is warm: so is its new build, before it
+			// takes traffic.
 			e.pool.WarmWait(ctx, 5*time.Second)
 		}
 	}
@@ -241,37 +252,31 @@ func (i *Instance) starter(fn discover.Function, art build.Artifact) runtime.Sta
 		Dir:         i.site.Config.BaseDir,
 		Env:         i.env,
 		FuncEnv:     map[string]string{"AWS_LAMBDA_FUNCTION_NAME": fn.Name, "LAMBDA_TASK_ROOT": dir},
-		Spares:      i.tools.spares,
+		Hosts:       i.tools.hosts,
+		Process:     i.processIsolated(fn, art),
 		Grace:       2 * time.Second,
 		InitTimeout: i.opts.InitTimeout,
 		IdleLog:     idle,
+		OnProcessFallback: func(reason string) {
+			i.p.Notice(name+" cannot run in a worker thread: its instances run as Node processes from now on", firstLine(reason))
+		},
 	}}
 }
 
-// warmAll starts one worker per function, a few at a time so start-up does
-// not starve the server of the cores, then keeps a spare Node process for
-// reloads and pools that grow.
-func (i *Instance) warmAll(ctx context.Context) {
-	i.mu.Lock()
-	pools := make([]*runtime.Pool, 0, len(i.pools))
-	for _, fn := range i.site.Functions {
-		if p := i.pools[fn.Name]; p != nil {
-			pools = append(pools, p)
+// processIsolated reports whether fn's instances run as Node processes:
+// the user said so, or its bundle loads a native addon.
+func (i *Instance) processIsolated(fn discover.Function, art build.Artifact) bool {
+	for _, n := range i.opts.ProcessIsolation {
+		if n == "*" || n == fn.Name {
+			return true
 		}
 	}
-	i.mu.Unlock()
-	var g errgroup.Group
-	g.SetLimit(goruntime.NumCPU())
-	for _, p := range pools {
-		g.Go(func() error {
-			p.WarmWait(ctx, 10*time.Second)
-			return nil
-		})
-	}
-	g.Wait()
-	if !i.opts.Standalone {
-		i.tools.spares.Fill()
-	}
+	return art.NativeAddon
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
 }
 
 // banner is what the start-up banner shows.

@@ -155,8 +155,9 @@ func (i *Instance) apply(ctx context.Context, cur *site.Site, steps []step) {
 	}
 	g.Wait()
 	i.env = cur.WorkerEnv(i.URL)
-	i.tools.spares.SetEnv(i.env)
-	defer i.tools.spares.Fill()
+	if i.tools.hosts != nil {
+		i.tools.hosts.SetEnv(i.env)
+	}
 	for k, st := range steps {
 		if st.kind == stepRemove {
 			i.remove(st.fn.Name)
@@ -182,6 +183,7 @@ func (i *Instance) applyStep(ctx context.Context, st step, art build.Artifact) {
 		i.p.Warnings(name, messages(art.Warnings))
 	}
 	i.swap(ctx, st.fn, art, !added)
+	i.noteNativeAddon(name, prev, art)
 	switch {
 	case art.Err != nil:
 	case added:

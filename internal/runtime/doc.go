@@ -1,10 +1,17 @@
-// Package runtime runs function invocations in warm worker subprocesses.
+// Package runtime runs function invocations in warm instances.
 //
-// A Worker runs one invocation at a time, so every line it prints belongs to
-// exactly one invocation. The Worker interface hides the transport: Node
-// workers speak a private protocol over extra pipes (see
-// nodeboot/PROTOCOL.md), and other runtimes can speak the AWS Lambda Runtime
-// API. A Pool per function starts workers on demand up to a cap, reuses idle
-// ones, queues invocations beyond the cap without dropping any, and replaces
-// workers that crash, exit or time out.
+// An instance runs one invocation at a time, so every line it prints
+// belongs to exactly one invocation, and module state is never shared
+// between two invocations that run at once: a function busy N times has N
+// instances, as on Lambda. The Worker interface hides how an instance
+// runs: JS and TS instances are worker threads inside a few shared Node
+// hosts (NodeHosts; see nodeboot/PROTOCOL.md), or Node processes for
+// functions that cannot run in a thread; Go and other Lambda runtimes are
+// processes that speak the AWS Lambda Runtime API.
+//
+// A Pool per function starts instances on demand up to a cap, reuses idle
+// ones, queues invocations beyond the cap without dropping any, and
+// replaces instances that crash, exit or time out. A Budget shared by the
+// pools caps the instances of all functions together and stops those idle
+// past a timeout, so idle memory does not grow with the site.
 package runtime

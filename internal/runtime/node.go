@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bgfn-dev/bgfn/internal/logs"
@@ -38,8 +39,17 @@ type NodeConfig struct {
 	// FuncEnv are the variables that belong to this function
 	// (AWS_LAMBDA_FUNCTION_NAME, LAMBDA_TASK_ROOT, ...).
 	FuncEnv map[string]string
-	// Spares, when set, hands out Node processes started ahead of time.
-	Spares *NodeSpares
+	// Hosts, when set, runs the instances as worker threads in shared Node
+	// hosts; without it (or with Process set) each is a Node process.
+	Hosts *NodeHosts
+	// Process runs each instance in a Node process of its own: for
+	// functions that cannot run in a worker thread (a native addon that is
+	// not context-aware).
+	Process bool
+	// OnProcessFallback is called once when a function that failed to
+	// load in a worker thread with a native-addon error is moved to
+	// processes.
+	OnProcessFallback func(reason string)
 	// IdleLog receives lines printed while no invocation runs (at import
 	// time, or by timers that outlive an invocation). Nil drops them.
 	IdleLog LogFunc
@@ -53,6 +63,9 @@ type NodeConfig struct {
 // NodeStarter starts Node workers.
 type NodeStarter struct {
 	Config NodeConfig
+
+	// process is set once the function was found to need processes.
+	process atomic.Bool
 }
 
 var _ Starter = (*NodeStarter)(nil)
@@ -90,18 +103,28 @@ type nodeWorker struct {
 	stopOnce sync.Once
 }
 
-// Start starts one worker and waits until it has loaded the function, at
-// most cfg.InitTimeout.
+// Start starts one instance and waits until it has loaded the function,
+// at most cfg.InitTimeout: a worker thread in a host, or a process.
 func (s *NodeStarter) Start(ctx context.Context) (Worker, error) {
 	cfg := &s.Config
 	ctx, cancel := withInitTimeout(ctx, cfg.InitTimeout)
 	defer cancel()
-	if w := cfg.Spares.take(cfg); w != nil {
-		if err := w.load(cfg); err == nil {
-			return w.awaitReady(ctx)
+	if cfg.Hosts != nil && !cfg.Process && !s.process.Load() {
+		x, err := cfg.Hosts.pick()
+		if err != nil {
+			return nil, err
 		}
-		w.kill()
-		<-w.done
+		t, err := x.spawn(ctx, cfg, cfg.Env)
+		if err == nil {
+			return t, nil
+		}
+		var ie *InitError
+		if !errors.As(err, &ie) || !needsProcess(ie.Err) {
+			return nil, err
+		}
+		if s.process.CompareAndSwap(false, true) && cfg.OnProcessFallback != nil {
+			cfg.OnProcessFallback(ie.Err.Message)
+		}
 	}
 	env := append(cfg.Env[:len(cfg.Env):len(cfg.Env)], "BGFN_ENTRY="+cfg.Entry, "BGFN_FUNCTION_NAME="+cfg.Name)
 	for k, v := range cfg.FuncEnv {
@@ -114,6 +137,15 @@ func (s *NodeStarter) Start(ctx context.Context) (Worker, error) {
 	w.cfg = cfg
 	w.logs.setIdle(cfg.IdleLog)
 	return w.awaitReady(ctx)
+}
+
+// needsProcess reports whether a load error means the function cannot run
+// in a worker thread: Node loads a native addon that is not context-aware
+// only in a main thread.
+func needsProcess(fe *FunctionError) bool {
+	m := fe.Message
+	return strings.Contains(m, "Module did not self-register") || strings.Contains(m, "not context aware") ||
+		strings.Contains(m, "context-aware") || strings.Contains(m, "ERR_DLOPEN_FAILED") && strings.Contains(m, "worker")
 }
 
 // spawnNode starts node with the bootstrap and the worker's pipes.
@@ -191,22 +223,6 @@ func spawnNode(node, bootstrap, dir string, env []string, grace time.Duration, n
 	go w.readLogs(errR, Stderr, w.markers[1])
 	go w.wait()
 	return w, nil
-}
-
-// load tells a spare worker which function to run.
-func (w *nodeWorker) load(cfg *NodeConfig) error {
-	env := map[string]string{"BGFN_FUNCTION_NAME": cfg.Name}
-	for k, v := range cfg.FuncEnv {
-		env[k] = v
-	}
-	msg, err := json.Marshal(map[string]any{"type": "load", "entry": cfg.Entry, "env": env})
-	if err != nil {
-		return err
-	}
-	w.cfg = cfg
-	w.logs.setIdle(cfg.IdleLog)
-	_, err = w.reqW.Write(append(msg, '\n'))
-	return err
 }
 
 // awaitReady waits until the worker has loaded its function.
@@ -359,7 +375,7 @@ func (w *nodeWorker) Invoke(ctx context.Context, req *Request) (*Result, error) 
 	deadline := time.Now().Add(timeout)
 	w.logs.set(req)
 
-	w.buf = w.encodeInvoke(w.buf[:0], req, deadline)
+	w.buf = encodeInvoke(append(w.buf[:0], `{"type":"invoke","id":`...), req, deadline)
 	if _, err := w.reqW.Write(w.buf); err != nil {
 		w.logs.set(nil)
 		w.kill()
@@ -453,8 +469,10 @@ func (w *nodeWorker) awaitMarkers(ctx context.Context, timer *time.Timer, limit 
 	return nil
 }
 
-func (w *nodeWorker) encodeInvoke(b []byte, req *Request, deadline time.Time) []byte {
-	b = append(b, `{"type":"invoke","id":`...)
+// encodeInvoke appends the rest of an invoke message to b, which holds its
+// start up to and including `"id":`: the id, the deadline, the event and
+// the rest, and the newline.
+func encodeInvoke(b []byte, req *Request, deadline time.Time) []byte {
 	b = strconv.AppendQuote(b, req.ID)
 	b = append(b, `,"deadlineMs":`...)
 	b = strconv.AppendInt(b, deadline.UnixMilli(), 10)

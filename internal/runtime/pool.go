@@ -18,10 +18,10 @@ const initErrorTTL = time.Second
 
 // PoolStats is a snapshot of a pool.
 type PoolStats struct {
-	Workers int // started or starting
-	Idle    int
-	Busy    int
-	Queued  int
+	Workers int `json:"instances"` // started or starting
+	Idle    int `json:"idle"`
+	Busy    int `json:"busy"`
+	Queued  int `json:"queued"`
 }
 
 // Pool runs a function's invocations on up to Max warm workers and queues
@@ -30,6 +30,10 @@ type PoolStats struct {
 type Pool struct {
 	starter Starter
 	max     int
+	// budget bounds the instances of all pools together and stops idle
+	// ones; nil for none. Its methods are called with mu held (the budget
+	// never calls a pool with its own lock held).
+	budget *Budget
 
 	mu       sync.Mutex
 	idle     []Worker
@@ -58,12 +62,13 @@ type grant struct {
 	err error
 }
 
-// NewPool returns a pool that starts workers with s, at most max at once.
-func NewPool(s Starter, max int) *Pool {
+// NewPool returns a pool that starts workers with s, at most max at once,
+// within budget b (nil for none).
+func NewPool(s Starter, max int, b *Budget) *Pool {
 	if max < 1 {
 		max = 1
 	}
-	p := &Pool{starter: s, max: max, workers: make(map[Worker]struct{})}
+	p := &Pool{starter: s, max: max, budget: b, workers: make(map[Worker]struct{})}
 	p.life, p.stopLife = context.WithCancel(context.Background())
 	return p
 }
@@ -192,9 +197,17 @@ func (p *Pool) acquire(ctx context.Context) (Worker, error) {
 		p.idle = p.idle[:len(p.idle)-1]
 		select {
 		case <-w.Done():
+			p.budget.forget(w)
 			p.forget(w)
 			continue
 		default:
+		}
+		if !p.budget.idleRemove(w) {
+			// The budget is stopping it (idle too long, or room needed
+			// for another function's instance): let it go.
+			delete(p.workers, w)
+			go w.Stop(expired())
+			continue
 		}
 		p.mu.Unlock()
 		return w, nil
@@ -255,7 +268,17 @@ func (p *Pool) acquire(ctx context.Context) (Worker, error) {
 // bounded by the pool's life, not by a request's context; a start cut short by Close or
 // Kill reports ErrPoolClosed, so the caller looks the function up again.
 func (p *Pool) start() (Worker, error) {
+	if err := p.budget.acquire(p.life); err != nil {
+		p.mu.Lock()
+		p.starting--
+		p.all.Done()
+		p.mu.Unlock()
+		return nil, ErrPoolClosed
+	}
 	w, err := p.starter.Start(p.life)
+	if err != nil {
+		p.budget.release()
+	}
 	p.mu.Lock()
 	p.starting--
 	if err != nil && p.life.Err() != nil {
@@ -290,6 +313,7 @@ func (p *Pool) start() (Worker, error) {
 	go func() {
 		<-w.Done()
 		p.all.Done()
+		p.budget.release()
 	}()
 	return w, nil
 }
@@ -317,7 +341,38 @@ func (p *Pool) release(w Worker) {
 		ch <- grant{w: w}
 		return
 	}
+	if !p.budget.idleAdd(p, w) {
+		// Another function waits for room: this idle instance makes it.
+		delete(p.workers, w)
+		go w.Stop(expired())
+		return
+	}
 	p.idle = append(p.idle, w)
+}
+
+// evict stops w if it is still idle: the budget's call, for an instance
+// idle too long or one whose slot another pool needs.
+func (p *Pool) evict(w Worker) {
+	p.mu.Lock()
+	found := false
+	for i, x := range p.idle {
+		if x == w {
+			p.idle = append(p.idle[:i], p.idle[i+1:]...)
+			delete(p.workers, w)
+			found = true
+			break
+		}
+	}
+	p.mu.Unlock()
+	if found {
+		w.Stop(expired())
+	}
+}
+
+func expired() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
 }
 
 // discard drops a worker that failed; its slot goes to the next queued
@@ -368,6 +423,7 @@ func (p *Pool) Close(ctx context.Context) error {
 		p.waiters = nil
 		for _, w := range p.idle {
 			delete(p.workers, w)
+			p.budget.forget(w)
 			go w.Stop(ctx)
 		}
 		p.idle = nil

@@ -232,7 +232,7 @@ func closePool(t *testing.T, p *Pool) {
 func TestPoolReusesIdleWorker(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := newFakeStarter()
-		p := NewPool(s, 4)
+		p := NewPool(s, 4, nil)
 		var pids []int
 		for i := range 3 {
 			res, err := p.Invoke(t.Context(), req(fmt.Sprint("r", i)))
@@ -280,7 +280,7 @@ func TestPoolQueuesFIFOBeyondMax(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				s := newFakeStarter()
-				p := NewPool(s, tt.max)
+				p := NewPool(s, tt.max, nil)
 				out := make(chan outcome, tt.max+tt.queued)
 				var releases []func()
 				var busy []string
@@ -354,7 +354,7 @@ func TestPoolFailedWorkerIsReplaced(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				s := newFakeStarter()
-				p := NewPool(s, 1)
+				p := NewPool(s, 1, nil)
 				out := make(chan outcome, 3)
 				release := s.hold("a")
 				invokeAsync(t.Context(), p, "a", out)
@@ -404,7 +404,7 @@ func TestPoolInitError(t *testing.T) {
 		ie := &InitError{Err: &FunctionError{Type: "SyntaxError", Message: "Unexpected token"}}
 		s.errs = []error{ie}
 		s.gate = make(chan struct{})
-		p := NewPool(s, 1)
+		p := NewPool(s, 1, nil)
 		out := make(chan outcome, 3)
 		// a starts the only worker; b and c queue behind it.
 		for _, id := range []string{"a", "b", "c"} {
@@ -464,7 +464,7 @@ func TestPoolStartErrorHandsSlotOn(t *testing.T) {
 		s := newFakeStarter()
 		s.errs = []error{errors.New("fork: resource temporarily unavailable")}
 		s.gate = make(chan struct{})
-		p := NewPool(s, 1)
+		p := NewPool(s, 1, nil)
 		out := make(chan outcome, 2)
 		invokeAsync(t.Context(), p, "a", out)
 		invokeAsync(t.Context(), p, "b", out)
@@ -502,7 +502,7 @@ func TestPoolNotDeliveredRetries(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				s := newFakeStarter()
 				s.failWith(tt.fails...)
-				p := NewPool(s, 1)
+				p := NewPool(s, 1, nil)
 				res, err := p.Invoke(t.Context(), req("x"))
 				switch {
 				case tt.wantErr == nil && err != nil:
@@ -532,7 +532,7 @@ func TestPoolNotDeliveredRetries(t *testing.T) {
 func TestPoolDeadIdleWorkerIsReplaced(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := newFakeStarter()
-		p := NewPool(s, 1)
+		p := NewPool(s, 1, nil)
 		if _, err := p.Invoke(t.Context(), req("a")); err != nil {
 			t.Fatal(err)
 		}
@@ -556,7 +556,7 @@ func TestPoolDeadIdleWorkerIsReplaced(t *testing.T) {
 func TestPoolCancelQueued(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := newFakeStarter()
-		p := NewPool(s, 1)
+		p := NewPool(s, 1, nil)
 		out := make(chan outcome, 4)
 		release := s.hold("a")
 		invokeAsync(t.Context(), p, "a", out)
@@ -594,7 +594,7 @@ func TestPoolPendingKeepsWorkerBusy(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		pending := make(chan struct{})
 		s := &pendingStarter{fakeStarter: newFakeStarter(), pending: pending}
-		p := NewPool(s, 1)
+		p := NewPool(s, 1, nil)
 		if _, err := p.Invoke(t.Context(), req("a")); err != nil {
 			t.Fatal(err)
 		}
@@ -645,7 +645,7 @@ func (w *pendingWorker) Invoke(ctx context.Context, req *Request) (*Result, erro
 func TestPoolClose(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := newFakeStarter()
-		p := NewPool(s, 2)
+		p := NewPool(s, 2, nil)
 		out := make(chan outcome, 4)
 		ra, rb := s.hold("a"), s.hold("b")
 		invokeAsync(t.Context(), p, "a", out)
@@ -713,7 +713,7 @@ func TestPoolClose(t *testing.T) {
 func TestPoolCloseDeadlineKillsBusy(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := newFakeStarter()
-		p := NewPool(s, 1)
+		p := NewPool(s, 1, nil)
 		out := make(chan outcome, 1)
 		release := s.hold("a")
 		defer release()
@@ -744,7 +744,7 @@ func TestPoolCloseCancelsStartingWorker(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := newFakeStarter()
 		s.gate = make(chan struct{})
-		p := NewPool(s, 1)
+		p := NewPool(s, 1, nil)
 		out := make(chan outcome, 1)
 		invokeAsync(t.Context(), p, "a", out)
 		if got := p.Stats().Workers; got != 1 {
@@ -784,7 +784,7 @@ func TestPoolWarm(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				s := newFakeStarter()
-				p := NewPool(s, tt.max)
+				p := NewPool(s, tt.max, nil)
 				p.Warm(t.Context(), tt.n)
 				synctest.Wait()
 				if got, want := p.Stats(), (PoolStats{Workers: tt.wantIdle, Idle: tt.wantIdle}); got != want {
@@ -812,7 +812,7 @@ func TestPoolWarm(t *testing.T) {
 func TestPoolWarmAfterClose(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := newFakeStarter()
-		p := NewPool(s, 2)
+		p := NewPool(s, 2, nil)
 		closePool(t, p)
 		p.Warm(t.Context(), 2)
 		p.WarmWait(t.Context(), time.Second)
@@ -843,7 +843,7 @@ func TestPoolWarmWait(t *testing.T) {
 					time.Sleep(tt.startTime)
 					close(s.gate)
 				}()
-				p := NewPool(s, 2)
+				p := NewPool(s, 2, nil)
 				start := time.Now()
 				p.WarmWait(t.Context(), tt.limit)
 				if d := time.Since(start); d != tt.wantWait {
@@ -873,7 +873,7 @@ func TestPoolConcurrentStress(t *testing.T) {
 		for i := range n / 10 {
 			s.failWith(nil, nil, &NotDeliveredError{Exit: "exited"}, nil, nil, nil, &ExitError{Exit: fmt.Sprint("exited with code ", i)}, nil, nil, nil)
 		}
-		p := NewPool(s, max)
+		p := NewPool(s, max, nil)
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		ok, failed := 0, 0
@@ -922,7 +922,7 @@ func TestPoolCancelRacingGrant(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				s := newFakeStarter()
-				p := NewPool(s, 1)
+				p := NewPool(s, 1, nil)
 				out := make(chan outcome, 3)
 				release := s.hold("a")
 				invokeAsync(t.Context(), p, "a", out)
@@ -986,7 +986,7 @@ func TestPoolStopCancelsStartThatNeverFinishes(t *testing.T) {
 	for _, stop := range []string{"Close", "Kill"} {
 		t.Run(stop, func(t *testing.T) {
 			s := &neverReadyStarter{started: make(chan *fakeWorker, 1)}
-			p := NewPool(s, 1)
+			p := NewPool(s, 1, nil)
 			invoked := make(chan error, 1)
 			go func() {
 				_, err := p.Invoke(t.Context(), &Request{ID: "a"})

@@ -5,6 +5,14 @@
 // on fd 4, and fd 1/2 carry only the user's own output (plus an end marker
 // after each invocation that printed something).
 //
+// It runs in one of three modes. A process (the default) loads one function
+// in its main thread. A host (BGFN_HOST=1) loads nothing itself: it runs
+// instances, each a worker thread of this same file that loads one
+// function, and relays their messages over fd 3 and fd 4, tagged with the
+// instance's number. A thread is such an instance: its messages and its
+// console output travel to the host as thread messages, in the order it
+// made them, so no end markers are needed.
+//
 // Everything here runs once per invocation in a warm process, so the hot path
 // avoids allocations it does not need; startup imports only what every
 // function needs.
@@ -13,7 +21,9 @@ import * as fs from 'node:fs'
 import * as net from 'node:net'
 import * as nodeBuffer from 'node:buffer'
 import { pathToFileURL } from 'node:url'
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads'
 
+const MODE = !isMainThread ? 'thread' : process.env.BGFN_HOST === '1' ? 'host' : 'process'
 const env = process.env
 // These follow the environment; a spare worker learns its function (and
 // so these values) only from its load message, so they are recomputed then.
@@ -36,6 +46,10 @@ const isUtf8 = nodeBuffer.isUtf8 ?? (() => true)
 let out = null // fd 4 stream
 
 function openOut() {
+  if (MODE === 'thread') {
+    out = { write: (line) => parentPort.postMessage(line) }
+    return
+  }
   try {
     out = new net.Socket({ fd: 4, readable: false, writable: true })
   } catch {
@@ -56,6 +70,18 @@ const streams = [null, null, null]
 const rawWrite = [null, null, null]
 
 function hookStdio(name, fd) {
+  if (MODE === 'thread') {
+    // A thread's stdio would reach the host asynchronously, on a channel of
+    // its own; sending it as messages keeps it in order with the results.
+    const stream = process[name]
+    stream.write = function write(chunk, encoding, cb) {
+      if (typeof encoding === 'function') cb = encoding
+      parentPort.postMessage({ l: fd, d: typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8') })
+      if (typeof cb === 'function') process.nextTick(cb)
+      return true
+    }
+    return
+  }
   const desc = Object.getOwnPropertyDescriptor(process, name)
   const wrap = (stream) => {
     const orig = stream.write
@@ -108,7 +134,7 @@ function writeMarker(fd, marker, done) {
 
 // emit writes line to fd 4, after the end markers when logs is true.
 function emit(id, line, logs, then) {
-  if (!logs) {
+  if (!logs || MODE === 'thread') {
     out.write(line)
     if (then !== undefined) then()
     return
@@ -695,6 +721,16 @@ function succeedV2(inv, statusCode, multiValueHeaders, body, isBase64Encoded) {
 // Requests: newline-delimited JSON on fd 3.
 
 function listen(onMessage) {
+  if (MODE === 'thread') {
+    parentPort.on('message', (text) => dispatch(text, onMessage))
+    return
+  }
+  readLines((text) => dispatch(text, onMessage))
+}
+
+// readLines calls onLine with each line that arrives on fd 3, and exits
+// when fd 3 closes: bgfn stopped the worker, or is gone.
+function readLines(onLine) {
   let input
   try {
     input = new net.Socket({ fd: 3, readable: true, writable: false })
@@ -715,7 +751,7 @@ function listen(onMessage) {
         partial = null
       }
       start = nl + 1
-      if (text.length > 0) dispatch(text, onMessage)
+      if (text.length > 0) onLine(text)
     }
     if (start < chunk.length) {
       if (partial === null) partial = []
@@ -753,7 +789,12 @@ function logStreamName() {
 
 function initError(errorInfoValue) {
   openOut()
-  out.write(JSON.stringify({ type: 'init_error', error: errorInfoValue }) + '\n', () => process.exit(1))
+  const line = JSON.stringify({ type: 'init_error', error: errorInfoValue }) + '\n'
+  if (MODE === 'thread') {
+    out.write(line)
+    process.exit(1)
+  }
+  out.write(line, () => process.exit(1))
 }
 
 // findHandler applies PROTOCOL.md's rules to the module namespace.
@@ -768,32 +809,109 @@ function findHandler(mod) {
   return null
 }
 
-// readLoadMessage reads the first line of fd 3, a byte at a time so that
-// nothing after it is consumed, and parses it; null at EOF.
-function readLoadMessage() {
-  const one = Buffer.alloc(1)
-  const bytes = []
-  for (;;) {
-    let n
-    try {
-      n = fs.readSync(3, one, 0, 1, null)
-    } catch (err) {
-      if (err.code === 'EAGAIN') continue
-      return null
+// applyLoad gives a thread its function: the entry and the whole
+// environment of that function (the host's own is not the function's).
+function applyLoad(load) {
+  const fnEnv = load.env !== null && typeof load.env === 'object' ? load.env : {}
+  for (const k of Object.keys(env)) if (!(k in fnEnv)) delete env[k]
+  Object.assign(env, fnEnv)
+  env.BGFN_ENTRY = typeof load.entry === 'string' ? load.entry : ''
+  configure()
+}
+
+// runHost runs instances in worker threads and relays their messages.
+// Lines from bgfn start with {"inst":N,"type":T}: spawn starts instance N
+// (from a spare thread when one is ready), invoke is passed to it as it
+// is, stop terminates it (a timeout, a cancel, an idle instance). Every
+// line from an instance goes out with the same {"inst":N, prefix; its
+// console output as {"inst":N,"type":"log","s":1|2,"d":"..."} lines; its
+// end as {"inst":N,"type":"exit","code":C} (with "error" when it threw).
+function runHost() {
+  openOut()
+  const threads = new Map()
+  const spares = []
+  const wantSpares = Math.max(0, Number(env.BGFN_SPARES ?? 1) || 0)
+  const memory = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE) || 1024
+  const self = new URL(import.meta.url)
+  const newThread = (data) =>
+    new Worker(self, {
+      workerData: data,
+      stdout: false,
+      stderr: false,
+      // An instance has Lambda's memory: past it the thread dies, not the host.
+      resourceLimits: { maxOldGenerationSizeMb: memory },
+    })
+  const fill = () => {
+    while (spares.length < wantSpares) {
+      const w = newThread({ spare: true })
+      w.on('error', () => {})
+      w.on('exit', () => {
+        const i = spares.indexOf(w)
+        if (i !== -1) spares.splice(i, 1)
+      })
+      spares.push(w)
     }
-    if (n === 0) return null
-    if (one[0] === 10) break
-    bytes.push(one[0])
   }
-  try {
-    const msg = JSON.parse(Buffer.from(bytes).toString('utf8'))
-    return msg !== null && msg.type === 'load' ? msg : null
-  } catch {
-    return null
+  const attach = (inst, w) => {
+    threads.set(inst, w)
+    const prefix = '{"inst":' + inst + ','
+    let ended = false
+    w.on('message', (m) => {
+      if (typeof m === 'string') out.write(prefix + m.slice(1))
+      else out.write(prefix + '"type":"log","s":' + m.l + ',"d":' + JSON.stringify(m.d) + '}\n')
+    })
+    w.on('error', (err) => {
+      if (ended) return
+      ended = true
+      out.write(prefix + '"type":"exit","code":1,"error":' + JSON.stringify(errorInfo(err)) + '}\n')
+    })
+    w.on('exit', (code) => {
+      threads.delete(inst)
+      if (ended) return
+      ended = true
+      out.write(prefix + '"type":"exit","code":' + code + '}\n')
+    })
   }
+  const HEAD = /^\{"inst":(\d+),"type":"(\w+)"/
+  readLines((text) => {
+    const m = HEAD.exec(text)
+    if (m === null) return
+    const inst = Number(m[1])
+    switch (m[2]) {
+      case 'invoke': {
+        const w = threads.get(inst)
+        if (w !== undefined) w.postMessage(text)
+        break
+      }
+      case 'spawn': {
+        const msg = JSON.parse(text)
+        let w = spares.shift()
+        if (w !== undefined) {
+          w.removeAllListeners('error')
+          w.removeAllListeners('exit')
+          w.postMessage(msg)
+        } else {
+          w = newThread({ load: msg })
+        }
+        attach(inst, w)
+        setImmediate(fill)
+        break
+      }
+      case 'stop': {
+        const w = threads.get(inst)
+        if (w !== undefined) w.terminate()
+        break
+      }
+    }
+  })
+  fill()
 }
 
 async function main() {
+  if (MODE === 'host') {
+    runHost()
+    return
+  }
   const netlify = {
     env: {
       get: (key) => env[key],
@@ -818,22 +936,18 @@ async function main() {
     initError({ errorType: 'Runtime.ProtocolMismatch', errorMessage: `bootstrap speaks protocol 1, bgfn asked for ${env.BGFN_PROTOCOL}`, stack: [] })
     return
   }
-  // A spare worker is started before bgfn knows which function it will
-  // run (so a reload or a new worker skips Node's start-up): its first
-  // line on fd 3 names the function. fd 3 is a blocking pipe here, and
-  // nothing else reads it yet, so read that one line synchronously.
-  if (env.BGFN_SPARE === '1') {
-    // Load the fetch classes (undici) while there is nothing else to do:
-    // a v2 function taken from the spare then starts without that cost.
-    void globalThis.Response
-    void globalThis.Request
-    void globalThis.Headers
-    const load = readLoadMessage()
-    if (load === null) process.exit(0)
-    if (load.env !== null && typeof load.env === 'object') Object.assign(env, load.env)
-    if (typeof load.entry === 'string') env.BGFN_ENTRY = load.entry
-    delete env.BGFN_SPARE
-    configure()
+  if (MODE === 'thread') {
+    // A spare thread is started before bgfn knows which function it will
+    // run, so a new instance skips Node's start-up: its first message
+    // names the function. It loads the fetch classes (undici) meanwhile.
+    let load = workerData?.load
+    if (load === undefined) {
+      void globalThis.Response
+      void globalThis.Request
+      void globalThis.Headers
+      load = await new Promise((resolve) => parentPort.once('message', resolve))
+    }
+    applyLoad(load)
   }
   const entry = env.BGFN_ENTRY
   if (!entry) {

@@ -1,7 +1,10 @@
-// ?crash=1 kills the worker mid-invocation; otherwise it says its pid.
+// ?crash=1 ends its instance mid-invocation; otherwise it names its
+// instance: the worker's pid and thread.
+const { threadId } = require('worker_threads')
+
 exports.handler = async (event) => {
   if (event.queryStringParameters.crash === '1') {
     process.exit(1)
   }
-  return { statusCode: 200, body: String(process.pid) }
+  return { statusCode: 200, body: JSON.stringify({ pid: process.pid, thread: threadId }) }
 }

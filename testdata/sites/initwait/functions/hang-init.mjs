@@ -1,10 +1,11 @@
-// A module whose top-level await never settles: its worker never gets
+// A module whose top-level await never settles: its instance never gets
 // ready. It writes its pid first (the worker's folder is the site's), so
-// the tests can check the worker is gone.
-import { writeFileSync } from 'node:fs'
+// the tests can check the process that ran it is gone, and appends a dot
+// to hang-init.beat every 20 ms, so they can check its code stopped.
+import { appendFileSync, writeFileSync } from 'node:fs'
 
 writeFileSync('hang-init.pid.json', JSON.stringify({ pid: process.pid }))
-setInterval(() => {}, 1000) // keeps the event loop busy, as a connection that never opens does
+setInterval(() => appendFileSync('hang-init.beat', '.'), 20)
 await new Promise(() => {})
 
 export default async () => new Response('never')

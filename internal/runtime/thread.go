@@ -1,0 +1,217 @@
+package runtime
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/bgfn-dev/bgfn/internal/logs"
+)
+
+// threadInstance is one instance of a function: a worker thread in a Node
+// host, running one invocation at a time.
+type threadInstance struct {
+	host *nodeHost
+	id   int
+	cfg  *NodeConfig
+
+	// msgs carries the instance's messages but logs and its end, in order.
+	msgs chan hostMessage
+	logs *logTarget
+	// lines assemble log chunks per stream; only the host's reader uses
+	// them.
+	lines [2]logs.LineBuffer
+
+	endOnce  sync.Once
+	done     chan struct{}
+	exitText string
+	exitErr  *FunctionError
+
+	buf []byte
+}
+
+var _ Worker = (*threadInstance)(nil)
+
+func newThreadInstance(x *nodeHost, id int, cfg *NodeConfig) *threadInstance {
+	t := &threadInstance{host: x, id: id, cfg: cfg, msgs: make(chan hostMessage, 8), done: make(chan struct{}), logs: newLogTarget(cfg.IdleLog)}
+	t.lines[0].Fn = func(line []byte) { t.logs.emit(Stdout, line) }
+	t.lines[1].Fn = func(line []byte) { t.logs.emit(Stderr, line) }
+	return t
+}
+
+func (t *threadInstance) Pid() int              { return t.host.pid }
+func (t *threadInstance) Done() <-chan struct{} { return t.done }
+
+// log takes a chunk of what the instance printed (called by the reader).
+func (t *threadInstance) log(stream int, text string) {
+	if stream == 2 {
+		t.lines[1].Write([]byte(text))
+	} else {
+		t.lines[0].Write([]byte(text))
+	}
+}
+
+// flushLogs passes on a last line without its newline, before the message
+// that ends an invocation (called by the reader).
+func (t *threadInstance) flushLogs() {
+	t.lines[0].Flush()
+	t.lines[1].Flush()
+}
+
+// deliver hands a message to the running invocation (called by the
+// reader, after the logs that came before it).
+func (t *threadInstance) deliver(m hostMessage) {
+	t.flushLogs()
+	select {
+	case t.msgs <- m:
+	case <-t.done:
+	}
+}
+
+// ended marks the instance gone: its thread exited, or its host did.
+func (t *threadInstance) ended(m hostMessage) {
+	t.endOnce.Do(func() {
+		t.flushLogs()
+		t.exitText = "exited with code " + strconv.Itoa(m.Code)
+		if m.Code < 0 {
+			t.exitText = "stopped with its node host (it " + m.D + ")"
+		}
+		t.exitErr = m.Error
+		close(t.done)
+	})
+}
+
+// kill terminates the thread; Done closes when it is gone.
+func (t *threadInstance) kill() {
+	if t.host.send([]byte(`{"inst":`+strconv.Itoa(t.id)+`,"type":"stop"}`+"\n")) != nil {
+		// The host is gone, and the instance with it.
+		t.ended(hostExited(t.host.exitText))
+	}
+}
+
+// awaitReady waits until the instance has loaded its function, at most
+// until ctx ends (the init limit, or the pool closing).
+func (t *threadInstance) awaitReady(ctx context.Context) error {
+	select {
+	case m := <-t.msgs:
+		switch {
+		case m.Type == "ready":
+			return nil
+		case m.Type == "init_error" && m.Error != nil:
+			t.kill()
+			<-t.done
+			return &InitError{Err: m.Error}
+		}
+		t.kill()
+		<-t.done
+		return &InitError{Err: &FunctionError{Type: "Runtime.ExitError", Message: "instance sent " + m.Type + " before it was ready"}}
+	case <-t.done:
+		if t.exitErr != nil {
+			return &InitError{Err: t.exitErr}
+		}
+		return &InitError{Err: &FunctionError{Type: "Runtime.ExitError", Message: "worker " + t.exitText + " before it was ready"}}
+	case <-ctx.Done():
+		t.kill()
+		<-t.done
+		return startCancelled(ctx, t.cfg.Name, "its module is still loading (a top-level await that never settles, or slow code at import time)")
+	}
+}
+
+// Invoke implements Worker.
+func (t *threadInstance) Invoke(ctx context.Context, req *Request) (*Result, error) {
+	select {
+	case <-t.done:
+		return nil, &NotDeliveredError{Exit: t.exitText}
+	default:
+	}
+	timeout := req.Timeout
+	if timeout <= 0 {
+		timeout = 15 * time.Minute
+	}
+	deadline := time.Now().Add(timeout)
+	t.logs.set(req)
+	t.buf = encodeInvoke(append(t.buf[:0], `{"inst":`+strconv.Itoa(t.id)+`,"type":"invoke","id":`...), req, deadline)
+	if err := t.host.send(t.buf); err != nil {
+		t.logs.set(nil)
+		t.ended(hostExited(t.host.exitText))
+		return nil, &NotDeliveredError{Exit: t.exitText}
+	}
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	m, err := t.await(ctx, timer, timeout)
+	if err != nil {
+		t.logs.set(nil)
+		return nil, err
+	}
+	res := &Result{Pid: t.host.pid}
+	switch m.Type {
+	case "error":
+		res.Error = m.Error
+	case "result":
+		res.Response, res.Undefined = m.Response, m.Undefined || len(m.Response) == 0
+	}
+	if !m.Pending {
+		t.logs.set(nil)
+		return res, nil
+	}
+	// v2 waitUntil work keeps the instance busy after the response, under
+	// the same deadline.
+	pending := make(chan struct{})
+	res.pending = pending
+	go func() {
+		defer close(pending)
+		defer t.logs.set(nil)
+		t.await(context.WithoutCancel(ctx), timer, timeout)
+	}()
+	return res, nil
+}
+
+// await waits for the invocation's next message; past the deadline or
+// when ctx ends the thread is terminated.
+func (t *threadInstance) await(ctx context.Context, timer *time.Timer, limit time.Duration) (hostMessage, error) {
+	for {
+		select {
+		case m := <-t.msgs:
+			switch m.Type {
+			case "result", "error", "idle":
+				return m, nil
+			}
+		case <-t.done:
+			return hostMessage{}, t.exitError()
+		case <-timer.C:
+			t.kill()
+			<-t.done
+			return hostMessage{}, &TimeoutError{Limit: limit, Pid: t.host.pid}
+		case <-ctx.Done():
+			t.kill()
+			<-t.done
+			return hostMessage{}, ctx.Err()
+		}
+	}
+}
+
+func (t *threadInstance) exitError() error {
+	if t.exitErr != nil {
+		// The thread threw outside the handler's promise chain.
+		return t.exitErr
+	}
+	return &ExitError{Exit: t.exitText, Pid: t.host.pid}
+}
+
+// Stop implements Worker: the thread is terminated (it runs no more JS)
+// and Stop returns once the host says it is gone.
+func (t *threadInstance) Stop(ctx context.Context) error {
+	select {
+	case <-t.done:
+		return nil
+	default:
+	}
+	t.kill()
+	select {
+	case <-t.done:
+	case <-ctx.Done():
+	case <-time.After(5 * time.Second):
+	}
+	return nil
+}
