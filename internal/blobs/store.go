@@ -196,9 +196,10 @@ func (s *Store) locate(site, store, key string) (location, error) {
 
 // ETag is netlify's ETag for a value: an HMAC of the file's modification
 // time (as JavaScript's toISOString prints it) keyed over its path, so a
-// value written by either tool has the same ETag in both.
+// value written by either tool has the same ETag in both. Node rounds a
+// file's time to the nearest millisecond, so this does too.
 func ETag(path string, mtime time.Time) string {
-	m := hmac.New(sha256.New, []byte(mtime.UTC().Format("2006-01-02T15:04:05.000Z")))
+	m := hmac.New(sha256.New, []byte(mtime.Round(time.Millisecond).UTC().Format("2006-01-02T15:04:05.000Z")))
 	m.Write([]byte(path))
 	return `"` + hex.EncodeToString(m.Sum(nil)) + `"`
 }
@@ -322,7 +323,7 @@ func (s *Store) Put(site, store, key string, body io.Reader, metadata []byte, co
 	// move on every write, however quick.
 	mt := time.Now().Truncate(time.Millisecond)
 	if fi != nil {
-		if old := fi.ModTime().Truncate(time.Millisecond); !mt.After(old) {
+		if old := fi.ModTime().Round(time.Millisecond); !mt.After(old) {
 			mt = old.Add(time.Millisecond)
 		}
 	}

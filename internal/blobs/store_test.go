@@ -129,6 +129,15 @@ func TestETagFormula(t *testing.T) {
 	if got := ETag("/srv/x", mt.In(time.FixedZone("x", 3600))); got != want {
 		t.Fatalf("ETag in another zone = %s", got)
 	}
+	// Node rounds a file's mtime to the nearest millisecond (fs.Stats
+	// builds its Dates with Math.round): a file written at .270588406 s is
+	// .271 to netlify's server. Printed by node as above for that ISO string
+	// over "/s/entries/unlinked/site:a/k".
+	mt = time.Date(2026, 12, 1, 20, 58, 32, 270588406, time.UTC)
+	want = `"c6ecc0bec1cab83513dc2cbfca111a42caa81f6c88192e4a3dd821b597efc8c8"`
+	if got := ETag("/s/entries/unlinked/site:a/k", mt); got != want {
+		t.Fatalf("ETag of a time past the half millisecond = %s, want %s", got, want)
+	}
 }
 
 func TestStoreConditions(t *testing.T) {
