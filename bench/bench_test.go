@@ -43,6 +43,7 @@ func TestSmoke(t *testing.T) {
 		ReloadEdits:           2,
 		ReloadLoad:            2 * time.Second,
 		ReloadLoadEdits:       5,
+		InstanceBursts:        60,
 		Out:                   out,
 	}
 	var stdout, progress bytes.Buffer

@@ -35,14 +35,14 @@ type bgfnInstance struct {
 
 // startBgfn starts `bgfn dev --port 0 --dir site` with its output in
 // logPath and waits until it wrote .netlify/bgfn/dev.json.
-func startBgfn(ctx context.Context, bin, site, logPath string) (*bgfnInstance, error) {
+func startBgfn(ctx context.Context, bin, site, logPath string, extra ...string) (*bgfnInstance, error) {
 	logf, err := os.Create(logPath)
 	if err != nil {
 		return nil, fmt.Errorf("start bgfn: %w", err)
 	}
 	// The child holds its own descriptor; ours is not needed after Start.
 	defer logf.Close()
-	p := newProcess(ctx, "bgfn", bin, "dev", "--port", "0", "--dir", site, "--color", "never")
+	p := newProcess(ctx, "bgfn", append([]string{bin, "dev", "--port", "0", "--dir", site, "--color", "never"}, extra...)...)
 	p.cmd.Stdout = logf
 	p.cmd.Stderr = logf
 	p.cmd.Env = append(os.Environ(), "NO_COLOR=1")

@@ -113,6 +113,11 @@ type Config struct {
 	// support (and measure it when there is some). Building it needs
 	// aws-lambda-go from the module cache or proxy.
 	GoFunction bool
+	// InstanceBursts is the size of the large burst of waiting background
+	// invocations (after one of 50); 0 skips the instance bursts.
+	InstanceBursts int
+	// ManySite measures the generated site of 40 functions.
+	ManySite bool
 	// Out is where the JSON results go ("" writes none).
 	Out string
 	// Compare is an earlier results file to print deltas against.
@@ -142,6 +147,8 @@ func DefaultConfig() Config {
 		ReloadLoad:            10 * time.Second,
 		ReloadLoadEdits:       20,
 		GoFunction:            true,
+		InstanceBursts:        1000,
+		ManySite:              true,
 		Out:                   "bench/results/latest.json",
 	}
 }
@@ -168,6 +175,8 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.DurationVar(&cfg.ReloadLoad, "reload-load", cfg.ReloadLoad, "load on hello at c10 while hello.js is edited (0 skips)")
 	fs.IntVar(&cfg.ReloadLoadEdits, "reload-load-edits", cfg.ReloadLoadEdits, "edits of hello.js during the -reload-load run")
 	fs.BoolVar(&cfg.GoFunction, "go-function", cfg.GoFunction, "add the generated hello-go function (needs aws-lambda-go from the module cache or proxy)")
+	fs.IntVar(&cfg.InstanceBursts, "instance-bursts", cfg.InstanceBursts, "size of the large burst of 2 s background invocations, after one of 50 (0 skips the bursts)")
+	fs.BoolVar(&cfg.ManySite, "many-site", cfg.ManySite, "measure the generated site of 40 functions")
 	fs.StringVar(&cfg.Out, "out", cfg.Out, "results file, relative to the repository root (empty: none)")
 	fs.StringVar(&cfg.Compare, "compare", "", "earlier results file to print deltas against")
 	fs.BoolVar(&cfg.Keep, "keep", false, "keep the temporary folder (sites, bgfn logs)")

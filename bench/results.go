@@ -104,9 +104,10 @@ const (
 	groupFeatures   = "features"
 	groupReload     = "reload"
 	groupShutdown   = "shutdown"
+	groupInstances  = "instances"
 )
 
-var groupOrder = []string{groupLaunch, groupMemory, groupBackground, groupFeatures, groupReload, groupShutdown}
+var groupOrder = []string{groupLaunch, groupMemory, groupBackground, groupInstances, groupFeatures, groupReload, groupShutdown}
 
 func (r *Results) add(group, name string, v float64, unit, better, detail string) {
 	r.Figures = append(r.Figures, Figure{Name: name, Group: group, Value: &v, Unit: unit, Better: better, Detail: detail})
@@ -119,6 +120,26 @@ func (r *Results) addMedian(group, name string, ds []time.Duration, detail strin
 	for _, d := range ds {
 		f.Samples = append(f.Samples, ms(d))
 	}
+}
+
+// addTarget adds a figure with the target it is held to: the detail says
+// the target and whether it was met, and a missed one is a finding.
+func (r *Results) addTarget(group, name string, v float64, unit, better string, limit float64, detail string) {
+	met := v <= limit
+	cmp := "≤"
+	if better == "higher" {
+		met, cmp = v >= limit, "≥"
+	}
+	verdict := "met"
+	if !met {
+		verdict = "MISSED"
+		r.finding("%s: %.1f %s, target %s %g %s", name, v, unit, cmp, limit, unit)
+	}
+	t := fmt.Sprintf("target %s %g %s: %s", cmp, limit, unit, verdict)
+	if detail != "" {
+		t += "; " + detail
+	}
+	r.add(group, name, v, unit, better, t)
 }
 
 func (r *Results) na(group, name, reason string) {

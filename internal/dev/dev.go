@@ -231,23 +231,21 @@ func Start(ctx context.Context, opts Options) (*Instance, error) {
 		}
 	}
 	i.goModuleWarnings()
-	later := i.buildAll()
 	i.env = s.WorkerEnv(i.URL)
 	if t.hosts != nil {
+		// Start Node (with its spare threads) while the functions build,
+		// so the first request pays only for loading its function;
+		// instances start on demand.
 		t.hosts.SetEnv(i.env)
+		i.tasks.Go(func() { t.hosts.Prestart() })
 	}
+	later := i.buildAll()
 	t.budget.Start()
 	i.register(later)
 	if err := i.serveHTTP(); err != nil {
 		ln.Close()
 		t.js.Close()
 		return nil, err
-	}
-	// Start Node (with its spare threads) while the banner prints, so the
-	// first request pays only for loading its function; instances start
-	// on demand.
-	if t.hosts != nil {
-		i.tasks.Go(func() { t.hosts.Prestart() })
 	}
 	if !opts.Standalone {
 		i.p.Banner(i.banner(time.Since(begin)))

@@ -24,9 +24,17 @@ type PoolStats struct {
 	Queued  int `json:"queued"`
 }
 
-// Pool runs a function's invocations on up to Max warm workers and queues
-// the rest in arrival order. Nothing queued is dropped: a queued invocation
-// waits until a worker is free, its context ends, or the pool closes.
+// Pool runs a function's invocations on up to max warm workers, one
+// invocation per worker at a time, and queues the rest in arrival order.
+// Nothing queued is dropped: a queued invocation waits until a worker is
+// free, its context ends, or the pool closes.
+//
+// Starts are not tied to the invocation that caused them: every
+// invocation waits in the queue, a start is begun for each one that no
+// start already covers, and each worker that becomes free (started, or
+// done with an invocation) goes to the first in the queue. When starting a
+// worker takes longer than running an invocation, a burst is served by
+// the first workers up rather than waiting for one start each.
 type Pool struct {
 	starter Starter
 	max     int
@@ -39,15 +47,12 @@ type Pool struct {
 	idle     []Worker
 	workers  map[Worker]struct{}
 	starting int
-	// warming counts starts by Warm/WarmWait, whose workers go to the
-	// queue when ready: a request arriving meanwhile waits for one of them
-	// instead of starting yet another worker.
-	warming int
-	waiters []chan grant
-	closed  bool
-	initErr error
-	initAt  time.Time
-	all     sync.WaitGroup
+	waiters  []chan grant
+	closed   bool
+	initErr  error
+	initAt   time.Time
+	// all counts workers started or starting, so Close can wait for them.
+	all sync.WaitGroup
 
 	// life bounds every start: Close and Kill cancel it, so a worker that
 	// never gets ready cannot keep the pool (and bgfn) from stopping.
@@ -55,8 +60,7 @@ type Pool struct {
 	stopLife context.CancelFunc
 }
 
-// grant is what a queued invocation receives: a worker to use, or the
-// right to start one (w == nil), or an error.
+// grant is what a queued invocation receives: a worker, or an error.
 type grant struct {
 	w   Worker
 	err error
@@ -100,26 +104,13 @@ func (p *Pool) Pids() []int {
 // not pay for a cold start. Failures are left for the first request to
 // report.
 func (p *Pool) Warm(ctx context.Context, n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	for range n {
-		p.mu.Lock()
 		if p.closed || len(p.workers)+p.starting >= p.max || len(p.waiters) > 0 {
-			p.mu.Unlock()
 			return
 		}
-		p.starting++
-		p.warming++
-		p.all.Add(1)
-		p.mu.Unlock()
-		go func() {
-			w, err := p.start()
-			p.mu.Lock()
-			p.warming--
-			p.mu.Unlock()
-			if err != nil {
-				return
-			}
-			p.release(w)
-		}()
+		p.startLocked(nil)
 	}
 }
 
@@ -131,21 +122,9 @@ func (p *Pool) WarmWait(ctx context.Context, d time.Duration) {
 		p.mu.Unlock()
 		return
 	}
-	p.starting++
-	p.warming++
-	p.all.Add(1)
-	p.mu.Unlock()
 	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		w, err := p.start()
-		p.mu.Lock()
-		p.warming--
-		p.mu.Unlock()
-		if err == nil {
-			p.release(w)
-		}
-	}()
+	p.startLocked(done)
+	p.mu.Unlock()
 	select {
 	case <-done:
 	case <-time.After(d):
@@ -217,25 +196,14 @@ func (p *Pool) acquire(ctx context.Context) (Worker, error) {
 		p.mu.Unlock()
 		return nil, err
 	}
-	if len(p.workers)+p.starting < p.max && p.warming <= len(p.waiters) {
-		p.starting++
-		p.all.Add(1)
-		p.mu.Unlock()
-		return p.start()
-	}
 	ch := make(chan grant, 1)
 	p.waiters = append(p.waiters, ch)
+	p.startForWaitersLocked()
 	p.mu.Unlock()
 
 	select {
 	case g := <-ch:
-		if g.err != nil {
-			return nil, g.err
-		}
-		if g.w == nil {
-			return p.start()
-		}
-		return g.w, nil
+		return g.w, g.err
 	case <-ctx.Done():
 		p.mu.Lock()
 		for i, c := range p.waiters {
@@ -246,27 +214,46 @@ func (p *Pool) acquire(ctx context.Context) (Worker, error) {
 			}
 		}
 		p.mu.Unlock()
-		// A grant raced with the cancellation: pass it on.
-		g := <-ch
-		switch {
-		case g.w != nil:
+		// A grant raced with the cancellation: pass the worker on.
+		if g := <-ch; g.w != nil {
 			p.release(g.w)
-		case g.err == nil:
-			p.mu.Lock()
-			p.starting--
-			p.all.Done()
-			p.handOffSlotLocked()
-			p.mu.Unlock()
 		}
 		return nil, ctx.Err()
 	}
 }
 
+// startForWaitersLocked begins a start for every queued invocation that the
+// starts under way do not cover, within the cap.
+func (p *Pool) startForWaitersLocked() {
+	for !p.closed && len(p.waiters) > p.starting && len(p.workers)+p.starting < p.max {
+		p.startLocked(nil)
+	}
+}
+
+// startLocked begins starting a worker in the background; once it is up
+// it goes to the first queued invocation, or idle. done, when set, is
+// closed when the start has ended.
+func (p *Pool) startLocked(done chan struct{}) {
+	p.starting++
+	p.all.Add(1)
+	go func() {
+		if done != nil {
+			defer close(done)
+		}
+		w, err := p.start()
+		if err != nil {
+			p.startFailed(err)
+			return
+		}
+		p.release(w)
+	}()
+}
+
 // start starts a worker for a slot already counted in p.starting and in
 // p.all (so Close waits for a worker that is still starting). The start
-// outlives the request that asked for it (the worker is reused), so it is
-// bounded by the pool's life, not by a request's context; a start cut short by Close or
-// Kill reports ErrPoolClosed, so the caller looks the function up again.
+// outlives the invocations waiting for it (the worker is reused), so it is
+// bounded by the pool's life; a start cut short by Close or Kill reports
+// ErrPoolClosed.
 func (p *Pool) start() (Worker, error) {
 	if err := p.budget.acquire(p.life); err != nil {
 		p.mu.Lock()
@@ -280,33 +267,22 @@ func (p *Pool) start() (Worker, error) {
 		p.budget.release()
 	}
 	p.mu.Lock()
-	p.starting--
-	if err != nil && p.life.Err() != nil {
-		p.all.Done()
-		p.mu.Unlock()
-		return nil, ErrPoolClosed
-	}
-	if err == nil && p.closed {
-		p.mu.Unlock()
-		w.Stop(context.Background())
-		p.all.Done()
-		return nil, ErrPoolClosed
-	}
 	defer p.mu.Unlock()
-	if err != nil {
+	p.starting--
+	switch {
+	case err != nil && p.life.Err() != nil:
 		p.all.Done()
-		var ie *InitError
-		if errors.As(err, &ie) {
-			p.initErr, p.initAt = err, time.Now()
-			// Everyone queued would fail the same way.
-			for _, c := range p.waiters {
-				c <- grant{err: err}
-			}
-			p.waiters = nil
-		} else {
-			p.handOffSlotLocked()
-		}
+		return nil, ErrPoolClosed
+	case err != nil:
+		p.all.Done()
 		return nil, err
+	case p.closed:
+		go func() {
+			w.Stop(expired())
+			p.all.Done()
+			p.budget.release()
+		}()
+		return nil, ErrPoolClosed
 	}
 	p.initErr = nil
 	p.workers[w] = struct{}{}
@@ -318,6 +294,33 @@ func (p *Pool) start() (Worker, error) {
 	return w, nil
 }
 
+// startFailed hands a failed start's error on. A function that cannot load
+// fails every queued invocation at once (they would fail the same way);
+// another failure goes to the first queued invocation, and the rest get
+// starts of their own.
+func (p *Pool) startFailed(err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if errors.Is(err, ErrPoolClosed) {
+		return // Close has answered the queue already.
+	}
+	var ie *InitError
+	if errors.As(err, &ie) {
+		p.initErr, p.initAt = err, time.Now()
+		for _, c := range p.waiters {
+			c <- grant{err: err}
+		}
+		p.waiters = nil
+		return
+	}
+	if len(p.waiters) > 0 {
+		c := p.waiters[0]
+		p.waiters = p.waiters[1:]
+		c <- grant{err: err}
+	}
+	p.startForWaitersLocked()
+}
+
 // release returns a healthy worker: to the first queued invocation, or to
 // the idle list.
 func (p *Pool) release(w Worker) {
@@ -326,7 +329,7 @@ func (p *Pool) release(w Worker) {
 	select {
 	case <-w.Done():
 		p.forget(w)
-		p.handOffSlotLocked()
+		p.startForWaitersLocked()
 		return
 	default:
 	}
@@ -375,14 +378,14 @@ func expired() context.Context {
 	return ctx
 }
 
-// discard drops a worker that failed; its slot goes to the next queued
-// invocation, which starts a fresh worker.
+// discard drops a worker that failed; a queued invocation gets a fresh
+// start in its place.
 func (p *Pool) discard(w Worker) {
 	go w.Stop(context.Background())
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.forget(w)
-	p.handOffSlotLocked()
+	p.startForWaitersLocked()
 }
 
 func (p *Pool) forget(w Worker) {
@@ -393,19 +396,6 @@ func (p *Pool) forget(w Worker) {
 			break
 		}
 	}
-}
-
-// handOffSlotLocked lets the first queued invocation start a worker in a
-// slot that just became free.
-func (p *Pool) handOffSlotLocked() {
-	if p.closed || len(p.waiters) == 0 || len(p.workers)+p.starting >= p.max {
-		return
-	}
-	ch := p.waiters[0]
-	p.waiters = p.waiters[1:]
-	p.starting++
-	p.all.Add(1)
-	ch <- grant{}
 }
 
 // Close stops taking invocations: queued ones get ErrPoolClosed, starts
@@ -451,9 +441,7 @@ func (p *Pool) Kill() {
 		ws = append(ws, w)
 	}
 	p.mu.Unlock()
-	expired, cancel := context.WithCancel(context.Background())
-	cancel()
 	for _, w := range ws {
-		w.Stop(expired)
+		w.Stop(expired())
 	}
 }

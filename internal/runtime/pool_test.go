@@ -406,11 +406,11 @@ func TestPoolInitError(t *testing.T) {
 		s.gate = make(chan struct{})
 		p := NewPool(s, 1, nil)
 		out := make(chan outcome, 3)
-		// a starts the only worker; b and c queue behind it.
+		// All three queue; a's arrival started the only worker.
 		for _, id := range []string{"a", "b", "c"} {
 			invokeAsync(t.Context(), p, id, out)
 		}
-		if got, want := p.Stats(), (PoolStats{Workers: 1, Queued: 2}); got != want {
+		if got, want := p.Stats(), (PoolStats{Workers: 1, Queued: 3}); got != want {
 			t.Errorf("Stats while starting = %+v, want %+v", got, want)
 		}
 		close(s.gate)

@@ -21,7 +21,7 @@ import * as fs from 'node:fs'
 import * as net from 'node:net'
 import * as nodeBuffer from 'node:buffer'
 import { pathToFileURL } from 'node:url'
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads'
+import { Worker, isMainThread, parentPort, threadId, workerData } from 'node:worker_threads'
 
 const MODE = !isMainThread ? 'thread' : process.env.BGFN_HOST === '1' ? 'host' : 'process'
 const env = process.env
@@ -45,9 +45,53 @@ const isUtf8 = nodeBuffer.isUtf8 ?? (() => true)
 
 let out = null // fd 4 stream
 
+// In a host, the main thread and every instance thread write fd 4
+// themselves, each line with one locked, blocking write, so lines never
+// interleave and an instance's logs and results leave in the order it made
+// them, without a hop through the main thread. lock holds the writer's
+// thread id + 1 (the host frees the lock of a thread that was terminated
+// while holding it).
+const lock = MODE === 'process' ? null : new Int32Array(MODE === 'host' ? new SharedArrayBuffer(4) : workerData.lock)
+const nap = new Int32Array(new SharedArrayBuffer(4))
+let instPrefix = '' // a thread's '{"inst":N,'
+
+function lockedWrite(text) {
+  const me = threadIdPlusOne()
+  for (;;) {
+    const held = Atomics.compareExchange(lock, 0, 0, me)
+    if (held === 0) break
+    Atomics.wait(lock, 0, held, 5)
+  }
+  try {
+    const buf = Buffer.from(text)
+    let off = 0
+    while (off < buf.length) {
+      try {
+        off += fs.writeSync(4, buf, off)
+      } catch (err) {
+        if (err.code !== 'EAGAIN') throw err
+        Atomics.wait(nap, 0, 0, 1) // the pipe is full: bgfn reads it
+      }
+    }
+  } finally {
+    Atomics.store(lock, 0, 0)
+    Atomics.notify(lock, 0, 1)
+  }
+}
+
+let myThreadId = -1
+function threadIdPlusOne() {
+  if (myThreadId < 0) myThreadId = threadId
+  return myThreadId + 1
+}
+
 function openOut() {
   if (MODE === 'thread') {
-    out = { write: (line) => parentPort.postMessage(line) }
+    out = { write: (line) => lockedWrite(instPrefix + line.slice(1)) }
+    return
+  }
+  if (MODE === 'host') {
+    out = { write: lockedWrite }
     return
   }
   try {
@@ -74,9 +118,11 @@ function hookStdio(name, fd) {
     // A thread's stdio would reach the host asynchronously, on a channel of
     // its own; sending it as messages keeps it in order with the results.
     const stream = process[name]
+    const head = '"type":"log","s":' + fd + ',"d":'
     stream.write = function write(chunk, encoding, cb) {
       if (typeof encoding === 'function') cb = encoding
-      parentPort.postMessage({ l: fd, d: typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8') })
+      const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')
+      lockedWrite(instPrefix + head + JSON.stringify(text) + '}\n')
       if (typeof cb === 'function') process.nextTick(cb)
       return true
     }
@@ -812,6 +858,7 @@ function findHandler(mod) {
 // applyLoad gives a thread its function: the entry and the whole
 // environment of that function (the host's own is not the function's).
 function applyLoad(load) {
+  instPrefix = '{"inst":' + Number(load.inst) + ','
   const fnEnv = load.env !== null && typeof load.env === 'object' ? load.env : {}
   for (const k of Object.keys(env)) if (!(k in fnEnv)) delete env[k]
   Object.assign(env, fnEnv)
@@ -832,40 +879,79 @@ function runHost() {
   const spares = []
   const wantSpares = Math.max(0, Number(env.BGFN_SPARES ?? 1) || 0)
   const memory = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE) || 1024
+  const youngMb = Number(env.BGFN_YOUNG_GENERATION_MB) || 8
   const self = new URL(import.meta.url)
   const newThread = (data) =>
     new Worker(self, {
-      workerData: data,
+      workerData: { ...data, lock: lock.buffer },
       stdout: false,
       stderr: false,
       // An instance has Lambda's memory: past it the thread dies, not the host.
-      resourceLimits: { maxOldGenerationSizeMb: memory },
+      // A small young generation keeps an idle-but-warm thread near 20 MB
+      // instead of 50 (V8's default grows to 16 MB semi-spaces and keeps
+      // them); scavenges stay cheap at this size.
+      resourceLimits: { maxOldGenerationSizeMb: memory, maxYoungGenerationSizeMb: youngMb },
     })
+  // Spares start one at a time: started together they would slow each
+  // other, and the first spawn, down.
+  let starting = false
   const fill = () => {
-    while (spares.length < wantSpares) {
-      const w = newThread({ spare: true })
-      w.on('error', () => {})
-      w.on('exit', () => {
-        const i = spares.indexOf(w)
-        if (i !== -1) spares.splice(i, 1)
-      })
-      spares.push(w)
+    if (starting || spares.length >= wantSpares) return
+    starting = true
+    const w = newThread({ spare: true })
+    w.on('error', () => {})
+    w.on('exit', () => {
+      const i = spares.indexOf(w)
+      if (i !== -1) spares.splice(i, 1)
+    })
+    w.once('message', () => {
+      starting = false
+      fill()
+    })
+    spares.push(w)
+  }
+  // New threads start a few at a time (a thread's start-up is tens of
+  // milliseconds of CPU): in a burst the first are up sooner, and serve
+  // the queue while the rest start.
+  const maxBooting = Math.max(1, Number(env.BGFN_PARALLEL_STARTS ?? 4) || 4)
+  let booting = 0
+  const queued = [] // [inst, spawn message]
+  const pump = () => {
+    while (booting < maxBooting && queued.length > 0) {
+      const [inst, msg] = queued.shift()
+      booting++
+      attach(inst, newThread({ load: msg }), true)
     }
   }
-  const attach = (inst, w) => {
+  const attach = (inst, w, boot) => {
     threads.set(inst, w)
     const prefix = '{"inst":' + inst + ','
     let ended = false
-    w.on('message', (m) => {
-      if (typeof m === 'string') out.write(prefix + m.slice(1))
-      else out.write(prefix + '"type":"log","s":' + m.l + ',"d":' + JSON.stringify(m.d) + '}\n')
-    })
+    const booted = () => {
+      if (boot) {
+        boot = false
+        booting--
+        pump()
+      }
+    }
+    // A thread says once that it has loaded (or failed to); everything
+    // else it writes to fd 4 itself.
+    w.on('message', () => booted())
+    const tid = w.threadId + 1
+    const unlock = () => {
+      // Terminated while writing: free the lock it held.
+      if (Atomics.compareExchange(lock, 0, tid, 0) === tid) Atomics.notify(lock, 0, 1)
+    }
     w.on('error', (err) => {
+      booted()
+      unlock()
       if (ended) return
       ended = true
       out.write(prefix + '"type":"exit","code":1,"error":' + JSON.stringify(errorInfo(err)) + '}\n')
     })
     w.on('exit', (code) => {
+      booted()
+      unlock()
       threads.delete(inst)
       if (ended) return
       ended = true
@@ -889,17 +975,31 @@ function runHost() {
         if (w !== undefined) {
           w.removeAllListeners('error')
           w.removeAllListeners('exit')
+          if (w.listenerCount('message') > 0) {
+            // Taken before it said it was ready: the next spare may start.
+            w.removeAllListeners('message')
+            starting = false
+          }
           w.postMessage(msg)
+          attach(inst, w, false)
         } else {
-          w = newThread({ load: msg })
+          queued.push([inst, msg])
+          pump()
         }
-        attach(inst, w)
         setImmediate(fill)
         break
       }
       case 'stop': {
         const w = threads.get(inst)
-        if (w !== undefined) w.terminate()
+        if (w !== undefined) {
+          w.terminate()
+          break
+        }
+        const i = queued.findIndex(([n]) => n === inst)
+        if (i !== -1) {
+          queued.splice(i, 1)
+          out.write('{"inst":' + inst + ',"type":"exit","code":1}\n')
+        }
         break
       }
     }
@@ -942,10 +1042,18 @@ async function main() {
     // names the function. It loads the fetch classes (undici) meanwhile.
     let load = workerData?.load
     if (load === undefined) {
-      void globalThis.Response
-      void globalThis.Request
-      void globalThis.Headers
-      load = await new Promise((resolve) => parentPort.once('message', resolve))
+      load = await new Promise((resolve) => {
+        parentPort.once('message', resolve)
+        parentPort.postMessage({ spare: 'ready' })
+        // Load the fetch classes (undici, tens of milliseconds) while
+        // there is nothing to do, but not ahead of a load that is coming.
+        const t = setTimeout(() => {
+          void globalThis.Response
+          void globalThis.Request
+          void globalThis.Headers
+        }, 100)
+        parentPort.once('message', () => clearTimeout(t))
+      })
     }
     applyLoad(load)
   }
@@ -996,6 +1104,8 @@ async function main() {
   const loadLogs = wrote
   wrote = false
   emit('ready', '{"type":"ready","api":"' + found.api + '"' + (loadLogs ? ',"logs":true' : '') + '}\n', loadLogs)
+  // Tell the host the start-up is over: it may start the next thread.
+  if (MODE === 'thread') parentPort.postMessage(0)
   // Loading the fetch classes takes tens of milliseconds; do it while bgfn
   // routes the first request rather than during it.
   if (found.api === 'v2') setImmediate(() => globalThis.Response)
