@@ -23,6 +23,7 @@ import (
 	"github.com/bgfn-dev/bgfn/internal/build"
 	"github.com/bgfn-dev/bgfn/internal/config"
 	"github.com/bgfn-dev/bgfn/internal/logs"
+	"github.com/bgfn-dev/bgfn/internal/mcp"
 	"github.com/bgfn-dev/bgfn/internal/records"
 	"github.com/bgfn-dev/bgfn/internal/runtime"
 	"github.com/bgfn-dev/bgfn/internal/runtime/nodeboot"
@@ -317,14 +318,19 @@ func (i *Instance) serveHTTP() error {
 		Quiet:             opts.Standalone,
 	})
 	mux := http.NewServeMux()
+	i.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second}
 	mux.Handle("/.bgfn/", api.New(api.Options{
 		Records:  i.store,
 		Replayer: i.srv,
 		Info:     api.Info{Site: i.site.Config.SiteDir, PID: os.Getpid(), Version: version.Get().Version},
 		Done:     i.life.Done(),
+		// Issue 18: the functions and the configuration (api.go), and
+		// the MCP endpoint, whose tools call this server's own URL.
+		Functions: i.apiFunctions,
+		Config:    i.apiConfig,
+		MCP:       mcp.NewHTTPHandler(mcp.Options{Target: mcp.URL(i.URL), Version: version.Get().Version}, i.life.Done()),
 	}))
 	mux.Handle("/", i.srv)
-	i.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second}
 	go func() {
 		if err := i.httpSrv.Serve(i.ln); !errors.Is(err, http.ErrServerClosed) {
 			i.served <- fmt.Errorf("serve: %w", err)
