@@ -324,10 +324,12 @@ func (i *Instance) serveHTTP() error {
 		Replayer: i.srv,
 		Info:     api.Info{Site: i.site.Config.SiteDir, PID: os.Getpid(), Version: version.Get().Version},
 		Done:     i.life.Done(),
-		// Issue 18: the functions and the configuration (api.go), and
-		// the MCP endpoint, whose tools call this server's own URL.
+		// Issue 18: the functions and the configuration (api.go), the
+		// Blobs JSON API, and the MCP endpoint, whose tools call this
+		// server's own URL.
 		Functions: i.apiFunctions,
 		Config:    i.apiConfig,
+		Blobs:     i.blobsAPI(),
 		MCP:       mcp.NewHTTPHandler(mcp.Options{Target: mcp.URL(i.URL), Version: version.Get().Version}, i.life.Done()),
 	}))
 	mux.Handle("/", i.srv)
