@@ -20,11 +20,27 @@ import (
 // What serveHTTP hands the API (issue 18): the functions and the
 // configuration as the instance serves them now, and the Blobs JSON API.
 
+// lockServing takes i.mu, waiting out a reload (which holds it while it
+// builds), unless bgfn is stopping: Shutdown holds i.mu until the HTTP
+// server has closed, which waits for this very request.
+func (i *Instance) lockServing() bool {
+	for !i.mu.TryLock() {
+		select {
+		case <-i.life.Done():
+			return false
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return true
+}
+
 // apiFunctions describes every function for GET /.bgfn/api/functions. It
-// waits for a reload under way (which holds i.mu while it builds), so it
-// reports the builds that reload produced.
+// waits for a reload under way, so it reports the builds that reload
+// produced; bgfn stopping lists none.
 func (i *Instance) apiFunctions() []api.Function {
-	i.mu.Lock()
+	if !i.lockServing() {
+		return nil
+	}
 	s := i.site
 	arts := maps.Clone(i.arts)
 	i.mu.Unlock()
@@ -76,7 +92,9 @@ func msOf(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 // limits in force (the defaults server and background apply when an
 // option is unset) and the flags. Env values are never included.
 func (i *Instance) apiConfig() api.Config {
-	i.mu.Lock()
+	if !i.lockServing() {
+		return api.Config{Env: []api.EnvVar{}, Flags: api.Flags{URL: i.URL}}
+	}
 	cfg := i.site.Config
 	warnings := append([]string(nil), i.site.Warnings...)
 	watching := i.w != nil

@@ -278,3 +278,44 @@ func TestSchemasAreDescribed(t *testing.T) {
 		t.Errorf("%d tools, want 12", n)
 	}
 }
+
+// A browser page of another origin cannot use the endpoint, nor can a
+// request whose Host is not the loopback one (DNS rebinding).
+func TestHTTPRefusesOtherOrigins(t *testing.T) {
+	f := newFake(t)
+	srv := httptest.NewServer(NewHTTPHandler(Options{Target: URL(f.url)}, nil))
+	defer srv.Close()
+	init := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"x","version":"1"}}}`
+	post := func(header map[string]string, host string) int {
+		req, _ := http.NewRequest("POST", srv.URL, strings.NewReader(init))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		if host != "" {
+			req.Host = host
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := post(nil, ""); got != http.StatusOK {
+		t.Fatalf("an agent's initialize: %d, want 200", got)
+	}
+	for name, c := range map[string]struct {
+		header map[string]string
+		host   string
+	}{
+		"cross-site fetch":     {header: map[string]string{"Sec-Fetch-Site": "cross-site"}},
+		"foreign origin":       {header: map[string]string{"Origin": "http://evil.example"}},
+		"DNS rebinding (Host)": {host: "evil.example"},
+	} {
+		if got := post(c.header, c.host); got != http.StatusForbidden {
+			t.Errorf("%s: %d, want 403", name, got)
+		}
+	}
+}

@@ -63,9 +63,16 @@ func NewServer(opts Options) *sdk.Server {
 // (not stateless) so a client's notifications/cancelled reaches the call
 // it cancels, whichever protocol version it speaks; closing done (bgfn is
 // stopping) closes every session, so no stream holds up the shutdown.
+//
+// It refuses a request that arrives on a loopback address with a Host
+// that is not a loopback name (DNS rebinding; the SDK's check), and one
+// that a browser marks as cross-origin (Sec-Fetch-Site, or an Origin
+// that is not the Host): agents send neither. Issue 17's guard of all of
+// /.bgfn/ will cover this endpoint too, as it is mounted there.
 func NewHTTPHandler(opts Options, done <-chan struct{}) http.Handler {
 	s := NewServer(opts)
-	h := sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return s }, nil)
+	h := http.NewCrossOriginProtection().Handler(
+		sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return s }, nil))
 	if done != nil {
 		go func() {
 			<-done
