@@ -54,6 +54,18 @@ type Options struct {
 	// Stats, when set, says what runs now (instances, hosts, queues);
 	// served at /.bgfn/api/stats.
 	Stats func() any
+
+	// Functions and Config describe the site as it is served now (GET
+	// /.bgfn/api/functions and /.bgfn/api/config); the server fills them,
+	// since api knows nothing of builds. Without them those endpoints
+	// answer 404.
+	Functions func() []Function
+	Config    func() Config
+	// Blobs serves /.bgfn/api/blobs/ (blobs.NewAPI) and MCP serves
+	// /.bgfn/mcp (mcp.NewHTTPHandler) when set. They are mounted here so
+	// that whatever guards /.bgfn/ guards them too.
+	Blobs http.Handler
+	MCP   http.Handler
 }
 
 // Handler serves /.bgfn/api.
@@ -75,6 +87,15 @@ func New(opts Options) *Handler {
 	h.mux.HandleFunc("GET /.bgfn/api/invocations/{id}/wait", h.wait)
 	h.mux.HandleFunc("POST /.bgfn/api/invocations/{id}/replay", h.replay)
 	h.mux.HandleFunc("GET /.bgfn/api/events", h.events)
+	h.mux.HandleFunc("GET /.bgfn/api/functions", h.functions)
+	h.mux.HandleFunc("GET /.bgfn/api/config", h.config)
+	h.mux.HandleFunc("GET /.bgfn/api/logs", h.logs)
+	if opts.Blobs != nil {
+		h.mux.Handle("/.bgfn/api/blobs/", opts.Blobs)
+	}
+	if opts.MCP != nil {
+		h.mux.Handle("/.bgfn/mcp", opts.MCP)
+	}
 	h.mux.HandleFunc("GET /.bgfn/api/info", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, h.opts.Info)
 	})

@@ -157,6 +157,7 @@ answer 202 at once and run on for up to 15 minutes.`,
 		NewCmdReplay(f, nil),
 		NewCmdSmoke(f, nil),
 		NewCmdBlobs(f, nil),
+		NewCmdMCP(f, nil),
 		NewCmdVersion(f),
 	)
 	root.SetHelpCommand(&cobra.Command{Hidden: true})

@@ -22,6 +22,7 @@ import (
 	"github.com/bgfn-dev/bgfn/internal/build"
 	"github.com/bgfn-dev/bgfn/internal/config"
 	"github.com/bgfn-dev/bgfn/internal/logs"
+	"github.com/bgfn-dev/bgfn/internal/mcp"
 	"github.com/bgfn-dev/bgfn/internal/records"
 	"github.com/bgfn-dev/bgfn/internal/runtime"
 	"github.com/bgfn-dev/bgfn/internal/runtime/nodeboot"
@@ -132,13 +133,13 @@ type Instance struct {
 	p              *logs.Printer
 	maxConcurrency int
 	tools          tools
-	reg        *registry
-	store      *records.Store
-	queue      *background.Queue
-	srv        *server.Server
-	httpSrv    *http.Server
-	ln         net.Listener
-	served     chan error
+	reg            *registry
+	store          *records.Store
+	queue          *background.Queue
+	srv            *server.Server
+	httpSrv        *http.Server
+	ln             net.Listener
+	served         chan error
 	// life ends at shutdown: builds still running are cancelled.
 	life     context.Context
 	stopLife context.CancelFunc
@@ -343,15 +344,22 @@ func (i *Instance) serveHTTP() error {
 		Quiet:             opts.Standalone,
 	})
 	mux := http.NewServeMux()
+	i.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second}
 	mux.Handle("/.bgfn/", api.New(api.Options{
 		Records:  i.store,
 		Replayer: i.srv,
 		Info:     api.Info{Site: i.site.Config.SiteDir, PID: os.Getpid(), Version: version.Get().Version},
 		Done:     i.life.Done(),
 		Stats:    func() any { return i.stats() },
+		// Issue 18: the functions and the configuration (api.go), the
+		// Blobs JSON API, and the MCP endpoint, whose tools call this
+		// server's own URL.
+		Functions: i.apiFunctions,
+		Config:    i.apiConfig,
+		Blobs:     i.blobsAPI(),
+		MCP:       mcp.NewHTTPHandler(mcp.Options{Target: mcp.URL(i.URL), Version: version.Get().Version}, i.life.Done()),
 	}))
 	mux.Handle("/", i.srv)
-	i.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second}
 	go func() {
 		if err := i.httpSrv.Serve(i.ln); !errors.Is(err, http.ErrServerClosed) {
 			i.served <- fmt.Errorf("serve: %w", err)

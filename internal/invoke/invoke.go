@@ -114,7 +114,6 @@ func Run(ctx context.Context, opts Options) error {
 	if !ok {
 		return exit.With(exit.Usage, unknownFunction(opts.Name, s.Functions, s.Config))
 	}
-	body = sampleBody(fn, body)
 
 	base, mode := opts.Server, "server"
 	if base == "" && !opts.Standalone {
@@ -253,15 +252,22 @@ func requestMethod(fn discover.Function, method string, set bool) string {
 }
 
 func call(ctx context.Context, opts Options, fn discover.Function, body []byte, base, mode string) error {
-	path, err := requestPath(fn, opts.Path, opts.Query)
+	header := http.Header{}
+	for _, h := range opts.Headers {
+		k, v, ok := strings.Cut(h, ":")
+		if !ok || strings.TrimSpace(k) == "" {
+			return exit.With(exit.Usage, fmt.Errorf("invalid --header %q: use 'Name: value'", h))
+		}
+		header.Set(strings.TrimSpace(k), strings.TrimSpace(v))
+	}
+	req, err := NewRequest(ctx, base, fn, Call{
+		Method: opts.Method, MethodSet: opts.MethodSet, Path: opts.Path, Query: opts.Query,
+		Header: header, Body: body, Identity: opts.Identity,
+	})
 	if err != nil {
 		return exit.With(exit.Usage, err)
 	}
-	method := requestMethod(fn, opts.Method, opts.MethodSet)
-	req, err := newRequest(ctx, opts, fn, method, base+path, body)
-	if err != nil {
-		return err
-	}
+	method, path := req.Method, req.URL.RequestURI()
 	client := &http.Client{}
 	if opts.Timeout > 0 && fn.Kind != discover.KindBackground {
 		// The function's own limit plus room for the round trip: the
@@ -326,13 +332,39 @@ func call(ctx context.Context, opts Options, fn discover.Function, body []byte, 
 	return nil
 }
 
-// newRequest builds the request: the body with a content type that fits
-// it, the scheduler's headers for a scheduled function, an identity token
-// with --identity, then the user's headers.
-func newRequest(ctx context.Context, opts Options, fn discover.Function, method, target string, body []byte) (*http.Request, error) {
-	req, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader(body))
+// Call is one request to a function, as bgfn invoke and the MCP
+// invoke_function tool make it.
+type Call struct {
+	// Method is the HTTP method (default POST); unless MethodSet, a
+	// function whose routes take only some methods gets the first of them.
+	Method    string
+	MethodSet bool
+	// Path is the request path with its query, if any; empty means
+	// /.netlify/functions/NAME or the function's first literal route.
+	Path  string
+	Query string
+	// Header is set on the request last, over what NewRequest sets.
+	Header http.Header
+	Body   []byte
+	// Identity sends a Netlify Identity-like Bearer JWT.
+	Identity bool
+}
+
+// NewRequest builds the request that calls fn on the server at base: the
+// path and method the function answers, the sample event an
+// event-triggered function gets (with Body's JSON merged over it), a
+// content type that fits the body, the scheduler's headers for a
+// scheduled function, an identity token if asked, then c.Header.
+func NewRequest(ctx context.Context, base string, fn discover.Function, c Call) (*http.Request, error) {
+	path, err := requestPath(fn, c.Path, c.Query)
 	if err != nil {
-		return nil, exit.With(exit.Usage, fmt.Errorf("build request: %w", err))
+		return nil, err
+	}
+	method := requestMethod(fn, c.Method, c.MethodSet)
+	body := sampleBody(fn, c.Body)
+	req, err := http.NewRequestWithContext(ctx, method, base+path, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("build request: %w", err)
 	}
 	if len(body) > 0 {
 		switch {
@@ -348,17 +380,21 @@ func newRequest(ctx context.Context, opts Options, fn discover.Function, method,
 		req.Header.Set("User-Agent", server.ClockworkUA)
 		req.Header.Set("X-NF-Event", "schedule")
 	}
-	if opts.Identity {
+	if c.Identity {
 		req.Header.Set("Authorization", "Bearer "+identityJWT())
 	}
-	for _, h := range opts.Headers {
-		k, v, ok := strings.Cut(h, ":")
-		if !ok || strings.TrimSpace(k) == "" {
-			return nil, exit.With(exit.Usage, fmt.Errorf("invalid --header %q: use 'Name: value'", h))
-		}
-		req.Header.Set(strings.TrimSpace(k), strings.TrimSpace(v))
+	for k, vs := range c.Header {
+		req.Header[http.CanonicalHeaderKey(k)] = vs
 	}
 	return req, nil
+}
+
+// Event is the Netlify platform event that triggers a function named
+// name (its -background variant too), if any: deploy-succeeded,
+// submission-created, identity-signup and the others netlify-cli knows.
+func Event(name string) (string, bool) {
+	event := strings.TrimSuffix(name, "-background")
+	return event, eventFunctions[event]
 }
 
 // output is what --json prints of an answer.

@@ -23,6 +23,8 @@ type Store struct {
 	ended []*Record
 	byID  map[string]*Record
 	subs  map[chan Event]struct{}
+	// ring keeps the newest log lines of every function for tails.
+	ring *logRing
 
 	jmu     sync.Mutex
 	journal *os.File
@@ -38,7 +40,7 @@ func NewStore(max int, journalPath string) (*Store, error) {
 	if max < 1 {
 		max = 1
 	}
-	s := &Store{max: max, live: make(map[string]*Record), byID: make(map[string]*Record), subs: make(map[chan Event]struct{})}
+	s := &Store{max: max, live: make(map[string]*Record), byID: make(map[string]*Record), subs: make(map[chan Event]struct{}), ring: newLogRing(LogRingSize)}
 	if journalPath != "" {
 		if err := os.MkdirAll(filepath.Dir(journalPath), 0o755); err != nil {
 			return nil, fmt.Errorf("open journal: %w", err)
@@ -174,8 +176,13 @@ func (s *Store) changed(r *Record) {
 }
 
 func (s *Store) logged(r *Record, l LogLine) {
+	s.ring.add(r.id, r.function, l)
 	s.publish(func() Event { return Event{Type: "log", ID: r.id, Function: r.function, Log: &l} })
 }
+
+// Tail returns the log lines after a cursor, from the ring of the newest
+// LogRingSize lines (see Tail for what a poller that fell behind is told).
+func (s *Store) Tail(q TailQuery) Tail { return s.ring.tail(q) }
 
 // Journaled reports whether a final record goes to the journal: every
 // background invocation, and synchronous ones that failed. Successful

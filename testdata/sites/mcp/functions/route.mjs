@@ -1,0 +1,3 @@
+export default async (req) => new Response(`routed ${new URL(req.url).pathname}`);
+
+export const config = { path: "/api/greet" };
