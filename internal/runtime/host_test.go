@@ -137,7 +137,10 @@ export const handler = async (event) => {
 		want  string
 	}{
 		{"an infinite loop times out and is stopped", `{"spin":"1"}`, func(err error) bool { var te *TimeoutError; return errors.As(err, &te) }, "TimeoutError"},
-		{"process.exit ends only the instance", `{"exit":"1"}`, func(err error) bool { var ee *ExitError; return errors.As(err, &ee) && strings.Contains(err.Error(), "exited with code 3") }, "exit 3"},
+		{"process.exit ends only the instance", `{"exit":"1"}`, func(err error) bool {
+			var ee *ExitError
+			return errors.As(err, &ee) && strings.Contains(err.Error(), "exited with code 3")
+		}, "exit 3"},
 		{"an uncaught exception ends only the instance", `{"throwLater":"1"}`, func(err error) bool { var fe *FunctionError; return errors.As(err, &fe) && fe.Type == "RangeError" }, "RangeError"},
 	}
 	for _, tt := range tests {
@@ -264,5 +267,53 @@ func TestThreadLogsWithoutNewline(t *testing.T) {
 	}
 	if got := fmt.Sprint(rec.get()); got != fmt.Sprint([]logLine{{Stdout, "partial"}}) {
 		t.Errorf("logs = %s", got)
+	}
+}
+
+// TestStopWhileLogging: an instance stopped in the middle of a write dies
+// holding the lock on fd 4. The host frees it, ends the half-written line,
+// and goes on: every stop ends its instance, and a new instance still
+// answers. (The host's main thread used to wait for that lock itself to
+// write one instance's exit, so the handler of the other's exit, which
+// frees it, never ran, and the host hung.)
+func TestStopWhileLogging(t *testing.T) {
+	env := needNode(t)
+	h := env.hosts(t)
+	loud := env.threadStarter(t, h, `
+export const handler = async () => {
+  const line = 'x'.repeat(100000)
+  for (;;) console.log(line)
+}`)
+	for round := range 6 {
+		var ws []Worker
+		for i := range 4 {
+			w := startThread(t, loud)
+			go w.Invoke(t.Context(), invokeReq(fmt.Sprint("loud", round, i), `{}`, time.Minute, func(Stream, []byte) {}))
+			ws = append(ws, w)
+		}
+		// Let them write a while, then stop them all at once.
+		time.Sleep(time.Duration(20+round*10) * time.Millisecond)
+		var wg sync.WaitGroup
+		for _, w := range ws {
+			wg.Go(func() {
+				ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+				defer cancel()
+				w.Stop(ctx)
+			})
+		}
+		wg.Wait()
+		for i, w := range ws {
+			select {
+			case <-w.Done():
+			default:
+				t.Fatalf("round %d: instance %d did not end when stopped", round, i)
+			}
+		}
+	}
+	quiet := env.threadStarter(t, h, `export const handler = async () => ({ statusCode: 200, body: 'ok' })`)
+	w := startThread(t, quiet)
+	res, err := w.Invoke(t.Context(), invokeReq("after", `{}`, 10*time.Second, nil))
+	if err != nil || !strings.Contains(string(res.Response), `"body":"ok"`) {
+		t.Fatalf("after the stops: %v %+v", err, res)
 	}
 }

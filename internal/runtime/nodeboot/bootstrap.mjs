@@ -63,19 +63,58 @@ function lockedWrite(text) {
     Atomics.wait(lock, 0, held, 5)
   }
   try {
-    const buf = Buffer.from(text)
-    let off = 0
-    while (off < buf.length) {
-      try {
-        off += fs.writeSync(4, buf, off)
-      } catch (err) {
-        if (err.code !== 'EAGAIN') throw err
-        Atomics.wait(nap, 0, 0, 1) // the pipe is full: bgfn reads it
-      }
-    }
+    writeAll(text)
   } finally {
-    Atomics.store(lock, 0, 0)
-    Atomics.notify(lock, 0, 1)
+    unlockOut()
+  }
+}
+
+function unlockOut() {
+  Atomics.store(lock, 0, 0)
+  Atomics.notify(lock, 0, 1)
+}
+
+// writeAll writes text to fd 4 whole, napping while the pipe is full (bgfn
+// reads it).
+function writeAll(text) {
+  const buf = Buffer.from(text)
+  let off = 0
+  while (off < buf.length) {
+    try {
+      off += fs.writeSync(4, buf, off)
+    } catch (err) {
+      if (err.code !== 'EAGAIN') throw err
+      Atomics.wait(nap, 0, 0, 1)
+    }
+  }
+}
+
+// The host's main thread never waits for the lock: a thread terminated
+// while it held the lock is freed by the main thread's exit handler, which
+// could not run while the main thread waited. Its lines queue instead, and
+// go out as soon as the lock is free.
+const HOST_LOCK = 1 // the main thread's threadId (0) + 1
+const hostLines = []
+let hostRetry = null
+function hostWrite(text) {
+  hostLines.push(text)
+  flushHostLines()
+}
+
+function flushHostLines() {
+  if (hostLines.length === 0) return
+  if (Atomics.compareExchange(lock, 0, 0, HOST_LOCK) !== 0) {
+    hostRetry ??= setTimeout(() => {
+      hostRetry = null
+      flushHostLines()
+    }, 1)
+    return
+  }
+  try {
+    writeAll(hostLines.join(''))
+    hostLines.length = 0
+  } finally {
+    unlockOut()
   }
 }
 
@@ -91,7 +130,7 @@ function openOut() {
     return
   }
   if (MODE === 'host') {
-    out = { write: lockedWrite }
+    out = { write: hostWrite }
     return
   }
   try {
@@ -939,8 +978,16 @@ function runHost() {
     w.on('message', () => booted())
     const tid = w.threadId + 1
     const unlock = () => {
-      // Terminated while writing: free the lock it held.
-      if (Atomics.compareExchange(lock, 0, tid, 0) === tid) Atomics.notify(lock, 0, 1)
+      // Terminated while writing: end the line it may have left half
+      // written (bgfn skips it), then free the lock it held. No one else
+      // can take the lock meanwhile, and the thread cannot.
+      if (Atomics.load(lock, 0) !== tid) return
+      try {
+        writeAll('\n')
+      } finally {
+        unlockOut()
+      }
+      flushHostLines()
     }
     w.on('error', (err) => {
       booted()
