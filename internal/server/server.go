@@ -367,9 +367,7 @@ func (s *Server) serveSync(w http.ResponseWriter, r *http.Request, fn *Function,
 		h[k] = vs
 	}
 	h.Set("X-Bgfn-Invocation-Id", req.ID)
-	if h.Get("Content-Length") == "" {
-		h.Set("Content-Length", strconv.Itoa(len(rep.body)))
-	}
+	h.Set("Content-Length", rep.contentLength(r.Method))
 	if _, ok := h["Content-Type"]; !ok {
 		// Netlify adds no Content-Type; keep net/http from sniffing one.
 		h["Content-Type"] = nil
