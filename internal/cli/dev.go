@@ -77,7 +77,7 @@ name and invocation id.`,
 	fl.DurationVar(&opts.Timeout, "timeout", 60*time.Second, "limit for synchronous functions (Netlify's production limit is 60s)")
 	fl.DurationVar(&opts.BackgroundTimeout, "background-timeout", 15*time.Minute, "limit for background functions (Netlify: 15m)")
 	fl.IntVar(&opts.MaxWorkers, "max-workers", dev.DefaultMaxWorkers(), "most worker processes per function; requests beyond queue")
-	fl.BoolVar(&opts.NoLimits, "no-limits", false, "lift Netlify's request body limits (6 MB sync, 256 KB background)")
+	fl.BoolVar(&opts.NoLimits, "no-limits", false, "lift Netlify's request body limits (6 MB sync, 256 KB background) and Lambda's 6 MB response limit for Go functions")
 	fl.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long Ctrl-C waits for running invocations")
 	fl.DurationVar(&opts.InitTimeout, "init-timeout", runtime.DefaultInitTimeout, "limit for a worker's start, Lambda's init phase (loading the module, or a Go program's start-up)")
 	fl.Float64Var(&opts.RetryScale, "retry-scale", 1, "scale Netlify's background retry delays (1m, then 2m): 0.01 gives 0.6s and 1.2s, 0 retries at once")

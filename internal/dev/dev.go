@@ -49,7 +49,7 @@ type Options struct {
 	BackgroundTimeout time.Duration
 	// MaxWorkers caps the workers of each function.
 	MaxWorkers int
-	// NoLimits lifts the request body limits.
+	// NoLimits lifts the request body limits and the Go response limit.
 	NoLimits bool
 	// ShutdownTimeout bounds the wait for running invocations at exit.
 	ShutdownTimeout time.Duration
