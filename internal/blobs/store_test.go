@@ -129,6 +129,21 @@ func TestETagFormula(t *testing.T) {
 	if got := ETag("/srv/x", mt.In(time.FixedZone("x", 3600))); got != want {
 		t.Fatalf("ETag in another zone = %s", got)
 	}
+	// Node rounds a file's time to the millisecond: a file touched at
+	// 10:00:00.123556789 is 10:00:00.124Z in node, and .9996 is the next
+	// second. The values were printed by node for "…00.124Z" and "…01.000Z".
+	rounded := []struct {
+		nsec int
+		want string
+	}{
+		{123556789, `"1de8b8213675c3878b1add0af224feac133896e7206ac1fb3d49b0ab146cb733"`},
+		{999600000, `"7d6d870f0d22ee33c7a15c2384aac4073f2519d706086c2b64d00831c7a5541c"`},
+	}
+	for _, r := range rounded {
+		if got := ETag("/srv/x", time.Date(2026, 12, 1, 10, 0, 0, r.nsec, time.UTC)); got != r.want {
+			t.Errorf("ETag at %d ns = %s, want %s", r.nsec, got, r.want)
+		}
+	}
 }
 
 func TestStoreConditions(t *testing.T) {
