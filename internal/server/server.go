@@ -315,12 +315,14 @@ func (s *Server) serveSync(w http.ResponseWriter, r *http.Request, fn *Function,
 	// `bgfn invoke` follow it).
 	w.Header().Set("X-Bgfn-Invocation-Id", req.ID)
 	n := rec.StartAttempt()
+	tl := p.InvocationLog(name, short)
 	req.Log = func(st runtime.Stream, line []byte) {
-		p.FunctionLine(name, short, line)
+		tl.Line(line)
 		rec.Log(n, st == runtime.Stderr, line)
 	}
 	start := time.Now()
 	res, err := fn.Invoker.Invoke(context.WithoutCancel(r.Context()), req)
+	tl.End()
 	pid := runtime.PidOf(err)
 	if res != nil {
 		pid = res.Pid
