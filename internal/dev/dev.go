@@ -324,7 +324,7 @@ func (i *Instance) serveHTTP() error {
 		Done:     i.life.Done(),
 	}))
 	mux.Handle("/", i.srv)
-	i.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second}
+	i.httpSrv = newHTTPServer(mux)
 	go func() {
 		if err := i.httpSrv.Serve(i.ln); !errors.Is(err, http.ErrServerClosed) {
 			i.served <- fmt.Errorf("serve: %w", err)
