@@ -217,7 +217,13 @@ func Start(ctx context.Context, opts Options) (*Instance, error) {
 	later := i.buildAll()
 	i.env = s.WorkerEnv(i.URL)
 	t.spares.SetEnv(i.env)
+	// A build start-up did not wait for is swapped in by its own goroutine
+	// under i.mu, which guards arts and pools: register and the banner read
+	// and write them under it too (the race detector caught the banner
+	// reading arts while a late build wrote it).
+	i.mu.Lock()
 	i.register(later)
+	i.mu.Unlock()
 	if err := i.serveHTTP(); err != nil {
 		ln.Close()
 		t.js.Close()
@@ -227,7 +233,10 @@ func Start(ctx context.Context, opts Options) (*Instance, error) {
 	// request does not pay for starting Node.
 	i.tasks.Go(func() { i.warmAll(ctx) })
 	if !opts.Standalone {
-		i.p.Banner(i.banner(time.Since(begin)))
+		i.mu.Lock()
+		b := i.banner(time.Since(begin))
+		i.mu.Unlock()
+		i.p.Banner(b)
 		site.WriteState(s.Config.BaseDir, site.State{URL: i.URL, PID: os.Getpid(), Site: s.Config.SiteDir, StartedAt: time.Now()})
 	}
 	return i, nil
