@@ -275,8 +275,9 @@ func (q *Queue) attempt(fq *fnQueue, it *item) {
 	if max > 1 {
 		prefix += fmt.Sprintf("/%d", n)
 	}
+	tl := p.InvocationLog(name, prefix)
 	req.Log = func(ls runtime.Stream, line []byte) {
-		p.FunctionLine(name, prefix, line)
+		tl.Line(line)
 		rec.Log(n, ls == runtime.Stderr, line)
 	}
 	start := time.Now()
@@ -287,6 +288,7 @@ func (q *Queue) attempt(fq *fnQueue, it *item) {
 	} else {
 		res, err = inv.Invoke(q.base, req)
 	}
+	tl.End()
 	took := time.Since(start)
 	pid := runtime.PidOf(err)
 	if res != nil {

@@ -450,7 +450,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, t target) {
 	for _, b := range p.Blobs {
 		out.Blobs = append(out.Blobs, wireBlob{
 			ETag: b.ETag, Key: b.Key, Size: b.Size,
-			LastModified: b.LastModified.UTC().Format("2006-01-02T15:04:05.000Z"),
+			LastModified: jsTime(b.LastModified),
 		})
 	}
 	writeJSON(w, http.StatusOK, out)

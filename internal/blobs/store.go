@@ -196,12 +196,20 @@ func (s *Store) locate(site, store, key string) (location, error) {
 
 // ETag is netlify's ETag for a value: an HMAC of the file's modification
 // time (as JavaScript's toISOString prints it) keyed over its path, so a
-// value written by either tool has the same ETag in both. Node rounds a
-// file's time to the nearest millisecond, so this does too.
+// value written by either tool has the same ETag in both.
 func ETag(path string, mtime time.Time) string {
-	m := hmac.New(sha256.New, []byte(mtime.Round(time.Millisecond).UTC().Format("2006-01-02T15:04:05.000Z")))
+	m := hmac.New(sha256.New, []byte(jsTime(mtime)))
 	m.Write([]byte(path))
 	return `"` + hex.EncodeToString(m.Sum(nil)) + `"`
+}
+
+// jsTime is a file time as Node shows it: fs.Stats rounds the nanosecond
+// time to the nearest millisecond (new Date(Math.round(mtimeMs))), then
+// toISOString prints it. Cutting the nanoseconds off instead gave another
+// ETag for every file written in the second half of a millisecond (found
+// when TestNetlifyServerInterop failed in the race run).
+func jsTime(t time.Time) string {
+	return t.UTC().Round(time.Millisecond).Format("2006-01-02T15:04:05.000Z")
 }
 
 func entryOf(key, path string, fi fs.FileInfo) Entry {
@@ -323,7 +331,7 @@ func (s *Store) Put(site, store, key string, body io.Reader, metadata []byte, co
 	// move on every write, however quick.
 	mt := time.Now().Truncate(time.Millisecond)
 	if fi != nil {
-		if old := fi.ModTime().Round(time.Millisecond); !mt.After(old) {
+		if old := fi.ModTime().Truncate(time.Millisecond); !mt.After(old) {
 			mt = old.Add(time.Millisecond)
 		}
 	}

@@ -129,14 +129,20 @@ func TestETagFormula(t *testing.T) {
 	if got := ETag("/srv/x", mt.In(time.FixedZone("x", 3600))); got != want {
 		t.Fatalf("ETag in another zone = %s", got)
 	}
-	// Node rounds a file's mtime to the nearest millisecond (fs.Stats
-	// builds its Dates with Math.round): a file written at .270588406 s is
-	// .271 to netlify's server. Printed by node as above for that ISO string
-	// over "/s/entries/unlinked/site:a/k".
-	mt = time.Date(2026, 12, 1, 20, 58, 32, 270588406, time.UTC)
-	want = `"c6ecc0bec1cab83513dc2cbfca111a42caa81f6c88192e4a3dd821b597efc8c8"`
-	if got := ETag("/s/entries/unlinked/site:a/k", mt); got != want {
-		t.Fatalf("ETag of a time past the half millisecond = %s, want %s", got, want)
+	// Node rounds a file's time to the millisecond: a file touched at
+	// 10:00:00.123556789 is 10:00:00.124Z in node, and .9996 is the next
+	// second. The values were printed by node for "…00.124Z" and "…01.000Z".
+	rounded := []struct {
+		nsec int
+		want string
+	}{
+		{123556789, `"1de8b8213675c3878b1add0af224feac133896e7206ac1fb3d49b0ab146cb733"`},
+		{999600000, `"7d6d870f0d22ee33c7a15c2384aac4073f2519d706086c2b64d00831c7a5541c"`},
+	}
+	for _, r := range rounded {
+		if got := ETag("/srv/x", time.Date(2026, 12, 1, 10, 0, 0, r.nsec, time.UTC)); got != r.want {
+			t.Errorf("ETag at %d ns = %s, want %s", r.nsec, got, r.want)
+		}
 	}
 }
 

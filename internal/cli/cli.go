@@ -52,19 +52,28 @@ func (f *Factory) ConfigOptions(functions string) config.Options {
 func Main(args []string, streams *ui.IOStreams) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	// A second Ctrl-C skips the grace period: hurry is cancelled then.
+	// A second Ctrl-C skips the grace period: hurry is cancelled then. sig
+	// hears every signal from the start, the first one too. Registering it
+	// only after the first (and after stop) left a moment with no handler,
+	// in which a second Ctrl-C killed bgfn with the default action instead
+	// of hurrying it (init_shutdown.txtar failed so under -race). It stays
+	// registered until the process exits, for the same reason: a Ctrl-C
+	// that lands after Main returns is ignored, not fatal.
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	hurry, hurryNow := context.WithCancel(context.Background())
 	defer hurryNow()
 	go func() {
-		<-ctx.Done()
-		stop()
-		sig := make(chan os.Signal, 1)
-		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-		defer signal.Stop(sig)
-		select {
-		case <-sig:
-			hurryNow()
-		case <-hurry.Done():
+		for first := true; ; first = false {
+			select {
+			case <-sig:
+				if !first {
+					hurryNow()
+					return
+				}
+			case <-hurry.Done():
+				return
+			}
 		}
 	}()
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -141,6 +142,9 @@ func decodeNetlifyTOML(file string, data []byte, ctxName string) (*fileConfig, e
 	md, err := toml.Decode(string(data), &all)
 	if err != nil {
 		return nil, syntaxError(file, err)
+	}
+	if err := checkKeyCase(file, &md); err != nil {
+		return nil, err
 	}
 	var raw rawConfig
 	if err := md.PrimitiveDecode(all, &raw); err != nil {
@@ -545,4 +549,63 @@ type forbiddenDirectory struct{}
 
 func (forbiddenDirectory) UnmarshalTOML(any) error {
 	return errors.New(`must be defined on the main "functions" object`)
+}
+
+// structTables are the tables toml decodes into structs, by their path
+// ("*" is any one key), with the keys of each.
+var structTables = []struct {
+	path []string
+	keys []string
+}{
+	{nil, tomlKeys(rawConfig{})},
+	{[]string{"build"}, tomlKeys(rawBuild{})},
+	{[]string{"dev"}, tomlKeys(rawDev{})},
+	{[]string{"context", "*"}, tomlKeys(rawContext{})},
+	{[]string{"functions", "*"}, tomlKeys(rawFunctionSettings{})},
+}
+
+// tomlKeys lists the toml tags of a struct's fields.
+func tomlKeys(v any) []string {
+	t := reflect.TypeOf(v)
+	keys := make([]string, 0, t.NumField())
+	for i := range t.NumField() {
+		if k, ok := t.Field(i).Tag.Lookup("toml"); ok {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// checkKeyCase refuses a key that differs only in case from one that bgfn
+// decodes into a struct ("Functions", "[build] Base"). toml matches struct
+// fields case-insensitively, so bgfn would apply a key that Netlify, whose
+// keys are case-sensitive, ignores; and with both spellings in a file the
+// one decoded was chosen at random. A [Functions."x"] table next to
+// [functions."y"] made decoding panic (found by FuzzNetlifyTOML).
+func checkKeyCase(file string, md *toml.MetaData) error {
+	for _, k := range md.Keys() {
+		for _, st := range structTables {
+			if len(k) <= len(st.path) || !pathMatches(k[:len(st.path)], st.path) {
+				continue
+			}
+			seg := k[len(st.path)]
+			for _, want := range st.keys {
+				if seg != want && strings.EqualFold(seg, want) {
+					return &ParseError{File: file, Msg: fmt.Sprintf("%s: keys are case-sensitive: write %q",
+						quoteKey(k[:len(st.path)+1]), want)}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// pathMatches reports whether key matches path, where "*" matches any key.
+func pathMatches(key, path []string) bool {
+	for i, p := range path {
+		if p != "*" && p != key[i] {
+			return false
+		}
+	}
+	return true
 }

@@ -57,7 +57,7 @@ type Options struct {
 	// ProcessIsolation names the functions whose instances run as Node
 	// processes instead of worker threads ("*" for all).
 	ProcessIsolation []string
-	// NoLimits lifts the request body limits.
+	// NoLimits lifts the request body limits and the Go response limit.
 	NoLimits bool
 	// ShutdownTimeout bounds the wait for running invocations at exit.
 	ShutdownTimeout time.Duration
@@ -242,14 +242,23 @@ func Start(ctx context.Context, opts Options) (*Instance, error) {
 	}
 	later := i.buildAll()
 	t.budget.Start()
+	// A build start-up did not wait for is swapped in by its own goroutine
+	// under i.mu, which guards arts and pools: register and the banner read
+	// and write them under it too (the race detector caught the banner
+	// reading arts while a late build wrote it).
+	i.mu.Lock()
 	i.register(later)
+	i.mu.Unlock()
 	if err := i.serveHTTP(); err != nil {
 		ln.Close()
 		t.js.Close()
 		return nil, err
 	}
 	if !opts.Standalone {
-		i.p.Banner(i.banner(time.Since(begin)))
+		i.mu.Lock()
+		b := i.banner(time.Since(begin))
+		i.mu.Unlock()
+		i.p.Banner(b)
 		site.WriteState(s.Config.BaseDir, site.State{URL: i.URL, PID: os.Getpid(), Site: s.Config.SiteDir, StartedAt: time.Now()})
 	}
 	return i, nil
@@ -344,7 +353,7 @@ func (i *Instance) serveHTTP() error {
 		Quiet:             opts.Standalone,
 	})
 	mux := http.NewServeMux()
-	i.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second}
+	i.httpSrv = newHTTPServer(mux)
 	mux.Handle("/.bgfn/", api.New(api.Options{
 		Records:  i.store,
 		Replayer: i.srv,

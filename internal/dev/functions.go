@@ -233,6 +233,10 @@ func (i *Instance) starter(fn discover.Function, art build.Artifact) runtime.Sta
 	name := fn.Name
 	idle := func(_ runtime.Stream, line []byte) { i.p.FunctionLine(name, "", line) }
 	if fn.Runtime == discover.RuntimeGo {
+		maxResponse := int64(0) // Lambda's 6 MB
+		if i.opts.NoLimits {
+			maxResponse = -1
+		}
 		return &runtime.LambdaStarter{Config: runtime.LambdaConfig{
 			Binary:      art.Entry,
 			Name:        fn.Name,
@@ -241,6 +245,7 @@ func (i *Instance) starter(fn discover.Function, art build.Artifact) runtime.Sta
 			Grace:       2 * time.Second,
 			Region:      i.site.Config.Env["AWS_REGION"],
 			InitTimeout: i.opts.InitTimeout,
+			MaxResponse: maxResponse,
 			IdleLog:     idle,
 		}}
 	}

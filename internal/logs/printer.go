@@ -227,12 +227,25 @@ func (p *Printer) Request(name, id, method, uri string, status int, d time.Durat
 	default:
 		code = st.Render(st.Success, code)
 	}
-	p.sink.Line(p.prefix(name, id) + " " + method + " " + uri + " " + code + " " + st.Render(st.Dim, Duration(d)))
+	p.sink.Line(p.prefix(name, id) + " " + method + " " + shortURI(uri) + " " + code + " " + st.Render(st.Dim, Duration(d)))
+}
+
+// maxURI is how much of a request's URI its line shows: a query of
+// 100,000 parameters is a megabyte that would fill the terminal.
+const maxURI = 256
+
+// shortURI cuts uri to maxURI bytes, saying how long it was. Request URIs
+// are escaped ASCII, so a cut never splits a character.
+func shortURI(uri string) string {
+	if len(uri) <= maxURI {
+		return uri
+	}
+	return uri[:maxURI] + "…(" + thousands(int64(len(uri))) + " bytes)"
 }
 
 // Queued says a background invocation was accepted.
 func (p *Printer) Queued(name, id, method, uri string) {
-	p.sink.Line(p.prefix(name, id) + " " + p.st.Render(p.st.Accent, "⬥ queued (202)") + " " + p.st.Render(p.st.Dim, method+" "+uri))
+	p.sink.Line(p.prefix(name, id) + " " + p.st.Render(p.st.Accent, "⬥ queued (202)") + " " + p.st.Render(p.st.Dim, method+" "+shortURI(uri)))
 }
 
 // FunctionError prints an invocation's error: its first message line, then

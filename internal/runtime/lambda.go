@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -40,7 +41,20 @@ type LambdaConfig struct {
 	// InitTimeout bounds the start (default 10 s, Lambda's init limit): a
 	// program that has not asked for an invocation by then is killed.
 	InitTimeout time.Duration
+	// MaxResponse bounds the response a program posts (default
+	// DefaultMaxResponse, Lambda's limit; negative for none). A larger one
+	// is refused with Lambda's 413 and fails the invocation.
+	MaxResponse int64
 }
+
+// DefaultMaxResponse is Lambda's limit on an invocation's response payload:
+// 6 MB, plus the 100 bytes the Runtime API allows for the framing
+// (interop.MaxPayloadSize in aws-lambda-runtime-interface-emulator).
+const DefaultMaxResponse = 6<<20 + 100
+
+// maxErrorBody bounds what bgfn reads of an /error or /init/error body: the
+// message and stack of an error, not a payload.
+const maxErrorBody = 1 << 20
 
 // LambdaStarter starts Runtime API workers.
 type LambdaStarter struct {
@@ -294,16 +308,60 @@ func (w *lambdaWorker) current(id string) *lambdaInvocation {
 	return nil
 }
 
+// maxResponse is the limit on a response body, or -1 for none.
+func (w *lambdaWorker) maxResponse() int64 {
+	switch n := w.cfg.MaxResponse; {
+	case n == 0:
+		return DefaultMaxResponse
+	case n < 0:
+		return -1
+	default:
+		return n
+	}
+}
+
+// runtimeAPIError answers a Runtime API request with Lambda's error shape.
+func runtimeAPIError(rw http.ResponseWriter, status int, typ, msg string) {
+	b, _ := json.Marshal(map[string]string{"errorMessage": msg, "errorType": typ})
+	rw.Header().Set("Content-Type", "application/json")
+	rw.WriteHeader(status)
+	rw.Write(b)
+}
+
+// invalidRequestID refuses an answer to an invocation that is not the
+// program's current one (it does not exist, or was already answered), as
+// Lambda does. Accepting it would let a second answer look delivered.
+func invalidRequestID(rw http.ResponseWriter) {
+	runtimeAPIError(rw, http.StatusBadRequest, "InvalidRequestID", "Invalid request ID")
+}
+
 func (w *lambdaWorker) handleResponse(rw http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		http.Error(rw, err.Error(), http.StatusBadRequest)
+	inv := w.current(r.PathValue("id"))
+	if inv == nil {
+		invalidRequestID(rw)
 		return
 	}
-	inv := w.current(r.PathValue("id"))
-	// aws-lambda-go exits unless these POSTs are answered exactly 202.
-	rw.WriteHeader(http.StatusAccepted)
-	if inv != nil {
+	rd := io.Reader(r.Body)
+	limit := w.maxResponse()
+	if limit >= 0 {
+		rd = http.MaxBytesReader(rw, r.Body, limit)
+	}
+	body, err := io.ReadAll(rd)
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		runtimeAPIError(rw, http.StatusRequestEntityTooLarge, "RequestEntityTooLarge",
+			fmt.Sprintf("Exceeded maximum allowed payload size (%d bytes).", limit))
+		inv.result <- lambdaOutcome{err: &FunctionError{
+			Type:    "Function.ResponseSizeTooLarge",
+			Message: fmt.Sprintf("Response payload size exceeded maximum allowed payload size (%d bytes).", limit),
+		}}
+	case err != nil:
+		runtimeAPIError(rw, http.StatusBadRequest, "InvalidRequest", "read response: "+err.Error())
+		inv.result <- lambdaOutcome{err: &FunctionError{Type: "Runtime.TruncatedResponse", Message: "the function's response could not be read: " + err.Error()}}
+	default:
+		// aws-lambda-go exits unless these POSTs are answered exactly 202.
+		rw.WriteHeader(http.StatusAccepted)
 		inv.result <- lambdaOutcome{response: body}
 	}
 }
@@ -335,7 +393,7 @@ func (e *lambdaError) toFunctionError(typeHeader string) *FunctionError {
 
 func decodeLambdaError(r *http.Request) *FunctionError {
 	var le lambdaError
-	body, _ := io.ReadAll(r.Body)
+	body, _ := io.ReadAll(io.LimitReader(r.Body, maxErrorBody))
 	if json.Unmarshal(body, &le) != nil {
 		le.Message = string(body)
 	}
@@ -343,12 +401,14 @@ func decodeLambdaError(r *http.Request) *FunctionError {
 }
 
 func (w *lambdaWorker) handleError(rw http.ResponseWriter, r *http.Request) {
-	fe := decodeLambdaError(r)
 	inv := w.current(r.PathValue("id"))
-	rw.WriteHeader(http.StatusAccepted)
-	if inv != nil {
-		inv.result <- lambdaOutcome{err: fe}
+	if inv == nil {
+		invalidRequestID(rw)
+		return
 	}
+	fe := decodeLambdaError(r)
+	rw.WriteHeader(http.StatusAccepted)
+	inv.result <- lambdaOutcome{err: fe}
 }
 
 func (w *lambdaWorker) handleInitError(rw http.ResponseWriter, r *http.Request) {

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Event is the Netlify (Lambda API Gateway v1 style) event a function
@@ -123,16 +124,42 @@ func parseQuery(raw string) map[string][]string {
 			continue
 		}
 		k, v, _ := strings.Cut(part, "=")
-		out[unescape(k)] = append(out[unescape(k)], unescape(v))
+		key := unescape(k)
+		out[key] = append(out[key], unescape(v))
 	}
 	return out
 }
 
+// unescape decodes one query key or value. Escapes of bytes that are not
+// UTF-8 (%FF) become U+FFFD here, as Node's querystring does, and not only
+// when the event is encoded: otherwise ?%FF=a&%FE=b would be two keys that
+// both encode as "\ufffd", and the function would see one of them at
+// random (caught by FuzzRequestEvent's round trip).
 func unescape(s string) string {
-	if u, err := url.QueryUnescape(s); err == nil {
-		return u
+	u, err := url.QueryUnescape(s)
+	if err != nil {
+		u = strings.ReplaceAll(s, "+", " ")
 	}
-	return strings.ReplaceAll(s, "+", " ")
+	return validUTF8(u)
+}
+
+// validUTF8 replaces each byte of s that is not part of valid UTF-8 with
+// U+FFFD, as the event's JSON encoding (and encoding/json) would.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			b.WriteString("\ufffd")
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
 }
 
 func clientIP(r *http.Request) string {

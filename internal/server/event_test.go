@@ -188,6 +188,17 @@ func TestNewEvent(t *testing.T) {
 			wantRawQ:   "a=1;b=2&c=3",
 		},
 		{
+			// Caught by FuzzRequestEvent's round trip: %FF and %FE used to
+			// stay two keys that both encode as "\ufffd", so one was lost.
+			name:       "query keys that are not UTF-8 merge as U+FFFD",
+			method:     "GET",
+			target:     "/.netlify/functions/hello?%FF=a&%FE=b&v=%C3",
+			wantQuery:  map[string]string{"\ufffd": "a, b", "v": "\ufffd"},
+			wantMultiQ: map[string][]string{"\ufffd": {"a", "b"}, "v": {"\ufffd"}},
+			wantB64:    true,
+			wantRawQ:   "%FF=a&%FE=b&v=%C3",
+		},
+		{
 			name:       "sub path and escaped path",
 			method:     "GET",
 			target:     "/.netlify/functions/hello/a%20b/c",

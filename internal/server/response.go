@@ -5,11 +5,14 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/bgfn-dev/bgfn/internal/runtime"
 )
@@ -77,32 +80,62 @@ func toReply(res *runtime.Result) (*reply, error) {
 			body = []byte(s)
 		}
 	}
+	// Keys are taken in order, so that a response with two bad headers
+	// always names the same one.
 	h := http.Header{}
-	for k, v := range lr.Headers {
-		vals, err := headerValues(v)
+	for _, k := range slices.Sorted(maps.Keys(lr.Headers)) {
+		vals, err := headerValues(lr.Headers[k])
 		if err != nil {
 			return nil, &responseError{fmt.Sprintf("Failed to set header %q: %v", k, err)}
 		}
 		h[http.CanonicalHeaderKey(k)] = vals
 	}
-	for k, v := range lr.MultiValueHeaders {
-		vals, err := headerValues(v)
+	for _, k := range slices.Sorted(maps.Keys(lr.MultiValueHeaders)) {
+		vals, err := headerValues(lr.MultiValueHeaders[k])
 		if err != nil {
 			return nil, &responseError{fmt.Sprintf("Failed to set header %q: %v", k, err)}
 		}
 		h[http.CanonicalHeaderKey(k)] = vals
 	}
-	for k, vs := range h {
-		for _, v := range vs {
+	for _, k := range slices.Sorted(maps.Keys(h)) {
+		for _, v := range h[k] {
 			if !validHeaderValue(v) || !validHeaderName(k) {
 				return nil, &responseError{fmt.Sprintf("Failed to set header %q: invalid header name or value", k)}
 			}
 		}
 	}
+	// Transfer-Encoding frames bgfn's connection, not the function's
+	// answer: the body goes out as it is, so a function's "gzip" or
+	// "chunked" would be a second, false framing that no client reads
+	// (found by FuzzResponseReply). API Gateway does not pass a Lambda's on
+	// either.
+	delete(h, "Transfer-Encoding")
 	if status < 100 || status > 999 {
 		return nil, &responseError{fmt.Sprintf("Your function response must have a valid HTTP statusCode. You gave: %d", status)}
 	}
+	if status < 200 {
+		// Go's server sends a 1xx as an interim answer and then a 200 the
+		// function never asked for (found by FuzzResponseReply); Node's
+		// sends it as the final answer without a body, and the client
+		// waits for another. Neither is what the function meant.
+		return nil, &responseError{fmt.Sprintf("Your function response must have a final HTTP statusCode (200 to 999); %d is an informational status that cannot answer a request", status)}
+	}
 	return &reply{status: status, header: h, body: body, builder: lr.Metadata.BuilderFunction}, nil
+}
+
+// contentLength is the Content-Length of the answer to method. The body
+// frames the answer whatever the function's headers say: a Content-Length
+// that disagrees with it cut the body off or left the client waiting, and
+// two of them made the answer one no client reads (found by
+// FuzzResponseReply). Only an answer to HEAD, which has no body, keeps the
+// function's value, when it is one valid length: the length of its GET.
+func (rep *reply) contentLength(method string) string {
+	if vs := rep.header["Content-Length"]; method == http.MethodHead && len(vs) == 1 {
+		if n, err := strconv.ParseUint(vs[0], 10, 63); err == nil {
+			return strconv.FormatUint(n, 10)
+		}
+	}
+	return strconv.Itoa(len(rep.body))
 }
 
 func numericStatus(raw json.RawMessage) (int, bool) {
@@ -184,19 +217,27 @@ func validHeaderName(k string) bool {
 	return true
 }
 
+// maxInspect bounds inspect's output: a function that returns a 6 MB
+// object as its body gets an error message, not the object back.
+const maxInspect = 1000
+
 // inspect renders a JSON value roughly as Node's util.inspect would, for
-// error messages about what a function returned.
+// error messages about what a function returned, at most maxInspect bytes
+// of it.
 func inspect(raw json.RawMessage) string {
 	if len(raw) == 0 {
 		return "undefined"
 	}
 	var v any
 	if json.Unmarshal(raw, &v) != nil {
-		return string(raw)
+		return cut(string(raw), maxInspect)
 	}
 	var b strings.Builder
 	var walk func(v any)
 	walk = func(v any) {
+		if b.Len() > maxInspect {
+			return
+		}
 		switch x := v.(type) {
 		case string:
 			b.WriteString("'" + strings.ReplaceAll(x, "'", "\\'") + "'")
@@ -231,5 +272,17 @@ func inspect(raw json.RawMessage) string {
 		}
 	}
 	walk(v)
-	return b.String()
+	return cut(b.String(), maxInspect)
+}
+
+// cut shortens s to at most n bytes, on a character boundary, marking the
+// cut with "…".
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }

@@ -176,6 +176,26 @@ func TestToReply(t *testing.T) {
 			res:     &runtime.Result{Response: json.RawMessage(`{"statusCode":99}`)},
 			wantErr: "Your function response must have a valid HTTP statusCode. You gave: 99",
 		},
+		{
+			// Found by FuzzResponseReply: Go's server sent a 103 and then a 200.
+			name:    "informational status",
+			res:     &runtime.Result{Response: json.RawMessage(`{"statusCode":103,"headers":{"link":"</a>; rel=preload"}}`)},
+			wantErr: "Your function response must have a final HTTP statusCode (200 to 999); 103 is an informational status that cannot answer a request",
+		},
+		{
+			// Found by FuzzResponseReply: "gzip" went out next to Go's own
+			// "chunked", and no client could read the answer.
+			name:       "Transfer-Encoding is not the function's",
+			res:        &runtime.Result{Response: json.RawMessage(`{"statusCode":200,"headers":{"transfer-encoding":"gzip","x-a":"1"},"body":"abc"}`)},
+			wantStatus: 200,
+			wantHeader: http.Header{"X-A": {"1"}},
+			wantBody:   "abc",
+		},
+		{
+			name:    "two bad headers: the first in order is named",
+			res:     &runtime.Result{Response: json.RawMessage(`{"statusCode":200,"headers":{"x-b":"\n","x-a":"\u0000"}}`)},
+			wantErr: `Failed to set header "X-A": invalid header name or value`,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -208,6 +228,40 @@ func TestToReply(t *testing.T) {
 			}
 			if string(rep.body) != tt.wantBody {
 				t.Errorf("body = %q, want %q", rep.body, tt.wantBody)
+			}
+		})
+	}
+}
+
+// TestReplyContentLength: the body frames the answer. Found by
+// FuzzResponseReply: a function's Content-Length that was shorter than the
+// body made Go's server send no body, and two of them an answer no client
+// reads.
+func TestReplyContentLength(t *testing.T) {
+	tests := []struct {
+		name   string
+		header []string // the function's Content-Length values
+		body   string
+		method string
+		want   string
+	}{
+		{name: "none", body: "abc", method: "GET", want: "3"},
+		{name: "shorter than the body", header: []string{"2"}, body: "abcdef", method: "GET", want: "6"},
+		{name: "longer than the body", header: []string{"100"}, body: "abc", method: "GET", want: "3"},
+		{name: "two values", header: []string{"3", "30"}, body: "abc", method: "GET", want: "3"},
+		{name: "HEAD keeps the function's", header: []string{"100"}, method: "HEAD", want: "100"},
+		{name: "HEAD with a bad value", header: []string{"-3"}, body: "abc", method: "HEAD", want: "3"},
+		{name: "HEAD with two values", header: []string{"1", "2"}, body: "ab", method: "HEAD", want: "2"},
+		{name: "HEAD with spaces", header: []string{" 3 "}, method: "HEAD", want: "0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep := &reply{status: 200, header: http.Header{}, body: []byte(tt.body)}
+			if tt.header != nil {
+				rep.header["Content-Length"] = tt.header
+			}
+			if got := rep.contentLength(tt.method); got != tt.want {
+				t.Errorf("contentLength(%s) = %q, want %q", tt.method, got, tt.want)
 			}
 		})
 	}

@@ -315,12 +315,14 @@ func (s *Server) serveSync(w http.ResponseWriter, r *http.Request, fn *Function,
 	// `bgfn invoke` follow it).
 	w.Header().Set("X-Bgfn-Invocation-Id", req.ID)
 	n := rec.StartAttempt()
+	tl := p.InvocationLog(name, short)
 	req.Log = func(st runtime.Stream, line []byte) {
-		p.FunctionLine(name, short, line)
+		tl.Line(line)
 		rec.Log(n, st == runtime.Stderr, line)
 	}
 	start := time.Now()
 	res, err := fn.Invoker.Invoke(context.WithoutCancel(r.Context()), req)
+	tl.End()
 	pid := runtime.PidOf(err)
 	if res != nil {
 		pid = res.Pid
@@ -367,9 +369,7 @@ func (s *Server) serveSync(w http.ResponseWriter, r *http.Request, fn *Function,
 		h[k] = vs
 	}
 	h.Set("X-Bgfn-Invocation-Id", req.ID)
-	if h.Get("Content-Length") == "" {
-		h.Set("Content-Length", strconv.Itoa(len(rep.body)))
-	}
+	h.Set("Content-Length", rep.contentLength(r.Method))
 	if _, ok := h["Content-Type"]; !ok {
 		// Netlify adds no Content-Type; keep net/http from sniffing one.
 		h["Content-Type"] = nil
