@@ -44,6 +44,7 @@ func TestSmoke(t *testing.T) {
 		ReloadLoad:            2 * time.Second,
 		ReloadLoadEdits:       5,
 		InstanceBursts:        60,
+		Blobs:                 true,
 		Out:                   out,
 	}
 	var stdout, progress bytes.Buffer
@@ -97,7 +98,7 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("figure %q has neither a value nor a reason", f.Name)
 		}
 	}
-	for _, name := range []string{"launch → first 200", "idle RSS, bgfn + workers", "background not 202", "workers left behind"} {
+	for _, name := range []string{"launch → first 200", "idle RSS, bgfn + workers", "background not 202", "workers left behind", "blobs set+get 1 KB, v2 c10: bgfn ÷ netlify's server"} {
 		f, ok := r.figure(name)
 		if !ok || f.Value == nil {
 			t.Errorf("figure %q missing or n/a: %+v", name, f)

@@ -118,6 +118,9 @@ type Config struct {
 	InstanceBursts int
 	// ManySite measures the generated site of 40 functions.
 	ManySite bool
+	// Blobs measures set+get of 1 KB through bgfn's Blobs server and
+	// through @netlify/blobs' own (needs npm and the registry once).
+	Blobs bool
 	// Out is where the JSON results go ("" writes none).
 	Out string
 	// Compare is an earlier results file to print deltas against.
@@ -149,6 +152,7 @@ func DefaultConfig() Config {
 		GoFunction:            true,
 		InstanceBursts:        1000,
 		ManySite:              true,
+		Blobs:                 true,
 		Out:                   "bench/results/latest.json",
 	}
 }
@@ -177,6 +181,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.BoolVar(&cfg.GoFunction, "go-function", cfg.GoFunction, "add the generated hello-go function (needs aws-lambda-go from the module cache or proxy)")
 	fs.IntVar(&cfg.InstanceBursts, "instance-bursts", cfg.InstanceBursts, "size of the large burst of 2 s background invocations, after one of 50 (0 skips the bursts)")
 	fs.BoolVar(&cfg.ManySite, "many-site", cfg.ManySite, "measure the generated site of 40 functions")
+	fs.BoolVar(&cfg.Blobs, "blobs", cfg.Blobs, "measure Blobs set+get against bgfn's server and @netlify/blobs' own (npm ci of testdata/sites/blobs once)")
 	fs.StringVar(&cfg.Out, "out", cfg.Out, "results file, relative to the repository root (empty: none)")
 	fs.StringVar(&cfg.Compare, "compare", "", "earlier results file to print deltas against")
 	fs.BoolVar(&cfg.Keep, "keep", false, "keep the temporary folder (sites, bgfn logs)")

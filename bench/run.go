@@ -98,6 +98,9 @@ func run(ctx context.Context, cfg Config, stdout io.Writer) (err error) {
 	if err := b.manyFunctionsSite(ctx); err != nil {
 		return err
 	}
+	if err := b.blobs(ctx); err != nil {
+		return err
+	}
 	b.res.Config.Seconds = time.Since(started).Seconds()
 	if cpuStart.ok {
 		// Every child has been waited for by now, so the bench's own

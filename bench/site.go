@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -173,12 +172,27 @@ func startNodeRef(ctx context.Context, node, dir string, logw io.Writer) (*proce
 	}
 	p := newProcess(ctx, "node reference", node, script)
 	p.cmd.Stderr = logw
-	out, err := p.cmd.StdoutPipe()
+	l, err := startForLine(ctx, p)
 	if err != nil {
 		return nil, "", err
 	}
+	port, err := strconv.Atoi(l)
+	if err != nil {
+		p.stop()
+		return nil, "", fmt.Errorf("node reference printed %q, not a port", l)
+	}
+	return p, "http://127.0.0.1:" + strconv.Itoa(port) + "/", nil
+}
+
+// startForLine starts p and returns the first line it prints on stdout
+// (a port, say), within 10 s; on failure p is stopped.
+func startForLine(ctx context.Context, p *process) (string, error) {
+	out, err := p.cmd.StdoutPipe()
+	if err != nil {
+		return "", err
+	}
 	if err := p.start(); err != nil {
-		return nil, "", err
+		return "", err
 	}
 	type line struct {
 		s   string
@@ -195,18 +209,17 @@ func startNodeRef(ctx context.Context, node, dir string, logw io.Writer) (*proce
 	defer t.Stop()
 	select {
 	case l := <-got:
-		port, err := strconv.Atoi(strings.TrimSpace(l.s))
-		if err != nil {
+		if l.err != nil {
 			p.stop()
-			return nil, "", fmt.Errorf("node reference printed %q, not a port (%v)", l.s, l.err)
+			return "", fmt.Errorf("%s printed %q and ended: %v", p.name, l.s, l.err)
 		}
-		return p, "http://127.0.0.1:" + strconv.Itoa(port) + "/", nil
+		return strings.TrimSpace(l.s), nil
 	case <-t.C:
 		p.stop()
-		return nil, "", errors.New("node reference printed no port within 10s")
+		return "", fmt.Errorf("%s printed nothing within 10s", p.name)
 	case <-ctx.Done():
 		p.stop()
-		return nil, "", ctx.Err()
+		return "", ctx.Err()
 	}
 }
 

@@ -8,7 +8,7 @@
 // Besides testscript's builtins, scripts have these commands (see each
 // function for details):
 //
-//	site NAME                          copy testdata/sites/NAME to $WORK/NAME
+//	site NAME                          copy testdata/sites/NAME to $WORK/NAME (npm ci first if it has a lockfile)
 //	bgfnexit CODE ARGS...              run bgfn, assert its exact exit code; sets $ELAPSED_MS
 //	startdev NAME [K=V]... [ARGS...]   start `bgfn dev --port 0 ARGS`, wait for dev.json and warm workers, set $URL and $PORT
 //	stopdev NAME [-INT|-TERM|-KILL]... signal it (each next signal once it logs "shutting down"), wait, assert exit 0 (or not, with !); sets $ELAPSED_MS
@@ -38,6 +38,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -56,6 +57,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/bgfn-dev/bgfn/internal/cli"
+	"github.com/bgfn-dev/bgfn/internal/fixture"
 	"github.com/bgfn-dev/bgfn/internal/ui"
 )
 
@@ -155,21 +157,26 @@ func poll(ts *testscript.TestScript, done func() bool) bool {
 
 // cmdSite copies the fixture site testdata/sites/NAME to $WORK/NAME, so
 // scripts never touch the repository. Build output (.netlify) a developer
-// may have left in the fixture is not copied.
+// may have left in the fixture is not copied. A fixture with a
+// package-lock.json gets its packages from the npm registry (npm ci, once
+// per lockfile, into the fixture's own node_modules, which git ignores),
+// and the copy links to them.
 func cmdSite(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: site NAME")
 	}
 	src := filepath.Join(state(ts).sites, args[0])
 	dst := filepath.Join(ts.Getenv("WORK"), args[0])
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+	_, err := os.Stat(filepath.Join(src, "package-lock.json"))
+	npm := err == nil
+	err = filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		rel, _ := filepath.Rel(src, p)
 		target := filepath.Join(dst, rel)
 		switch {
-		case d.IsDir() && d.Name() == ".netlify":
+		case d.IsDir() && (d.Name() == ".netlify" || npm && rel == "node_modules"):
 			return filepath.SkipDir
 		case d.IsDir():
 			return os.MkdirAll(target, 0o755)
@@ -183,6 +190,10 @@ func cmdSite(ts *testscript.TestScript, neg bool, args []string) {
 		return os.WriteFile(target, data, 0o644)
 	})
 	ts.Check(err)
+	if npm {
+		ts.Check(fixture.NPMInstall(context.Background(), src))
+		ts.Check(os.Symlink(filepath.Join(src, "node_modules"), filepath.Join(dst, "node_modules")))
+	}
 }
 
 // cmdBgfnExit runs bgfn with args and asserts its exit code. Its stdout and

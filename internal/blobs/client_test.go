@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	npmfixture "github.com/bgfn-dev/bgfn/internal/fixture"
 )
 
 // The real @netlify/blobs client, installed from the npm registry by `npm
@@ -20,47 +22,14 @@ import (
 // never skip: without node and npm, or without the registry on a fresh
 // machine, they fail and say why.
 
-// npmCI installs a fixture's dependencies unless node_modules already
-// holds the locked version of @netlify/blobs.
+// npmCI installs a fixture's dependencies from its lockfile (once).
 func npmCI(t *testing.T, dir string) {
 	t.Helper()
-	for _, tool := range []string{"node", "npm"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s is not on PATH: the real @netlify/blobs client tests need Node.js and npm (install Node.js >= 20)", tool)
-		}
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Fatalf("node is not on PATH: the real @netlify/blobs client tests need Node.js and npm (install Node.js >= 20)")
 	}
-	var lock struct {
-		Packages map[string]struct {
-			Version string `json:"version"`
-		} `json:"packages"`
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "package-lock.json"))
-	if err != nil {
+	if err := npmfixture.NPMInstall(t.Context(), dir); err != nil {
 		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &lock); err != nil {
-		t.Fatal(err)
-	}
-	want := lock.Packages["node_modules/@netlify/blobs"].Version
-	if want == "" {
-		t.Fatalf("%s/package-lock.json does not lock @netlify/blobs", dir)
-	}
-	var installed struct {
-		Version string `json:"version"`
-	}
-	if b, err := os.ReadFile(filepath.Join(dir, "node_modules", "@netlify", "blobs", "package.json")); err == nil {
-		json.Unmarshal(b, &installed)
-	}
-	if installed.Version == want {
-		return
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund", "--loglevel=error")
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("npm ci in %s (installing @netlify/blobs %s from the npm registry) failed: %v\n%s", dir, want, err, out)
 	}
 }
 

@@ -3,12 +3,10 @@ package dev
 import (
 	"context"
 	"maps"
-	"net/http"
 	"sort"
 	"time"
 
 	"github.com/bgfn-dev/bgfn/internal/api"
-	"github.com/bgfn-dev/bgfn/internal/blobs"
 	"github.com/bgfn-dev/bgfn/internal/build"
 	"github.com/bgfn-dev/bgfn/internal/discover"
 	"github.com/bgfn-dev/bgfn/internal/invoke"
@@ -140,22 +138,6 @@ func (i *Instance) apiConfig() api.Config {
 		Cron: o.Cron || o.CronNow, NoLimits: o.NoLimits, RetryScale: o.RetryScale,
 	}
 	return c
-}
-
-// blobsAPI opens the site's Blobs store for the JSON API under
-// /.bgfn/api/blobs, closed when the HTTP server shuts down. The protocol
-// server the functions' @netlify/blobs client talks to is started
-// elsewhere (issue 14); this is only the API bgfn's own tools use. A store
-// that cannot be opened leaves the API out, with a warning.
-func (i *Instance) blobsAPI() http.Handler {
-	base := i.site.Config.BaseDir
-	st, err := blobs.Open(blobs.Dir(base))
-	if err != nil {
-		i.p.Warning("Netlify Blobs API off: " + err.Error())
-		return nil
-	}
-	i.httpSrv.RegisterOnShutdown(func() { st.Close() })
-	return blobs.NewAPI(st, blobs.SiteID(base))
 }
 
 // Watch rebuilds what changes, as bgfn dev does, until ctx ends; it does

@@ -133,6 +133,7 @@ type Instance struct {
 	p              *logs.Printer
 	maxConcurrency int
 	tools          tools
+	blobs          *localBlobs
 	reg            *registry
 	store          *records.Store
 	queue          *background.Queue
@@ -240,6 +241,7 @@ func Start(ctx context.Context, opts Options) (*Instance, error) {
 		t.hosts.SetEnv(i.env)
 		i.tasks.Go(func() { t.hosts.Prestart() })
 	}
+	i.startBlobs()
 	later := i.buildAll()
 	t.budget.Start()
 	// A build start-up did not wait for is swapped in by its own goroutine
@@ -349,7 +351,8 @@ func (i *Instance) serveHTTP() error {
 		ScheduledTimeout:  opts.ScheduledTimeout,
 		MaxBody:           maxBody,
 		MaxBackgroundBody: maxBgBody,
-		SiteID:            i.site.Config.Env["SITE_ID"],
+		SiteID:            i.siteID(),
+		Blobs:             i.blobsEvent(),
 		Quiet:             opts.Standalone,
 	})
 	mux := http.NewServeMux()
@@ -454,6 +457,7 @@ func (i *Instance) Shutdown() error {
 		i.tools.hosts.Close()
 	}
 	i.tools.budget.Close()
+	i.stopBlobs()
 	if i.httpSrv.Shutdown(stopCtx) != nil {
 		i.httpSrv.Close()
 	}

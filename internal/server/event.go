@@ -26,6 +26,11 @@ type Event struct {
 	RawURL                          string              `json:"rawUrl"`
 	RawQuery                        string              `json:"rawQuery"`
 	Route                           string              `json:"route,omitempty"`
+	// Blobs is the Netlify Blobs context Netlify hands every invocation:
+	// base64 JSON {url, url_uncached, token, primary_region}. v1 functions
+	// pass the event to connectLambda; v2 ones get NETLIFY_BLOBS_CONTEXT
+	// built from it.
+	Blobs string `json:"blobs,omitempty"`
 	// RequestContext is API Gateway's request context, which netlify-cli
 	// adds for Go functions (aws-lambda-go's APIGatewayProxyRequest reads
 	// it); JS functions get it too, harmlessly.

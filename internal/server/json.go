@@ -51,6 +51,10 @@ func appendEvent(b []byte, ev *Event) []byte {
 		b = append(b, `,"route":`...)
 		b = appendString(b, ev.Route)
 	}
+	if ev.Blobs != "" {
+		b = append(b, `,"blobs":`...)
+		b = appendString(b, ev.Blobs)
+	}
 	if ev.RequestContext != nil {
 		rc := ev.RequestContext
 		b = append(b, `,"resource":"","requestContext":{"accountId":"","resourceId":"","stage":"dev","apiId":"","requestId":`...)

@@ -100,6 +100,9 @@ type Options struct {
 	MaxBackgroundBody int64
 	// SiteID is what functions see as x-nf-site-id.
 	SiteID string
+	// Blobs, when set, is every event's blobs field: the Netlify Blobs
+	// server's context (blobs.Server.EventBlobs).
+	Blobs string
 	// Quiet leaves out the per-request lines (function logs still print).
 	Quiet bool
 }
@@ -239,6 +242,7 @@ func (s *Server) dispatchFn(w http.ResponseWriter, r *http.Request, fn *Function
 	}
 	id := records.NewID()
 	ev := newEvent(r, body, id, s.opts.SiteID)
+	ev.Blobs = s.opts.Blobs
 	ev.Route = route
 	evJSON := appendEvent(make([]byte, 0, 1024+len(body)*4/3), ev)
 	// The record shares the event's headers; the mock geolocation is noise

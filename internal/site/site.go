@@ -120,6 +120,10 @@ func (s *Site) WorkerEnv(url string) []string {
 			m[k] = v
 		}
 	}
+	// bgfn gives each v2 invocation its own Blobs context; v1 functions
+	// get none, as in production. One inherited from the shell (bgfn run
+	// under netlify dev, say) would point at another server.
+	delete(m, "NETLIFY_BLOBS_CONTEXT")
 	for k, v := range s.Config.Env {
 		m[k] = v
 	}

@@ -661,11 +661,48 @@ class Context {
   }
 }
 
+// setBlobsContext gives a v2 invocation its Netlify Blobs context as
+// Netlify's own bootstrap does: NETLIFY_BLOBS_CONTEXT rebuilt from
+// event.blobs and the x-nf-site-id and x-nf-deploy-id headers, so
+// @netlify/blobs' getStore() works with no options. (v1 functions call
+// connectLambda(event) instead and get no NETLIFY_BLOBS_CONTEXT, as in
+// production.) The value is kept while the inputs do not change.
+let blobsInputs = null
+let blobsContext = null
+function setBlobsContext(event) {
+  const raw = event.blobs
+  if (typeof raw !== 'string' || raw === '') return
+  const h = event.headers ?? {}
+  const site = h['x-nf-site-id'] ?? null
+  const deploy = h['x-nf-deploy-id'] ?? null
+  const inputs = raw + '|' + site + '|' + deploy
+  if (inputs !== blobsInputs) {
+    let b
+    try {
+      b = JSON.parse(Buffer.from(raw, 'base64').toString('utf8'))
+    } catch {
+      return
+    }
+    const ctx = {
+      edgeURL: b.url,
+      uncachedEdgeURL: b.url_uncached,
+      token: b.token,
+      siteID: site,
+      deployID: deploy,
+      primaryRegion: b.primary_region,
+    }
+    blobsContext = Buffer.from(JSON.stringify(ctx)).toString('base64')
+    blobsInputs = inputs
+  }
+  process.env.NETLIFY_BLOBS_CONTEXT = blobsContext
+}
+
 function invokeV2(handler, msg) {
   const inv = new Invocation(msg.id)
   let ctx, ret
   try {
     const event = msg.event ?? {}
+    setBlobsContext(event)
     const req = buildRequest(event)
     ctx = new Context(inv, req, event, msg.params)
     current = ctx
@@ -873,6 +910,12 @@ function logStreamName() {
 }
 
 function initError(errorInfoValue) {
+  if (errorInfoValue.errorType === 'MissingBlobsEnvironmentError') {
+    // getStore() at module top level: Netlify sets the Blobs context for
+    // each invocation, so this fails in production too.
+    errorInfoValue.errorMessage +=
+      ' (called while the module loaded: Netlify, and bgfn, give a function its Blobs context per invocation, so call getStore() inside the handler)'
+  }
   openOut()
   const line = JSON.stringify({ type: 'init_error', error: errorInfoValue }) + '\n'
   if (MODE === 'thread') {
