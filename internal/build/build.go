@@ -108,14 +108,22 @@ type JSBuilder struct {
 
 	mu   sync.Mutex
 	ctxs map[string]*jsContext
+	// builds counts the builds written per function, numbering the
+	// output files; it outlives a released context.
+	builds map[string]int
 }
 
 type jsContext struct {
-	ctx    api.BuildContext
-	key    string // entry and options the context was made for
-	out    string
-	name   string
-	builds int // builds written, numbering the output files
+	ctx  api.BuildContext
+	key  string // entry and options the context was made for
+	out  string
+	name string
+	// Under JSBuilder.mu: building counts builds under way, used is when
+	// the last one ended, and size is the bytes of its inputs (esbuild
+	// keeps their parsed form between builds).
+	building int
+	used     time.Time
+	size     int
 }
 
 // banner makes CommonJS code bundled into an ES module work: esbuild's
@@ -134,7 +142,12 @@ func (b *JSBuilder) Build(name, entry string, opts JSOptions) Artifact {
 	}
 	res := c.ctx.Rebuild()
 	art := Artifact{Duration: time.Since(start)}
-	art.Inputs = b.inputs(res.Metafile)
+	var size int
+	art.Inputs, size = b.inputs(res.Metafile)
+	b.mu.Lock()
+	c.building--
+	c.used, c.size = time.Now(), size
+	b.mu.Unlock()
 	art.NativeAddon = nativeAddon(res.Metafile)
 	if len(art.Inputs) == 0 {
 		art.Inputs = []string{entry}
@@ -144,7 +157,7 @@ func (b *JSBuilder) Build(name, entry string, opts JSOptions) Artifact {
 		return art
 	}
 	art.Warnings = b.lazyWarnings(res.Warnings)
-	out, werr := c.write(res.OutputFiles)
+	out, werr := b.write(c, res.OutputFiles)
 	if werr != nil {
 		art.Err = &Error{Function: name, Messages: []Message{{Text: "write bundle: " + werr.Error()}}}
 		return art
@@ -158,9 +171,12 @@ func (b *JSBuilder) Build(name, entry string, opts JSOptions) Artifact {
 // (NAME.N.mjs and NAME.N.mjs.map), each written to a temporary file and
 // renamed: a worker starting at any moment loads a whole bundle, and a
 // pool keeps loading the build it was made for while a newer one lands.
-func (c *jsContext) write(files []api.OutputFile) (string, error) {
-	c.builds++
-	tag := "." + strconv.Itoa(c.builds)
+func (b *JSBuilder) write(c *jsContext, files []api.OutputFile) (string, error) {
+	b.mu.Lock()
+	b.builds[c.name]++
+	n := b.builds[c.name]
+	b.mu.Unlock()
+	tag := "." + strconv.Itoa(n)
 	base := filepath.Base(c.out) // NAME.mjs
 	dir := filepath.Dir(c.out)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -191,7 +207,7 @@ func (c *jsContext) write(files []api.OutputFile) (string, error) {
 	if entry == "" {
 		return "", fmt.Errorf("esbuild wrote no %s", base)
 	}
-	cleanBundles(dir, base, c.builds)
+	cleanBundles(dir, base, n)
 	return entry, nil
 }
 
@@ -226,9 +242,11 @@ func (b *JSBuilder) context(name, entry string, opts JSOptions) (*jsContext, *Er
 	defer b.mu.Unlock()
 	if b.ctxs == nil {
 		b.ctxs = make(map[string]*jsContext)
+		b.builds = make(map[string]int)
 	}
 	if c, ok := b.ctxs[name]; ok {
 		if c.key == key {
+			c.building++
 			return c, nil
 		}
 		c.ctx.Dispose()
@@ -270,9 +288,37 @@ func (b *JSBuilder) context(name, entry string, opts JSOptions) (*jsContext, *Er
 	if cerr != nil {
 		return nil, b.convert(name, cerr.Errors)
 	}
-	c := &jsContext{ctx: ctx, key: key, out: out, name: name}
+	c := &jsContext{ctx: ctx, key: key, out: out, name: name, building: 1}
 	b.ctxs[name] = c
 	return c, nil
+}
+
+// ReleaseIdle disposes of the contexts of functions not built for longer
+// than idle whose inputs weigh at least minBytes: esbuild holds every
+// parsed input of a context between builds, tens of MB for a function
+// with a large dependency. The next build of such a function starts a
+// fresh context (a full build, not an incremental one). It reports how
+// many it released.
+func (b *JSBuilder) ReleaseIdle(idle time.Duration, minBytes int) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := 0
+	for name, c := range b.ctxs {
+		if c.building > 0 || c.size < minBytes || time.Since(c.used) < idle {
+			continue
+		}
+		c.ctx.Dispose()
+		delete(b.ctxs, name)
+		n++
+	}
+	return n
+}
+
+// Contexts is how many build contexts are held.
+func (b *JSBuilder) Contexts() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.ctxs)
 }
 
 // Forget disposes of the build context of a function that is gone.
@@ -323,18 +369,21 @@ func nativeAddon(metafile string) bool {
 	return false
 }
 
-func (b *JSBuilder) inputs(metafile string) []string {
+// inputs lists a build's input files from its metafile, and their bytes.
+func (b *JSBuilder) inputs(metafile string) (files []string, size int) {
 	if metafile == "" {
-		return nil
+		return nil, 0
 	}
 	var meta struct {
-		Inputs map[string]json.RawMessage `json:"inputs"`
+		Inputs map[string]struct {
+			Bytes int `json:"bytes"`
+		} `json:"inputs"`
 	}
 	if json.Unmarshal([]byte(metafile), &meta) != nil {
-		return nil
+		return nil, 0
 	}
-	var files []string
-	for p := range meta.Inputs {
+	for p, in := range meta.Inputs {
+		size += in.Bytes
 		// esbuild names virtual modules with a namespace prefix ("<runtime>").
 		if strings.Contains(p, ":") && !filepath.IsAbs(p) {
 			continue
@@ -345,7 +394,7 @@ func (b *JSBuilder) inputs(metafile string) []string {
 		files = append(files, filepath.Clean(p))
 	}
 	sort.Strings(files)
-	return files
+	return files, size
 }
 
 func (b *JSBuilder) convert(name string, msgs []api.Message) *Error {

@@ -513,3 +513,40 @@ func TestPackageName(t *testing.T) {
 		}
 	}
 }
+
+// TestJSBuilderReleaseIdle: the context of a function with large inputs,
+// not built for a while, is released; a small one is kept; the next
+// build of the released one starts afresh and goes on numbering bundles.
+func TestJSBuilderReleaseIdle(t *testing.T) {
+	big := "exports.data = " + strconv.Quote(strings.Repeat("x", 2<<20)) + "\n"
+	site := writeTree(t, map[string]string{
+		"functions/big.js":   "const { data } = require('./data.js')\nexports.handler = async () => ({statusCode: 200, body: String(data.length)})\n",
+		"functions/data.js":  big,
+		"functions/small.js": "exports.handler = async () => ({statusCode: 200, body: 'small'})\n",
+	})
+	b := &JSBuilder{SiteDir: site, OutDir: filepath.Join(site, ".netlify", "bgfn", "functions")}
+	defer b.Close()
+	build := func(name string) Artifact {
+		t.Helper()
+		art := b.Build(name, filepath.Join(site, "functions", name+".js"), JSOptions{})
+		if art.Err != nil {
+			t.Fatal(art.Err.Detail())
+		}
+		return art
+	}
+	first := build("big")
+	build("small")
+	if n := b.ReleaseIdle(time.Hour, 1<<20); n != 0 {
+		t.Fatalf("released %d contexts used just now", n)
+	}
+	if n := b.ReleaseIdle(0, 1<<20); n != 1 || b.Contexts() != 1 {
+		t.Fatalf("released %d, %d left: want the big one released and the small one kept", n, b.Contexts())
+	}
+	second := build("big")
+	if filepath.Base(first.Entry) != "big.1.mjs" || filepath.Base(second.Entry) != "big.2.mjs" {
+		t.Fatalf("bundles %s then %s: want big.1.mjs then big.2.mjs", first.Entry, second.Entry)
+	}
+	if got := callBundle(t, second.Entry, `{}`); !strings.Contains(got, `"body":"2097152"`) {
+		t.Fatalf("rebuilt bundle answered %s", got)
+	}
+}

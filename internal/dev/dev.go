@@ -188,6 +188,7 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.Cron || opts.CronNow {
 		g.Go(func() error { return inst.cronLoop(gctx, opts.CronNow) })
 	}
+	g.Go(func() error { return inst.releaseLoop(gctx) })
 	var serveErr error
 	select {
 	case <-gctx.Done():
