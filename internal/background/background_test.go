@@ -70,9 +70,14 @@ func newQueue(t *testing.T, inv Invoker, o Options) (*Queue, *records.Store, flu
 	return q, st, f
 }
 
-func accept(q *Queue) *records.Record {
-	return q.Accept(Invocation{Function: "job-background", Kind: "background", Method: "POST", URI: "/.netlify/functions/job-background",
+func accept(t *testing.T, q *Queue) *records.Record {
+	t.Helper()
+	rec, err := q.Accept(Invocation{Function: "job-background", Kind: "background", Method: "POST", URI: "/.netlify/functions/job-background",
 		Req: &runtime.Request{ID: records.NewID()}})
+	if err != nil {
+		t.Fatalf("Accept: %v", err)
+	}
+	return rec
 }
 
 func TestRetries(t *testing.T) {
@@ -96,7 +101,7 @@ func TestRetries(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				inv := &scripted{outcomes: tt.outcomes}
 				q, _, out := newQueue(t, inv, Options{Retries: tt.retries})
-				rec := accept(q)
+				rec := accept(t, q)
 				// The default delays are Netlify's 1 and 2 minutes.
 				time.Sleep(4 * time.Minute)
 				synctest.Wait()
@@ -121,7 +126,7 @@ func TestRetryWaitsItsDelay(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		inv := &scripted{outcomes: []error{errors.New("flaky"), nil}}
 		q, _, _ := newQueue(t, inv, Options{Retries: 2, RetryDelays: []time.Duration{30 * time.Second}})
-		rec := accept(q)
+		rec := accept(t, q)
 		synctest.Wait()
 		v := rec.View()
 		if v.Status != records.Retrying || v.NextRetryAt == nil {
@@ -146,7 +151,7 @@ func TestMaxRunningAndClose(t *testing.T) {
 		q, st, out := newQueue(t, inv, Options{MaxRunning: 2})
 		var recs []*records.Record
 		for range 4 {
-			recs = append(recs, accept(q))
+			recs = append(recs, accept(t, q))
 		}
 		synctest.Wait()
 		var got []records.Status
@@ -177,7 +182,7 @@ func TestMaxRunningAndClose(t *testing.T) {
 func TestGoneFunctionFails(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		q, _, _ := newQueue(t, &scripted{outcomes: []error{nil}}, Options{Retries: 0})
-		rec := q.Accept(Invocation{Function: "removed-background", Kind: "background", Req: &runtime.Request{ID: records.NewID()}})
+		rec, _ := q.Accept(Invocation{Function: "removed-background", Kind: "background", Req: &runtime.Request{ID: records.NewID()}})
 		synctest.Wait()
 		v := rec.View()
 		if v.Status != records.Failed || v.Attempts[0].Error == nil || !strings.Contains(v.Attempts[0].Error.Message, "no longer exists") {

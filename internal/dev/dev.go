@@ -21,6 +21,7 @@ import (
 	"github.com/bgfn-dev/bgfn/internal/background"
 	"github.com/bgfn-dev/bgfn/internal/build"
 	"github.com/bgfn-dev/bgfn/internal/config"
+	"github.com/bgfn-dev/bgfn/internal/journal"
 	"github.com/bgfn-dev/bgfn/internal/logs"
 	"github.com/bgfn-dev/bgfn/internal/mcp"
 	"github.com/bgfn-dev/bgfn/internal/records"
@@ -70,6 +71,12 @@ type Options struct {
 	RetryScale float64
 	// Records is how many finished invocation records stay in memory.
 	Records int
+	// Resume runs again the background runs that were interrupted: those
+	// the last bgfn left unfinished, and those a shutdown stopped.
+	Resume bool
+	// JournalMaxSize is the size past which the background journal is
+	// compacted (0: journal.DefaultMaxSize).
+	JournalMaxSize int64
 	// Only limits the instance to one function (bgfn invoke --standalone).
 	Only string
 	// Standalone runs without banner, state file or request lines: the
@@ -136,6 +143,10 @@ type Instance struct {
 	reg            *registry
 	store          *records.Store
 	queue          *background.Queue
+	journal        *journal.Journal
+	// recovered are the runs the last bgfn left unfinished, recorded as
+	// interrupted at start-up.
+	recovered []*records.Record
 	srv            *server.Server
 	httpSrv        *http.Server
 	ln             net.Listener
@@ -258,9 +269,11 @@ func Start(ctx context.Context, opts Options) (*Instance, error) {
 		i.mu.Lock()
 		b := i.banner(time.Since(begin))
 		i.mu.Unlock()
+		i.bannerRuns(&b)
 		i.p.Banner(b)
 		site.WriteState(s.Config.BaseDir, site.State{URL: i.URL, PID: os.Getpid(), Site: s.Config.SiteDir, StartedAt: time.Now()})
 	}
+	i.resumeAtStart()
 	return i, nil
 }
 
@@ -326,6 +339,11 @@ func (i *Instance) serveHTTP() error {
 	if err != nil {
 		return err
 	}
+	jr, recovery, err := i.openJournal()
+	if err != nil {
+		return err
+	}
+	i.journal = jr
 	maxBody, maxBgBody := int64(0), int64(0)
 	if opts.NoLimits {
 		maxBody, maxBgBody = 1<<40, 1<<40
@@ -339,7 +357,9 @@ func (i *Instance) serveHTTP() error {
 		Retries:     opts.Retries,
 		RetryDelays: []time.Duration{scale(time.Minute, opts.RetryScale), scale(2*time.Minute, opts.RetryScale)},
 		MaxRunning:  i.maxConcurrency,
+		Journal:     jr,
 	})
+	i.recoverRuns(recovery)
 	i.srv = server.New(server.Options{
 		Registry:          i.reg,
 		Printer:           i.p,
@@ -360,6 +380,7 @@ func (i *Instance) serveHTTP() error {
 		Info:     api.Info{Site: i.site.Config.SiteDir, PID: os.Getpid(), Version: version.Get().Version},
 		Done:     i.life.Done(),
 		Stats:    func() any { return i.stats() },
+		Resume:   i.apiResume,
 		// Issue 18: the functions and the configuration (api.go), the
 		// Blobs JSON API, and the MCP endpoint, whose tools call this
 		// server's own URL.
@@ -450,6 +471,7 @@ func (i *Instance) Shutdown() error {
 	for _, r := range i.store.Unfinished() {
 		r.Finish(records.Interrupted)
 	}
+	jerr := i.journal.Close()
 	if i.tools.hosts != nil {
 		i.tools.hosts.Close()
 	}
@@ -460,7 +482,7 @@ func (i *Instance) Shutdown() error {
 	<-i.served
 	waitTasks(&i.tasks, stopCtx)
 	i.tools.js.Close()
-	return i.store.Close()
+	return errors.Join(jerr, i.store.Close())
 }
 
 // Stats is what runs now, for /.bgfn/api/stats.
