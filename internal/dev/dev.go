@@ -147,10 +147,10 @@ type Instance struct {
 	// recovered are the runs the last bgfn left unfinished, recorded as
 	// interrupted at start-up.
 	recovered []*records.Record
-	srv            *server.Server
-	httpSrv        *http.Server
-	ln             net.Listener
-	served         chan error
+	srv       *server.Server
+	httpSrv   *http.Server
+	ln        net.Listener
+	served    chan error
 	// life ends at shutdown: builds still running are cancelled.
 	life     context.Context
 	stopLife context.CancelFunc
