@@ -144,13 +144,10 @@ type Instance struct {
 	store          *records.Store
 	queue          *background.Queue
 	journal        *journal.Journal
-	// recovered are the runs the last bgfn left unfinished, recorded as
-	// interrupted at start-up.
-	recovered []*records.Record
-	srv       *server.Server
-	httpSrv   *http.Server
-	ln        net.Listener
-	served    chan error
+	srv            *server.Server
+	httpSrv        *http.Server
+	ln             net.Listener
+	served         chan error
 	// life ends at shutdown: builds still running are cancelled.
 	life     context.Context
 	stopLife context.CancelFunc
@@ -171,6 +168,10 @@ type Instance struct {
 	// what they were running.
 	rmu      sync.Mutex
 	retiring map[*runtime.Pool]struct{}
+
+	// recovered are the runs the last bgfn left unfinished, recorded as
+	// interrupted at start-up (journal.go).
+	recovered []*records.Record
 }
 
 // tools are what building and starting functions need.
