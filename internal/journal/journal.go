@@ -72,9 +72,10 @@ type Journal struct {
 	closed bool
 	// limit is the size that triggers the next compaction.
 	limit int64
-	// f and size belong to the committer once Open has returned.
-	f    *os.File
-	size int64
+	// f, size and syncs belong to the committer once Open has returned.
+	f     *os.File
+	size  int64
+	syncs int // fsyncs done, for tests
 
 	kick chan struct{}
 	done chan struct{}
@@ -445,6 +446,7 @@ func (j *Journal) writeSync(buf []byte) error {
 	_, err := j.f.Write(buf)
 	if err == nil {
 		err = j.f.Sync()
+		j.syncs++
 	}
 	if err != nil {
 		j.f.Truncate(j.size)
