@@ -25,7 +25,7 @@ func (i *Instance) openJournal() (*journal.Journal, *journal.Recovery, error) {
 	if i.opts.Standalone {
 		return nil, nil, nil
 	}
-	j, rec, err := journal.Open(filepath.Join(i.site.OutDir(), JournalFile), journal.Options{MaxSize: i.opts.JournalMaxSize})
+	j, rec, err := journal.Open(filepath.Join(i.site.OutDir(), JournalFile), journal.Options{MaxSize: i.opts.JournalMaxSize, BeforeFinal: i.store.Sync})
 	var le *journal.LockedError
 	if errors.As(err, &le) {
 		i.p.Warning(le.Error() + ": this bgfn dev journals no background runs (a kill would lose them); stop the other one to journal them")

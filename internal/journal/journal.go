@@ -25,6 +25,11 @@ type Options struct {
 	// MaxSize is the size past which the journal is compacted (default
 	// DefaultMaxSize).
 	MaxSize int64
+	// BeforeFinal, when set, is called before a batch that ends runs is
+	// written: it makes their records durable elsewhere first (the
+	// invocation history, records.Store.Sync), since the journal forgets
+	// them once the batch is on disk.
+	BeforeFinal func() error
 }
 
 // Recovery is what Open found in the journal.
@@ -59,9 +64,10 @@ var ErrClosed = errors.New("journal closed")
 // Journal is an open journal. Its methods are safe for concurrent use; a
 // nil *Journal journals nothing and holds nothing.
 type Journal struct {
-	path    string
-	maxSize int64
-	lock    *os.File
+	path        string
+	maxSize     int64
+	beforeFinal func() error
+	lock        *os.File
 
 	mu sync.Mutex
 	st *state
@@ -83,9 +89,11 @@ type Journal struct {
 
 // batch is lines written together, with one fsync.
 type batch struct {
-	buf  []byte
-	done chan struct{}
-	err  error
+	buf []byte
+	// finals is set when the batch ends runs.
+	finals bool
+	done   chan struct{}
+	err    error
 }
 
 func newBatch(buf []byte) *batch { return &batch{buf: buf[:0], done: make(chan struct{})} }
@@ -106,7 +114,7 @@ func Open(path string, opts Options) (*Journal, *Recovery, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	j := &Journal{path: path, maxSize: opts.MaxSize, lock: lock, st: newState(), kick: make(chan struct{}, 1), done: make(chan struct{})}
+	j := &Journal{path: path, maxSize: opts.MaxSize, beforeFinal: opts.BeforeFinal, lock: lock, st: newState(), kick: make(chan struct{}, 1), done: make(chan struct{})}
 	rec, err := j.load()
 	if err != nil {
 		lock.Close()
@@ -388,6 +396,9 @@ func (j *Journal) appendLocked(e *entry) error {
 		return fmt.Errorf("encode journal entry: %w", err)
 	}
 	j.cur.buf = append(append(j.cur.buf, line...), '\n')
+	if e.Op == opFinal {
+		j.cur.finals = true
+	}
 	j.st.apply(e)
 	select {
 	case j.kick <- struct{}{}:
@@ -428,6 +439,10 @@ func (j *Journal) flush() {
 			kept = j.st.list(func(*Run) bool { return true })
 		}
 		j.mu.Unlock()
+		if b.finals && j.beforeFinal != nil {
+			// A failure here is the history's: the runs still end.
+			j.beforeFinal()
+		}
 		if compact {
 			b.err = j.compact(b, kept)
 		} else {

@@ -283,11 +283,13 @@ func (r *Record) Finish(s Status) {
 	r.v.UpdatedAt = now
 	r.v.DurationMs = ms(now.Sub(r.createdAt))
 	r.mu.Unlock()
+	close(r.done)
+	r.store.finished(r)
+	// After the history line: the background journal writes its final
+	// line only once that is on disk (see Store.Sync).
 	if r.onFinish != nil {
 		r.onFinish(s, now)
 	}
-	close(r.done)
-	r.store.finished(r)
 }
 
 // SetStatusCode records the HTTP status of a synchronous invocation.

@@ -271,6 +271,22 @@ func (s *Store) rotateLocked() {
 	s.jw.Reset(f)
 }
 
+// Sync writes the final records kept in memory to the journal file and
+// flushes it to disk. The background journal calls it before it journals
+// runs as final, so a run is never dropped from there while its record is
+// not yet in the history.
+func (s *Store) Sync() error {
+	s.jmu.Lock()
+	defer s.jmu.Unlock()
+	if s.jw == nil {
+		return nil
+	}
+	if err := s.jw.Flush(); err != nil {
+		return err
+	}
+	return s.journal.Sync()
+}
+
 // Close flushes and closes the journal.
 func (s *Store) Close() error {
 	s.jmu.Lock()
