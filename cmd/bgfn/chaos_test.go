@@ -590,7 +590,7 @@ var resumingLine = regexp.MustCompile(`↻ resuming (\d+) interrupted background
 // figures are the test's outcome.
 type figures struct {
 	accepted, succeeded, retried, workerExited, interrupted, resumed, twice, unacked, lost int
-	firstLost, badTwice                                                                   string
+	firstLost, badTwice                                                                    string
 }
 
 func (c *chaos) figures() figures {
