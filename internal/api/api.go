@@ -54,6 +54,10 @@ type Options struct {
 	// Stats, when set, says what runs now (instances, hosts, queues);
 	// served at /.bgfn/api/stats.
 	Stats func() any
+	// Resume, when set, runs interrupted background runs again with their
+	// ids (all of them, or those of ids) and returns their records:
+	// POST /.bgfn/api/invocations/interrupted/resume.
+	Resume func(ids []string) ([]*records.View, error)
 
 	// Functions and Config describe the site as it is served now (GET
 	// /.bgfn/api/functions and /.bgfn/api/config); the server fills them,
@@ -86,6 +90,7 @@ func New(opts Options) *Handler {
 	h.mux.HandleFunc("GET /.bgfn/api/invocations/{id}", h.get)
 	h.mux.HandleFunc("GET /.bgfn/api/invocations/{id}/wait", h.wait)
 	h.mux.HandleFunc("POST /.bgfn/api/invocations/{id}/replay", h.replay)
+	h.mux.HandleFunc("POST /.bgfn/api/invocations/interrupted/resume", h.resume)
 	h.mux.HandleFunc("GET /.bgfn/api/events", h.events)
 	h.mux.HandleFunc("GET /.bgfn/api/functions", h.functions)
 	h.mux.HandleFunc("GET /.bgfn/api/config", h.config)
@@ -232,6 +237,30 @@ func (h *Handler) replay(w http.ResponseWriter, r *http.Request) {
 		res.Body = string(answer)
 	}
 	writeJSON(w, http.StatusAccepted, res)
+}
+
+// ResumeResult is what POST /.bgfn/api/invocations/interrupted/resume
+// started: the records of the runs that run again.
+type ResumeResult struct {
+	Resumed []*records.View `json:"resumed"`
+}
+
+// resume runs the interrupted background runs again, keeping their ids:
+// all of them, or those ?id= names (repeatable).
+func (h *Handler) resume(w http.ResponseWriter, r *http.Request) {
+	if h.opts.Resume == nil {
+		apiError(w, http.StatusNotFound, "this bgfn keeps no journal of background runs to resume")
+		return
+	}
+	views, err := h.opts.Resume(r.URL.Query()["id"])
+	if err != nil {
+		apiError(w, http.StatusServiceUnavailable, "resume interrupted runs: "+err.Error())
+		return
+	}
+	if views == nil {
+		views = []*records.View{}
+	}
+	writeJSON(w, http.StatusOK, ResumeResult{Resumed: views})
 }
 
 // events streams record changes and log lines as Server-Sent Events.

@@ -126,6 +126,29 @@ func (c *Client) Replay(ctx context.Context, id string, body io.Reader) ([]byte,
 	return out, nil
 }
 
+// ResumeInterrupted runs the server's interrupted background runs again,
+// keeping their ids, and returns the API's answer as it came (an
+// api.ResumeResult).
+func (c *Client) ResumeInterrupted(ctx context.Context) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.Base+"/.bgfn/api/invocations/interrupted/resume", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.http().Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode >= 400 {
+		return out, &StatusError{Status: resp.StatusCode, Body: string(out)}
+	}
+	return out, nil
+}
+
 func (c *Client) getJSON(ctx context.Context, path string, v any) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.Base+path, nil)
 	if err != nil {

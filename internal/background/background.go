@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bgfn-dev/bgfn/internal/journal"
 	"github.com/bgfn-dev/bgfn/internal/logs"
 	"github.com/bgfn-dev/bgfn/internal/records"
 	"github.com/bgfn-dev/bgfn/internal/runtime"
@@ -49,6 +50,10 @@ type Options struct {
 	// MaxRunning caps the invocations of one function that run at once;
 	// the rest wait in arrival order.
 	MaxRunning int
+	// Journal, when set, makes runs durable: an invocation is journaled
+	// before Accept returns (so before its 202), each attempt before it
+	// starts, and its end. Nil journals nothing.
+	Journal *journal.Journal
 }
 
 // Queue runs background invocations.
@@ -56,6 +61,9 @@ type Queue struct {
 	opts Options
 	// active counts running attempts.
 	active sync.WaitGroup
+
+	// journalWarned is set once a journal write failure has been printed.
+	journalWarned sync.Once
 
 	mu       sync.Mutex
 	draining bool
@@ -100,20 +108,115 @@ type Invocation struct {
 	Req *runtime.Request
 }
 
-// Accept records inv as queued and runs it as soon as its function has a
-// free slot. It returns the record.
-func (q *Queue) Accept(inv Invocation) *records.Record {
+// Accept journals inv, records it as queued and runs it as soon as its
+// function has a free slot. It returns the record, or an error when the
+// journal could not keep it: then nothing was accepted.
+func (q *Queue) Accept(inv Invocation) (*records.Record, error) {
 	inv.Req.Timeout = q.opts.Timeout
 	inv.Req.Background = true
-	rec := q.opts.Records.New(records.Spec{
+	run := &journal.Run{
 		ID: inv.Req.ID, Function: inv.Function, Kind: inv.Kind, MaxAttempts: q.opts.Retries + 1,
-		Request: inv.Request, Body: inv.Body, ReplayOf: inv.ReplayOf,
+		CreatedAt: time.Now(), Request: inv.Request, Event: inv.Req.Event,
+		ClientContext: inv.Req.ClientContext, Params: inv.Req.Params, ReplayOf: inv.ReplayOf,
+	}
+	if err := q.opts.Journal.Accept(run); err != nil {
+		return nil, err
+	}
+	rec := q.opts.Records.New(records.Spec{
+		ID: inv.Req.ID, Function: inv.Function, Kind: inv.Kind, MaxAttempts: run.MaxAttempts,
+		Request: inv.Request, Body: inv.Body, ReplayOf: inv.ReplayOf, CreatedAt: run.CreatedAt,
+		OnFinish: q.journalFinal(inv.Req.ID),
 	})
 	if !q.opts.Quiet {
 		q.opts.Printer.Queued(inv.Function, records.ShortID(inv.Req.ID), inv.Method, inv.URI)
 	}
 	q.enqueue(inv.Function, &item{rec: rec, req: inv.Req})
-	return rec
+	return rec, nil
+}
+
+// journalFinal journals a record's final status, whoever gives it.
+func (q *Queue) journalFinal(id string) func(records.Status, time.Time) {
+	if q.opts.Journal == nil {
+		return nil
+	}
+	return func(s records.Status, at time.Time) { q.opts.Journal.Final(id, s, at) }
+}
+
+// journalError prints the first journal write that failed after its run
+// was accepted: the run goes on, but a kill now could lose track of it.
+func (q *Queue) journalError(err error) {
+	if err == nil || q.opts.Quiet {
+		return
+	}
+	q.journalWarned.Do(func() {
+		q.opts.Printer.Warning(fmt.Sprintf("%v: runs go on, but a crash now may leave them without a record of their attempts", err))
+	})
+}
+
+// crashedAttempt is what an attempt that was running when bgfn stopped
+// unexpectedly says: bgfn cannot know whether it finished.
+var crashedAttempt = &records.Error{Type: "Interrupted", Message: "bgfn stopped unexpectedly during this attempt; it may have run to completion, and it runs again on resume (at-least-once)"}
+
+// Recover records the runs the journal found unfinished at start-up (the
+// bgfn before this one stopped without ending them) as interrupted, an
+// attempt that was running included, and returns their records, oldest
+// first. They stay resumable (Resume).
+func (q *Queue) Recover(runs []journal.Run) []*records.Record {
+	out := make([]*records.Record, 0, len(runs))
+	now := time.Now()
+	for _, run := range runs {
+		for i := range run.Attempts {
+			if a := &run.Attempts[i]; a.Status == records.Running {
+				a.Status, a.EndedAt, a.Error = records.Interrupted, &now, crashedAttempt
+				q.opts.Journal.End(run.ID, *a)
+			}
+		}
+		// Its record shows the attempts it had; resuming it adds one for
+		// the attempt interrupted.
+		rec := q.restore(&run, run.MaxAttempts)
+		rec.Finish(records.Interrupted)
+		out = append(out, rec)
+	}
+	return out
+}
+
+// Resume runs the interrupted runs the journal holds again (all of them,
+// or those of ids), from their next attempt, with their ids and the
+// attempts they had; an attempt bgfn interrupted does not count against
+// the retries. It returns their records, oldest first.
+func (q *Queue) Resume(ids ...string) ([]*records.Record, error) {
+	if q.opts.Journal == nil {
+		return nil, fmt.Errorf("no journal: this bgfn keeps no background runs to resume")
+	}
+	if q.isDraining() {
+		return nil, fmt.Errorf("bgfn is shutting down")
+	}
+	runs, err := q.opts.Journal.Resume(ids...)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*records.Record, 0, len(runs))
+	for _, run := range runs {
+		rec := q.restore(&run, run.EffectiveMax())
+		if !q.opts.Quiet {
+			q.opts.Printer.Resumed(run.Function, records.ShortID(run.ID), len(run.Attempts)+1, rec.MaxAttempts())
+		}
+		q.enqueue(run.Function, &item{rec: rec, req: &runtime.Request{
+			ID: run.ID, Event: run.Event, ClientContext: run.ClientContext, Params: run.Params,
+			Timeout: q.opts.Timeout, Background: true,
+		}})
+		out = append(out, rec)
+	}
+	return out, nil
+}
+
+// restore makes the record of a run read back from the journal.
+func (q *Queue) restore(run *journal.Run, max int) *records.Record {
+	return q.opts.Records.New(records.Spec{
+		ID: run.ID, Function: run.Function, Kind: run.Kind, MaxAttempts: max,
+		Request: run.Request, Body: run.Body(), ReplayOf: run.ReplayOf,
+		CreatedAt: run.CreatedAt, Attempts: run.Attempts, OnFinish: q.journalFinal(run.ID),
+	})
 }
 
 // Drain starts nothing more: queued invocations stay queued.
@@ -271,6 +374,9 @@ func (q *Queue) attempt(fq *fnQueue, it *item) {
 	name := fq.name
 	max := rec.MaxAttempts()
 	n := rec.StartAttempt()
+	// Durable before the function runs: if bgfn dies during the attempt,
+	// the next one knows it may have run.
+	q.journalError(q.opts.Journal.Start(req.ID, n, time.Now()))
 	prefix := records.ShortID(req.ID)
 	if max > 1 {
 		prefix += fmt.Sprintf("/%d", n)
@@ -299,12 +405,14 @@ func (q *Queue) attempt(fq *fnQueue, it *item) {
 	}
 	if err == nil {
 		rec.EndAttempt(records.Succeeded, pid, nil)
+		q.journalEnd(rec, n)
 		rec.Finish(records.Succeeded)
 		p.Succeeded(name, prefix, took, n, max)
 		return
 	}
 	if q.base.Err() != nil {
 		rec.EndAttempt(records.Interrupted, pid, &records.Error{Type: "Interrupted", Message: "bgfn stopped during the invocation"})
+		q.journalEnd(rec, n)
 		rec.Finish(records.Interrupted)
 		p.Interrupted(name, prefix, took)
 		return
@@ -315,6 +423,7 @@ func (q *Queue) attempt(fq *fnQueue, it *item) {
 		status, verb = records.TimedOut, "timed out"
 	}
 	rec.EndAttempt(status, pid, RecordError(fe))
+	q.journalEnd(rec, n)
 	retryIn := time.Duration(-1)
 	if n < max {
 		retryIn = q.retryDelay(n)
@@ -324,6 +433,16 @@ func (q *Queue) attempt(fq *fnQueue, it *item) {
 		rec.Finish(status)
 	}
 	p.AttemptFailed(name, prefix, verb, n, max, took, fe.Error(), fe.Stack, retryIn)
+}
+
+// journalEnd journals how attempt n of rec ended.
+func (q *Queue) journalEnd(rec *records.Record, n int) {
+	if q.opts.Journal == nil {
+		return
+	}
+	if a, ok := rec.Attempt(n); ok {
+		q.opts.Journal.End(rec.ID(), a)
+	}
 }
 
 // RecordError is fe as a record keeps it.

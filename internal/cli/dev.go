@@ -32,6 +32,8 @@ type DevOptions struct {
 	RetryScale        float64
 	NoRetries         bool
 	Records           int
+	Resume            bool
+	JournalMaxSize    int64
 	Poll              bool
 	NoWatch           bool
 	Cron              bool
@@ -70,6 +72,9 @@ name and invocation id.`,
 			if opts.IdleTimeout < 0 {
 				return usageError(fmt.Errorf("invalid --idle-timeout %s: use 0 (keep idle instances) or more", opts.IdleTimeout))
 			}
+			if opts.JournalMaxSize < 0 {
+				return usageError(fmt.Errorf("invalid --journal-max-size %d: use 0 (the default) or more bytes", opts.JournalMaxSize))
+			}
 			if opts.RetryScale < 0 {
 				return usageError(fmt.Errorf("invalid --retry-scale %g: use 0 or more (1 is Netlify's 1m and 2m)", opts.RetryScale))
 			}
@@ -102,6 +107,9 @@ name and invocation id.`,
 	fl.BoolVar(&opts.Poll, "poll", false, "poll for file changes instead of using inotify (for network and container file systems)")
 	fl.BoolVar(&opts.NoWatch, "no-watch", false, "do not rebuild functions when files change")
 	fl.IntVar(&opts.Records, "records", 1000, "finished invocation records kept in memory for /.bgfn/api (all are journaled)")
+	fl.BoolVar(&opts.Resume, "resume", false, "run the interrupted background runs again (left unfinished by a bgfn that was killed, or stopped by a shutdown), with their ids, from their next attempt")
+	fl.Int64Var(&opts.JournalMaxSize, "journal-max-size", 0, "bytes past which the background journal is compacted (default 8 MB)")
+	fl.MarkHidden("journal-max-size")
 	return cmd
 }
 
@@ -124,6 +132,8 @@ func runDev(ctx context.Context, opts *DevOptions) error {
 		Retries:           background.Retries(opts.NoRetries),
 		RetryScale:        opts.RetryScale,
 		Records:           opts.Records,
+		Resume:            opts.Resume,
+		JournalMaxSize:    opts.JournalMaxSize,
 		Poll:              opts.Poll,
 		Cron:              opts.Cron || opts.CronNow,
 		CronNow:           opts.CronNow,

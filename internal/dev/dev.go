@@ -21,6 +21,7 @@ import (
 	"github.com/bgfn-dev/bgfn/internal/background"
 	"github.com/bgfn-dev/bgfn/internal/build"
 	"github.com/bgfn-dev/bgfn/internal/config"
+	"github.com/bgfn-dev/bgfn/internal/journal"
 	"github.com/bgfn-dev/bgfn/internal/logs"
 	"github.com/bgfn-dev/bgfn/internal/mcp"
 	"github.com/bgfn-dev/bgfn/internal/records"
@@ -70,6 +71,12 @@ type Options struct {
 	RetryScale float64
 	// Records is how many finished invocation records stay in memory.
 	Records int
+	// Resume runs again the background runs that were interrupted: those
+	// the last bgfn left unfinished, and those a shutdown stopped.
+	Resume bool
+	// JournalMaxSize is the size past which the background journal is
+	// compacted (0: journal.DefaultMaxSize).
+	JournalMaxSize int64
 	// Only limits the instance to one function (bgfn invoke --standalone).
 	Only string
 	// Standalone runs without banner, state file or request lines: the
@@ -137,6 +144,7 @@ type Instance struct {
 	reg            *registry
 	store          *records.Store
 	queue          *background.Queue
+	journal        *journal.Journal
 	srv            *server.Server
 	httpSrv        *http.Server
 	ln             net.Listener
@@ -161,6 +169,10 @@ type Instance struct {
 	// what they were running.
 	rmu      sync.Mutex
 	retiring map[*runtime.Pool]struct{}
+
+	// recovered are the runs the last bgfn left unfinished, recorded as
+	// interrupted at start-up (journal.go).
+	recovered []*records.Record
 }
 
 // tools are what building and starting functions need.
@@ -261,9 +273,11 @@ func Start(ctx context.Context, opts Options) (*Instance, error) {
 		i.mu.Lock()
 		b := i.banner(time.Since(begin))
 		i.mu.Unlock()
+		i.bannerRuns(&b)
 		i.p.Banner(b)
 		site.WriteState(s.Config.BaseDir, site.State{URL: i.URL, PID: os.Getpid(), Site: s.Config.SiteDir, StartedAt: time.Now()})
 	}
+	i.resumeAtStart()
 	return i, nil
 }
 
@@ -329,6 +343,11 @@ func (i *Instance) serveHTTP() error {
 	if err != nil {
 		return err
 	}
+	jr, recovery, err := i.openJournal()
+	if err != nil {
+		return err
+	}
+	i.journal = jr
 	maxBody, maxBgBody := int64(0), int64(0)
 	if opts.NoLimits {
 		maxBody, maxBgBody = 1<<40, 1<<40
@@ -342,7 +361,9 @@ func (i *Instance) serveHTTP() error {
 		Retries:     opts.Retries,
 		RetryDelays: []time.Duration{scale(time.Minute, opts.RetryScale), scale(2*time.Minute, opts.RetryScale)},
 		MaxRunning:  i.maxConcurrency,
+		Journal:     jr,
 	})
+	i.recoverRuns(recovery)
 	i.srv = server.New(server.Options{
 		Registry:          i.reg,
 		Printer:           i.p,
@@ -364,6 +385,7 @@ func (i *Instance) serveHTTP() error {
 		Info:     api.Info{Site: i.site.Config.SiteDir, PID: os.Getpid(), Version: version.Get().Version},
 		Done:     i.life.Done(),
 		Stats:    func() any { return i.stats() },
+		Resume:   i.apiResume,
 		// Issue 18: the functions and the configuration (api.go), the
 		// Blobs JSON API, and the MCP endpoint, whose tools call this
 		// server's own URL.
@@ -454,6 +476,7 @@ func (i *Instance) Shutdown() error {
 	for _, r := range i.store.Unfinished() {
 		r.Finish(records.Interrupted)
 	}
+	jerr := i.journal.Close()
 	if i.tools.hosts != nil {
 		i.tools.hosts.Close()
 	}
@@ -465,7 +488,7 @@ func (i *Instance) Shutdown() error {
 	<-i.served
 	waitTasks(&i.tasks, stopCtx)
 	i.tools.js.Close()
-	return i.store.Close()
+	return errors.Join(jerr, i.store.Close())
 }
 
 // Stats is what runs now, for /.bgfn/api/stats.

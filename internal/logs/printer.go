@@ -78,6 +78,13 @@ type BannerFunction struct {
 	Schedule string
 }
 
+// BannerRun is a background run the last bgfn left unfinished.
+type BannerRun struct {
+	Name, ID string
+	// State says where it stood: "during attempt 1/3", "while queued".
+	State string
+}
+
 // Banner is what `bgfn dev` says once it listens.
 type Banner struct {
 	URL          string
@@ -85,7 +92,16 @@ type Banner struct {
 	Took         time.Duration
 	Functions    []BannerFunction
 	Cron         bool
+	// Interrupted are the runs the last bgfn left unfinished (it was
+	// killed), now recorded as interrupted; Resumable counts every
+	// interrupted run that can run again, and Resume says they do now.
+	Interrupted []BannerRun
+	Resumable   int
+	Resume      bool
 }
+
+// maxBannerRuns is how many interrupted runs the banner names.
+const maxBannerRuns = 10
 
 // Banner prints the start-up banner.
 func (p *Printer) Banner(b Banner) {
@@ -129,8 +145,39 @@ func (p *Printer) Banner(b Banner) {
 			lines = append(lines, st.Render(st.Dim, "⏰ scheduled functions run only when called; run bgfn dev --cron (or BGFN_CRON=1) to fire them on their schedule"))
 		}
 	}
+	lines = append(lines, bannerRuns(st, b)...)
 	lines = append(lines, st.Render(st.Success, "⬥ Server listening on "+b.URL)+st.Render(st.Dim, " (Ctrl-C to stop)"))
 	p.sink.Lines(lines...)
+}
+
+// bannerRuns lists the interrupted runs and says how to run them again.
+func bannerRuns(st *ui.Styles, b Banner) []string {
+	var lines []string
+	if n := len(b.Interrupted); n > 0 {
+		lines = append(lines, st.Render(st.Warning, fmt.Sprintf("⚠ %s the last bgfn dev did not finish:", plural(n, "background run", "background runs"))))
+		for k, r := range b.Interrupted {
+			if k == maxBannerRuns {
+				lines = append(lines, st.Render(st.Dim, fmt.Sprintf("  … and %d more (GET /.bgfn/api/invocations?status=interrupted)", n-k)))
+				break
+			}
+			lines = append(lines, "  "+st.Render(st.Function(r.Name), r.Name+"#"+r.ID)+" "+st.Render(st.Warning, "interrupted (bgfn stopped unexpectedly)")+st.Render(st.Dim, " "+r.State))
+		}
+	}
+	switch {
+	case b.Resumable == 0:
+	case b.Resume:
+		lines = append(lines, st.Render(st.Accent, "↻ resuming "+plural(b.Resumable, "interrupted background run", "interrupted background runs")+" (--resume)"))
+	default:
+		lines = append(lines, st.Render(st.Dim, "  "+plural(b.Resumable, "interrupted background run", "interrupted background runs")+" can run again, with the same ids: bgfn dev --resume, or bgfn replay --interrupted while this bgfn dev runs"))
+	}
+	return lines
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // Warning prints "⚠ text".
@@ -246,6 +293,12 @@ func shortURI(uri string) string {
 // Queued says a background invocation was accepted.
 func (p *Printer) Queued(name, id, method, uri string) {
 	p.sink.Line(p.prefix(name, id) + " " + p.st.Render(p.st.Accent, "⬥ queued (202)") + " " + p.st.Render(p.st.Dim, method+" "+shortURI(uri)))
+}
+
+// Resumed says an interrupted background invocation was queued again,
+// for attempt n of max.
+func (p *Printer) Resumed(name, id string, n, max int) {
+	p.sink.Line(p.prefix(name, id) + " " + p.st.Render(p.st.Accent, "↻ resumed") + " " + p.st.Render(p.st.Dim, fmt.Sprintf("(attempt %d/%d next)", n, max)))
 }
 
 // FunctionError prints an invocation's error: its first message line, then

@@ -11,6 +11,7 @@
 package records
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"sync"
 	"time"
@@ -126,6 +127,14 @@ type Spec struct {
 	Body []byte
 	// ReplayOf names the invocation this one repeats.
 	ReplayOf string
+	// CreatedAt is when the invocation was accepted (zero: now); Attempts
+	// are those it already had. Both are set for a run restored from the
+	// background journal.
+	CreatedAt time.Time
+	Attempts  []Attempt
+	// OnFinish, when set, is called once with the final status, whoever
+	// finishes the record (the background journal records it).
+	OnFinish func(s Status, at time.Time)
 }
 
 // Record is one invocation as it goes on. Its state changes only through
@@ -140,8 +149,9 @@ type Record struct {
 	createdAt          time.Time
 	body               []byte
 
-	done  chan struct{}
-	store *Store
+	done     chan struct{}
+	store    *Store
+	onFinish func(Status, time.Time)
 }
 
 // ID is the invocation id.
@@ -232,6 +242,16 @@ func (r *Record) EndAttempt(s Status, pid int, err *Error) {
 	r.mu.Unlock()
 }
 
+// Attempt returns a copy of attempt n (1-based).
+func (r *Record) Attempt(n int) (Attempt, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if n < 1 || n > len(r.v.Attempts) {
+		return Attempt{}, false
+	}
+	return r.v.Attempts[n-1], true
+}
+
 // Retry marks the record waiting for its next attempt at t.
 func (r *Record) Retry(t time.Time) {
 	r.mu.Lock()
@@ -265,6 +285,11 @@ func (r *Record) Finish(s Status) {
 	r.mu.Unlock()
 	close(r.done)
 	r.store.finished(r)
+	// After the history line: the background journal writes its final
+	// line only once that is on disk (see Store.Sync).
+	if r.onFinish != nil {
+		r.onFinish(s, now)
+	}
 }
 
 // SetStatusCode records the HTTP status of a synchronous invocation.
@@ -305,4 +330,16 @@ type Event struct {
 	ID       string          `json:"id,omitempty"`
 	Function string          `json:"function,omitempty"`
 	Log      *LogLine        `json:"log,omitempty"`
+}
+
+// DecodeBody returns the body req keeps, decoded from base64 when it was
+// kept that way; nil when it has none.
+func DecodeBody(req Request) ([]byte, error) {
+	if req.Body == "" {
+		return nil, nil
+	}
+	if req.BodyBase64 {
+		return base64.StdEncoding.DecodeString(req.Body)
+	}
+	return []byte(req.Body), nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -59,19 +60,29 @@ func NewStore(max int, journalPath string) (*Store, error) {
 	return s, nil
 }
 
-// New creates a queued record from sp and keeps it.
+// New creates a queued record from sp and keeps it. A final record with
+// the same id (an interrupted run that is resumed) is replaced.
 func (s *Store) New(sp Spec) *Record {
 	now := time.Now()
+	created := sp.CreatedAt
+	if created.IsZero() {
+		created = now
+	}
 	r := &Record{
 		id: sp.ID, function: sp.Function, kind: sp.Kind, maxAttempts: sp.MaxAttempts,
-		createdAt: now, body: sp.Body, done: make(chan struct{}), store: s,
+		createdAt: created, body: sp.Body, done: make(chan struct{}), store: s, onFinish: sp.OnFinish,
 		v: View{
 			ID: sp.ID, Function: sp.Function, Kind: sp.Kind, Status: Queued,
-			CreatedAt: now, UpdatedAt: now, MaxAttempts: sp.MaxAttempts,
-			Request: sp.Request, ReplayOf: sp.ReplayOf,
+			CreatedAt: created, UpdatedAt: now, MaxAttempts: sp.MaxAttempts,
+			Request: sp.Request, ReplayOf: sp.ReplayOf, Attempts: append([]Attempt(nil), sp.Attempts...),
 		},
 	}
 	s.mu.Lock()
+	if old, ok := s.byID[sp.ID]; ok {
+		if i := slices.Index(s.ended, old); i >= 0 {
+			s.ended = slices.Delete(s.ended, i, i+1)
+		}
+	}
 	s.byID[sp.ID] = r
 	s.live[sp.ID] = r
 	hasSubs := len(s.subs) > 0
@@ -258,6 +269,22 @@ func (s *Store) rotateLocked() {
 	s.journal = f
 	s.jsize = 0
 	s.jw.Reset(f)
+}
+
+// Sync writes the final records kept in memory to the journal file and
+// flushes it to disk. The background journal calls it before it journals
+// runs as final, so a run is never dropped from there while its record is
+// not yet in the history.
+func (s *Store) Sync() error {
+	s.jmu.Lock()
+	defer s.jmu.Unlock()
+	if s.jw == nil {
+		return nil
+	}
+	if err := s.jw.Flush(); err != nil {
+		return err
+	}
+	return s.journal.Sync()
 }
 
 // Close flushes and closes the journal.

@@ -550,3 +550,40 @@ func TestJournalFlushesWithoutClose(t *testing.T) {
 		}
 	})
 }
+
+// TestStoreRestore: a record made from a journal keeps its time and
+// attempts, calls OnFinish once, and a resumed run replaces the final
+// record of the same id.
+func TestStoreRestore(t *testing.T) {
+	s := newStore(t, 10, "")
+	created := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	var finals []records.Status
+	spec := records.Spec{ID: "r1", Function: "f", Kind: "background", MaxAttempts: 4, CreatedAt: created,
+		Attempts: []records.Attempt{{N: 1, Status: records.Interrupted}},
+		OnFinish: func(s records.Status, _ time.Time) { finals = append(finals, s) }}
+	r := s.New(spec)
+	if !r.CreatedAt().Equal(created) || r.AttemptCount() != 1 {
+		t.Fatalf("restored record: created %v, %d attempts", r.CreatedAt(), r.AttemptCount())
+	}
+	if a, ok := r.Attempt(1); !ok || a.Status != records.Interrupted {
+		t.Errorf("Attempt(1) = %+v, %v", a, ok)
+	}
+	if _, ok := r.Attempt(2); ok {
+		t.Errorf("Attempt(2) of a record with one attempt")
+	}
+	r.Finish(records.Interrupted)
+	r.Finish(records.Failed)
+	if !slices.Equal(finals, []records.Status{records.Interrupted}) {
+		t.Errorf("OnFinish calls = %v, want one, interrupted", finals)
+	}
+	again := s.New(spec)
+	if n := again.StartAttempt(); n != 2 {
+		t.Errorf("the resumed record's next attempt is %d, want 2", n)
+	}
+	if got, _ := s.Get("r1"); got != again {
+		t.Errorf("Get returns the old record after a resume")
+	}
+	if l := s.List(records.Filter{}); len(l) != 1 || l[0].Status != records.Running {
+		t.Errorf("List = %d records (first %v), want the resumed one only", len(l), l[0].Status)
+	}
+}

@@ -384,7 +384,7 @@ func (x *nodeHost) spawn(ctx context.Context, cfg *NodeConfig, env []string) (*t
 	line := append([]byte(`{"inst":`+strconv.Itoa(t.id)+`,"type":"spawn",`), body[1:]...)
 	if err := x.send(append(line, '\n')); err != nil {
 		t.ended(hostExited(x.exitText))
-		return nil, &InitError{Err: &FunctionError{Type: "Runtime.ExitError", Message: "node host is gone: " + err.Error()}}
+		return nil, &hostGoneError{exit: "found its node host gone (" + err.Error() + ")"}
 	}
 	return t, t.awaitReady(ctx)
 }

@@ -110,11 +110,7 @@ func (s *NodeStarter) Start(ctx context.Context) (Worker, error) {
 	ctx, cancel := withInitTimeout(ctx, cfg.InitTimeout)
 	defer cancel()
 	if cfg.Hosts != nil && !cfg.Process && !s.process.Load() {
-		x, err := cfg.Hosts.pick()
-		if err != nil {
-			return nil, err
-		}
-		t, err := x.spawn(ctx, cfg, cfg.Env)
+		t, err := s.startThread(ctx)
 		if err == nil {
 			return t, nil
 		}
@@ -137,6 +133,40 @@ func (s *NodeStarter) Start(ctx context.Context) (Worker, error) {
 	w.cfg = cfg
 	w.logs.setIdle(cfg.IdleLog)
 	return w.awaitReady(ctx)
+}
+
+// hostStarts is how many hosts a thread start tries when each one ends
+// before the instance is ready.
+const hostStarts = 3
+
+// startThread starts an instance in a host. When the host ends under it
+// (killed, or brought down by another instance), it waits for that host
+// to be gone and tries another: only a host that keeps ending fails the
+// start.
+func (s *NodeStarter) startThread(ctx context.Context) (Worker, error) {
+	cfg := &s.Config
+	for try := 1; ; try++ {
+		x, err := cfg.Hosts.pick()
+		if err != nil {
+			return nil, err
+		}
+		t, err := x.spawn(ctx, cfg, cfg.Env)
+		var hg *hostGoneError
+		switch {
+		case err == nil:
+			return t, nil
+		case !errors.As(err, &hg):
+			return nil, err
+		}
+		if try == hostStarts {
+			return nil, hg.initError()
+		}
+		select {
+		case <-x.done:
+		case <-ctx.Done():
+			return nil, startCancelled(ctx, cfg.Name, "its node host ended while it loaded")
+		}
+	}
 }
 
 // needsProcess reports whether a load error means the function cannot run
@@ -283,8 +313,12 @@ func (w *nodeWorker) wait() {
 	w.reqW.Close()
 	close(w.done)
 	// Interrupt a read of fd 4 that would otherwise wait for a grandchild
-	// holding the pipe open.
+	// holding the pipe open, and let go of it: once done is closed nothing
+	// more is read from it (readMessage), and every worker that ended
+	// kept one open file until the garbage collector closed it (issue
+	// 16's chaos test counts bgfn's files before and after).
 	w.resR.SetReadDeadline(time.Now())
+	w.resR.Close()
 }
 
 func (w *nodeWorker) readLogs(r *os.File, s Stream, markers chan string) {

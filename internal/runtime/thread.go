@@ -27,6 +27,9 @@ type threadInstance struct {
 	done     chan struct{}
 	exitText string
 	exitErr  *FunctionError
+	// hostGone is set, before done closes, when the instance ended with
+	// its host rather than by itself.
+	hostGone bool
 
 	buf []byte
 }
@@ -76,6 +79,7 @@ func (t *threadInstance) ended(m hostMessage) {
 		t.exitText = "exited with code " + strconv.Itoa(m.Code)
 		if m.Code < 0 {
 			t.exitText = "stopped with its node host (it " + m.D + ")"
+			t.hostGone = true
 		}
 		t.exitErr = m.Error
 		close(t.done)
@@ -109,6 +113,9 @@ func (t *threadInstance) awaitReady(ctx context.Context) error {
 	case <-t.done:
 		if t.exitErr != nil {
 			return &InitError{Err: t.exitErr}
+		}
+		if t.hostGone {
+			return &hostGoneError{exit: t.exitText}
 		}
 		return &InitError{Err: &FunctionError{Type: "Runtime.ExitError", Message: "worker " + t.exitText + " before it was ready"}}
 	case <-ctx.Done():
@@ -214,4 +221,19 @@ func (t *threadInstance) Stop(ctx context.Context) error {
 	case <-time.After(5 * time.Second):
 	}
 	return nil
+}
+
+// hostGoneError is a start that failed because the instance's host ended
+// (it was killed, or crashed because of another instance): the function
+// itself may load fine, so the start is tried again on another host
+// rather than failing every invocation waiting for it (issue 16's chaos
+// test found that killing a host under load failed hundreds of queued
+// background runs that way).
+type hostGoneError struct{ exit string }
+
+func (e *hostGoneError) Error() string { return "worker " + e.exit + " before it was ready" }
+
+// initError is the InitError a start reports when its hosts kept ending.
+func (e *hostGoneError) initError() error {
+	return &InitError{Err: &FunctionError{Type: "Runtime.ExitError", Message: e.Error()}}
 }

@@ -77,10 +77,11 @@ type Registry interface {
 	Route(method, path string) (fn *Function, pattern string, params map[string]string, ok bool)
 }
 
-// Background takes background invocations: it records one, answers with
-// its record, and runs it detached from the request.
+// Background takes background invocations: it journals and records one,
+// answers with its record, and runs it detached from the request. An
+// error means the invocation was not accepted.
 type Background interface {
-	Accept(inv background.Invocation) *records.Record
+	Accept(inv background.Invocation) (*records.Record, error)
 }
 
 // Options configure the server.
@@ -256,10 +257,16 @@ func (s *Server) dispatchFn(w http.ResponseWriter, r *http.Request, fn *Function
 		Params:        params,
 	}
 	if isBackground {
-		s.opts.Background.Accept(background.Invocation{
+		_, err := s.opts.Background.Accept(background.Invocation{
 			Function: fn.Name, Kind: string(fn.Kind), Method: r.Method, URI: r.URL.RequestURI(),
 			Request: requestInfo(r, ev, body, int(limit)), Body: body, ReplayOf: replayOf, Req: req,
 		})
+		if err != nil {
+			// No 202 without the journal: the caller must know it was not
+			// accepted.
+			writeText(w, http.StatusServiceUnavailable, "bgfn could not accept the background invocation: "+err.Error()+"; it did not run")
+			return
+		}
 		w.Header().Set("X-Bgfn-Invocation-Id", id)
 		w.Header().Set("Location", "/.bgfn/api/invocations/"+id)
 		w.Header().Set("Content-Length", "0")

@@ -1,0 +1,7 @@
+//go:build linux && !race
+
+package main
+
+// chaosPOSTs is how many background POSTs the chaos test sends: issue
+// 16's 2,000.
+const chaosPOSTs = 2000

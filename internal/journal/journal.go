@@ -1,0 +1,545 @@
+package journal
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bgfn-dev/bgfn/internal/records"
+)
+
+// DefaultMaxSize is the journal size past which it is compacted.
+const DefaultMaxSize = 8 << 20
+
+// Options configure a journal.
+type Options struct {
+	// MaxSize is the size past which the journal is compacted (default
+	// DefaultMaxSize).
+	MaxSize int64
+	// BeforeFinal, when set, is called before a batch that ends runs is
+	// written: it makes their records durable elsewhere first (the
+	// invocation history, records.Store.Sync), since the journal forgets
+	// them once the batch is on disk.
+	BeforeFinal func() error
+}
+
+// Recovery is what Open found in the journal.
+type Recovery struct {
+	// Unfinished are the runs accepted and never ended: the bgfn that
+	// wrote them stopped without recording them (killed, crashed, or the
+	// machine went down). Oldest first.
+	Unfinished []Run
+	// Warnings are one line each: a torn last line, lines that are not
+	// journal entries.
+	Warnings []string
+}
+
+// LockedError is returned by Open when another bgfn owns the journal.
+type LockedError struct {
+	Path string
+	// PID is the owner's process id, when it wrote one.
+	PID int
+}
+
+func (e *LockedError) Error() string {
+	owner := "another bgfn"
+	if e.PID > 0 {
+		owner += " (pid " + strconv.Itoa(e.PID) + ")"
+	}
+	return "journal " + e.Path + " is in use by " + owner
+}
+
+// ErrClosed is returned by writes after Close.
+var ErrClosed = errors.New("journal closed")
+
+// Journal is an open journal. Its methods are safe for concurrent use; a
+// nil *Journal journals nothing and holds nothing.
+type Journal struct {
+	path        string
+	maxSize     int64
+	beforeFinal func() error
+	lock        *os.File
+
+	mu sync.Mutex
+	st *state
+	// cur is the batch filling up; the committer takes it.
+	cur *batch
+	// spare is a written batch's buffer, for the next one.
+	spare  []byte
+	closed bool
+	// limit is the size that triggers the next compaction.
+	limit int64
+	// f, size and syncs belong to the committer once Open has returned.
+	f     *os.File
+	size  int64
+	syncs int // fsyncs done, for tests
+
+	kick chan struct{}
+	done chan struct{}
+}
+
+// batch is lines written together, with one fsync.
+type batch struct {
+	buf []byte
+	// finals is set when the batch ends runs.
+	finals bool
+	done   chan struct{}
+	err    error
+}
+
+func newBatch(buf []byte) *batch { return &batch{buf: buf[:0], done: make(chan struct{})} }
+
+// Open reads the journal at path (creating it if needed), keeps what its
+// lines add up to, and opens it for appending. A torn last line is cut off
+// and reported in the Recovery's warnings; so are lines that are not
+// journal entries. It fails with a *LockedError when another process
+// holds the journal.
+func Open(path string, opts Options) (*Journal, *Recovery, error) {
+	if opts.MaxSize <= 0 {
+		opts.MaxSize = DefaultMaxSize
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, nil, fmt.Errorf("open journal: %w", err)
+	}
+	lock, err := takeLock(path + ".lock")
+	if err != nil {
+		return nil, nil, err
+	}
+	j := &Journal{path: path, maxSize: opts.MaxSize, beforeFinal: opts.BeforeFinal, lock: lock, st: newState(), kick: make(chan struct{}, 1), done: make(chan struct{})}
+	rec, err := j.load()
+	if err != nil {
+		lock.Close()
+		return nil, nil, err
+	}
+	j.cur = newBatch(nil)
+	j.limit = max(j.maxSize, 2*j.size)
+	if j.size > j.maxSize {
+		// What ended before this start is dropped now, once.
+		if err := j.rewrite(j.st.list(func(*Run) bool { return true })); err != nil {
+			rec.Warnings = append(rec.Warnings, err.Error())
+		} else {
+			j.limit = max(j.maxSize, 2*j.size)
+		}
+	}
+	go j.commitLoop()
+	return j, rec, nil
+}
+
+// takeLock locks path exclusively and writes this process's id in it.
+func takeLock(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open journal lock: %w", err)
+	}
+	if err := tryLock(f); err != nil {
+		if !isLocked(err) {
+			f.Close()
+			return nil, fmt.Errorf("lock journal: %w", err)
+		}
+		b, _ := io.ReadAll(io.LimitReader(f, 32))
+		f.Close()
+		pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+		return nil, &LockedError{Path: strings.TrimSuffix(path, ".lock"), PID: pid}
+	}
+	f.Truncate(0)
+	f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	return f, nil
+}
+
+// load reads the journal into j.st, cuts a torn last line off and opens
+// the file for appending.
+func (j *Journal) load() (*Recovery, error) {
+	rec := &Recovery{}
+	f, err := os.OpenFile(j.path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open journal: %w", err)
+	}
+	good, warnings, err := readEntries(f, j.path, j.st)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("read journal %s: %w", j.path, err)
+	}
+	rec.Warnings = warnings
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("read journal: %w", err)
+	}
+	if fi.Size() > good {
+		// Appending after a partial line would glue the next entry to it.
+		if err := f.Truncate(good); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("cut the torn end of journal %s: %w", j.path, err)
+		}
+	}
+	j.f, j.size = f, good
+	if _, err := f.Seek(good, io.SeekStart); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("open journal: %w", err)
+	}
+	if good == 0 {
+		if err := j.writeSync(headerLine()); err != nil {
+			f.Close()
+			return nil, err
+		}
+		syncDir(filepath.Dir(j.path))
+	}
+	rec.Unfinished = j.st.list(func(r *Run) bool { return r.Status == "" })
+	return rec, nil
+}
+
+func headerLine() []byte {
+	b, _ := json.Marshal(entry{Op: opHeader, Version: Version})
+	return append(b, '\n')
+}
+
+// readEntries applies every complete line of r to st. It returns the
+// offset after the last complete line and a warning for each kind of bad
+// line: a torn last line, and lines that are not journal entries.
+func readEntries(r io.Reader, path string, st *state) (good int64, warnings []string, err error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var off int64
+	lineNo, bad, firstBad := 0, 0, ""
+	for {
+		line, rerr := readLine(br)
+		if len(line) > 0 && line[len(line)-1] != '\n' {
+			// EOF in the middle of a line: bgfn was killed while writing it.
+			warnings = append(warnings, fmt.Sprintf("journal %s: ignored a partial last line (%d bytes), written as bgfn stopped", path, len(line)))
+			break
+		}
+		if rerr != nil && !errors.Is(rerr, io.EOF) {
+			return 0, nil, rerr
+		}
+		if len(line) == 0 {
+			break
+		}
+		lineNo++
+		off += int64(len(line))
+		text := bytes.TrimSpace(line)
+		if len(text) == 0 {
+			continue
+		}
+		var e entry
+		aerr := json.Unmarshal(text, &e)
+		if aerr == nil {
+			aerr = st.apply(&e)
+		}
+		if aerr != nil {
+			bad++
+			if firstBad == "" {
+				firstBad = fmt.Sprintf("line %d: %v", lineNo, aerr)
+			}
+		}
+	}
+	if bad > 0 {
+		warnings = append(warnings, fmt.Sprintf("journal %s: ignored %d line(s) that are not journal entries (first at %s)", path, bad, firstBad))
+	}
+	return off, warnings, nil
+}
+
+// readLine reads one line of any length, with its newline (none at EOF).
+func readLine(br *bufio.Reader) ([]byte, error) {
+	line, err := br.ReadSlice('\n')
+	if !errors.Is(err, bufio.ErrBufferFull) {
+		return line, err
+	}
+	big := append([]byte(nil), line...)
+	for errors.Is(err, bufio.ErrBufferFull) {
+		line, err = br.ReadSlice('\n')
+		big = append(big, line...)
+	}
+	return big, err
+}
+
+// Path is the journal's file.
+func (j *Journal) Path() string {
+	if j == nil {
+		return ""
+	}
+	return j.path
+}
+
+// Accept journals an accepted run and returns once it is on disk. The
+// journal keeps r: the caller must not change it afterwards.
+func (j *Journal) Accept(r *Run) error {
+	if j == nil {
+		return nil
+	}
+	return j.add(&entry{Op: opAccept, Run: r}, true)
+}
+
+// Start journals the start of attempt n and returns once it is on disk,
+// so a run interrupted during the attempt is known to have started it.
+func (j *Journal) Start(id string, n int, at time.Time) error {
+	if j == nil {
+		return nil
+	}
+	return j.add(&entry{Op: opStart, ID: id, N: n, At: &at}, true)
+}
+
+// End journals how an attempt ended, with the next batch.
+func (j *Journal) End(id string, a records.Attempt) {
+	if j == nil {
+		return
+	}
+	j.add(&entry{Op: opEnd, ID: id, Attempt: &a}, false)
+}
+
+// Final journals a run's final status, with the next batch. An
+// interrupted run stays resumable; any other status ends it.
+func (j *Journal) Final(id string, s records.Status, at time.Time) {
+	if j == nil {
+		return
+	}
+	j.add(&entry{Op: opFinal, ID: id, Status: s, At: &at}, false)
+}
+
+// Interrupted lists the runs that can be resumed, oldest first.
+func (j *Journal) Interrupted() []Run {
+	if j == nil {
+		return nil
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.st.list(func(r *Run) bool { return r.Status == records.Interrupted })
+}
+
+// Resume reopens the resumable runs (all of them, or those of ids) and
+// returns them once their resume lines are on disk. A run is reopened
+// once: two callers never get the same run.
+func (j *Journal) Resume(ids ...string) ([]Run, error) {
+	if j == nil {
+		return nil, nil
+	}
+	want := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		want[id] = true
+	}
+	j.mu.Lock()
+	if j.closed {
+		j.mu.Unlock()
+		return nil, ErrClosed
+	}
+	runs := j.st.list(func(r *Run) bool {
+		return r.Status == records.Interrupted && (len(ids) == 0 || want[r.ID])
+	})
+	now := time.Now()
+	for _, r := range runs {
+		j.appendLocked(&entry{Op: opResume, ID: r.ID, At: &now})
+	}
+	b := j.cur
+	j.mu.Unlock()
+	if len(runs) == 0 {
+		return nil, nil
+	}
+	<-b.done
+	if b.err != nil {
+		j.mu.Lock()
+		for _, r := range runs {
+			if cur, ok := j.st.runs[r.ID]; ok {
+				cur.Status = records.Interrupted
+			}
+		}
+		j.mu.Unlock()
+		return nil, b.err
+	}
+	for i := range runs {
+		runs[i].Status = ""
+	}
+	return runs, nil
+}
+
+// add appends e to the batch being filled and, with wait, returns once the
+// batch is on disk.
+func (j *Journal) add(e *entry, wait bool) error {
+	j.mu.Lock()
+	if j.closed {
+		j.mu.Unlock()
+		return ErrClosed
+	}
+	if err := j.appendLocked(e); err != nil {
+		j.mu.Unlock()
+		return err
+	}
+	b := j.cur
+	j.mu.Unlock()
+	if !wait {
+		return nil
+	}
+	<-b.done
+	if b.err != nil && e.Op == opAccept {
+		// Not accepted after all: nothing of it may come back.
+		j.mu.Lock()
+		if j.st.runs[e.Run.ID] == e.Run {
+			delete(j.st.runs, e.Run.ID)
+		}
+		j.mu.Unlock()
+	}
+	return b.err
+}
+
+// appendLocked encodes e into the current batch, applies it to the state
+// (which is thus always what the journal holds once the batch is written:
+// compaction snapshots it) and wakes the committer.
+func (j *Journal) appendLocked(e *entry) error {
+	line, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("encode journal entry: %w", err)
+	}
+	j.cur.buf = append(append(j.cur.buf, line...), '\n')
+	if e.Op == opFinal {
+		j.cur.finals = true
+	}
+	j.st.apply(e)
+	select {
+	case j.kick <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// commitLoop writes batches until Close: each one with one write and one
+// fsync, while the next one fills.
+func (j *Journal) commitLoop() {
+	defer close(j.done)
+	for {
+		_, ok := <-j.kick
+		j.flush()
+		if !ok {
+			return
+		}
+	}
+}
+
+// flush writes batches until none is waiting. A batch that would take the
+// journal past its limit is written as a compaction instead.
+func (j *Journal) flush() {
+	for {
+		j.mu.Lock()
+		b := j.cur
+		if len(b.buf) == 0 {
+			j.mu.Unlock()
+			return
+		}
+		j.cur = newBatch(j.spare)
+		j.spare = nil
+		var kept []Run
+		compact := j.size+int64(len(b.buf)) > j.limit
+		if compact {
+			// The state includes b and nothing after it.
+			kept = j.st.list(func(*Run) bool { return true })
+		}
+		j.mu.Unlock()
+		if b.finals && j.beforeFinal != nil {
+			// A failure here is the history's: the runs still end.
+			j.beforeFinal()
+		}
+		if compact {
+			b.err = j.compact(b, kept)
+		} else {
+			b.err = j.writeSync(b.buf)
+		}
+		close(b.done)
+		j.mu.Lock()
+		j.spare = b.buf
+		j.mu.Unlock()
+	}
+}
+
+// writeSync appends buf and fsyncs. After a failure the file is cut back
+// to where it was, so a partial batch is never followed by the next one.
+func (j *Journal) writeSync(buf []byte) error {
+	_, err := j.f.Write(buf)
+	if err == nil {
+		err = j.f.Sync()
+		j.syncs++
+	}
+	if err != nil {
+		j.f.Truncate(j.size)
+		j.f.Seek(j.size, io.SeekStart)
+		return fmt.Errorf("write journal %s: %w", j.path, err)
+	}
+	j.size += int64(len(buf))
+	return nil
+}
+
+// compact rewrites the journal as kept, the state once b is applied. When
+// that fails, b goes to the old file, which is still whole, and the next
+// try waits until the journal has grown as much again.
+func (j *Journal) compact(b *batch, kept []Run) error {
+	if err := j.rewrite(kept); err != nil {
+		j.limit = 2 * max(j.limit, j.size)
+		return j.writeSync(b.buf)
+	}
+	j.limit = max(j.maxSize, 2*j.size)
+	return nil
+}
+
+// rewrite replaces the journal with a header and one accept line per run.
+func (j *Journal) rewrite(runs []Run) error {
+	tmp := j.path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("compact journal: %w", err)
+	}
+	bw := bufio.NewWriterSize(f, 256<<10)
+	n, _ := bw.Write(headerLine())
+	size := int64(n)
+	for i := range runs {
+		line, err := json.Marshal(entry{Op: opAccept, Run: &runs[i]})
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+			return fmt.Errorf("compact journal: %w", err)
+		}
+		bw.Write(line)
+		bw.WriteByte('\n')
+		size += int64(len(line) + 1)
+	}
+	err = bw.Flush()
+	if err == nil {
+		err = f.Sync()
+	}
+	if err == nil {
+		err = os.Rename(tmp, j.path)
+	}
+	if err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("compact journal: %w", err)
+	}
+	syncDir(filepath.Dir(j.path))
+	// The new file is the journal now, open at its end.
+	j.f.Close()
+	j.f, j.size = f, size
+	return nil
+}
+
+// Close writes what is pending and closes the journal.
+func (j *Journal) Close() error {
+	if j == nil {
+		return nil
+	}
+	j.mu.Lock()
+	if j.closed {
+		j.mu.Unlock()
+		return nil
+	}
+	j.closed = true
+	// Under j.mu, so no writer wakes the committer after this.
+	close(j.kick)
+	j.mu.Unlock()
+	<-j.done
+	err := j.f.Close()
+	j.lock.Close()
+	return err
+}
