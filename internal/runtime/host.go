@@ -288,32 +288,14 @@ func (x *nodeHost) readMessages(r *os.File) {
 		if err != nil {
 			return
 		}
-		rest, ok := bytes.CutPrefix(line, instPrefix)
+		id, m, ok := decodeHostLine(line)
 		if !ok {
-			continue
-		}
-		comma := bytes.IndexByte(rest, ',')
-		if comma < 0 {
-			continue
-		}
-		id, err := strconv.Atoi(string(rest[:comma]))
-		if err != nil {
 			continue
 		}
 		x.mu.Lock()
 		t := x.insts[id]
 		x.mu.Unlock()
 		if t == nil {
-			continue
-		}
-		// Put the line back in its own shape: {"type":...}.
-		msgLine := append([]byte{'{'}, rest[comma+1:]...)
-		if m, ok := parseResult(msgLine); ok {
-			t.deliver(hostMessage{Type: m.Type, ID: m.ID, Response: m.Response, Pending: m.Pending})
-			continue
-		}
-		var m hostMessage
-		if json.Unmarshal(msgLine, &m) != nil {
 			continue
 		}
 		if m.Type == "log" {
@@ -331,7 +313,36 @@ func (x *nodeHost) readMessages(r *os.File) {
 	}
 }
 
-// readLine reads one line of any length.
+// decodeHostLine decodes one line of fd 4, {"inst":ID,"type":...}, into the
+// instance it is for and its message. A line of any other shape, which a
+// host never writes, is ignored (ok false): the host shares the pipe with
+// no one, so garbage there is a bug to survive, not to act on.
+func decodeHostLine(line []byte) (id int, m hostMessage, ok bool) {
+	rest, ok := bytes.CutPrefix(line, instPrefix)
+	if !ok {
+		return 0, m, false
+	}
+	comma := bytes.IndexByte(rest, ',')
+	if comma < 0 {
+		return 0, m, false
+	}
+	id, err := strconv.Atoi(string(rest[:comma]))
+	if err != nil {
+		return 0, m, false
+	}
+	// Put the line back in its own shape: {"type":...}.
+	msgLine := append([]byte{'{'}, rest[comma+1:]...)
+	if r, ok := parseResult(msgLine); ok {
+		return id, hostMessage{Type: r.Type, ID: r.ID, Response: r.Response, Pending: r.Pending}, true
+	}
+	if json.Unmarshal(msgLine, &m) != nil {
+		return 0, hostMessage{}, false
+	}
+	return id, m, true
+}
+
+// readLine reads one line of any length, without its newline. The line is
+// valid only until the next read.
 func readLine(br *bufio.Reader) ([]byte, error) {
 	line, err := br.ReadSlice('\n')
 	if errors.Is(err, bufio.ErrBufferFull) {
