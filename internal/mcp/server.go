@@ -32,6 +32,17 @@ func (u URL) Client(context.Context) (*apiclient.Client, error) {
 	return &apiclient.Client{Base: string(u)}, nil
 }
 
+// Remote is a Target that is always the server at URL, with the token
+// its /.bgfn/ asks for (empty when it asks for none).
+type Remote struct {
+	URL, Token string
+}
+
+// Client implements Target.
+func (r Remote) Client(context.Context) (*apiclient.Client, error) {
+	return &apiclient.Client{Base: r.URL, Token: r.Token}, nil
+}
+
 // Options configure the MCP server.
 type Options struct {
 	Target  Target
