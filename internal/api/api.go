@@ -49,7 +49,7 @@ type Options struct {
 	// Control cancels and retries background invocations; without it
 	// those endpoints answer 404.
 	Control Controller
-	Info     Info
+	Info    Info
 	// MaxBody bounds a replay's new body.
 	MaxBody int64
 	// Done ends the event streams (bgfn is stopping).

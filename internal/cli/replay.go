@@ -12,9 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bgfn-dev/bgfn/internal/apiclient"
-	"github.com/bgfn-dev/bgfn/internal/config"
 	"github.com/bgfn-dev/bgfn/internal/exit"
-	"github.com/bgfn-dev/bgfn/internal/site"
 )
 
 // ReplayOptions are the flags of `bgfn replay`.
@@ -55,21 +53,11 @@ func NewCmdReplay(f *Factory, runF func(context.Context, *ReplayOptions) error) 
 }
 
 func runReplay(ctx context.Context, opts *ReplayOptions) error {
-	base := opts.Server
-	if base == "" {
-		cfg, err := config.Load(opts.Factory.ConfigOptions(""))
-		if err != nil {
-			return err
-		}
-		st, err := site.ReadState(cfg.BaseDir)
-		if err != nil {
-			if errors.Is(err, os.ErrNotExist) {
-				return exit.With(exit.Unavailable, fmt.Errorf("no running bgfn dev for %s (no .netlify/bgfn/dev.json)", cfg.SiteDir))
-			}
-			return exit.With(exit.Unavailable, err)
-		}
-		base = st.URL
+	c, err := devClient(opts.Factory, opts.Server)
+	if err != nil {
+		return err
 	}
+	base := c.Base
 	var body io.Reader
 	if opts.DataSet {
 		data := opts.Data
@@ -82,7 +70,6 @@ func runReplay(ctx context.Context, opts *ReplayOptions) error {
 		}
 		body = strings.NewReader(data)
 	}
-	c := &apiclient.Client{Base: base}
 	out, err := c.Replay(ctx, opts.ID, body)
 	var se *apiclient.StatusError
 	switch {
