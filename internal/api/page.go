@@ -172,22 +172,15 @@ func rowOf(v *records.View) runRow {
 
 func (h *Handler) runsPage(w http.ResponseWriter, r *http.Request) {
 	f := runsFilter(r.URL.Query())
-	all := h.opts.Records.List(records.Filter{Function: f.Function, Status: records.Status(f.Status)})
-	body := runsBody{Filter: f, Statuses: records.Statuses, Kinds: []string{"sync", "background", "scheduled"}, Now: time.Now()}
-	search := strings.ToLower(f.Search)
-	for _, v := range all {
-		if f.Kind != "" && v.Kind != f.Kind || search != "" && !strings.Contains(v.ID, search) {
-			continue
-		}
-		body.Total++
-		if len(body.Runs) < f.Limit {
-			body.Runs = append(body.Runs, rowOf(v))
-		}
+	views, total := h.opts.Records.Page(records.Filter{Function: f.Function, Status: records.Status(f.Status), Kind: f.Kind, IDContains: strings.ToLower(f.Search), Limit: f.Limit})
+	body := runsBody{Filter: f, Statuses: records.Statuses, Kinds: []string{"sync", "background", "scheduled"}, Now: time.Now(), Total: total}
+	for _, v := range views {
+		body.Runs = append(body.Runs, rowOf(v))
 	}
 	if body.Total > len(body.Runs) && f.Limit < MaxRunsShown {
 		body.More = f.query(min(f.Limit+DefaultRunsShown, MaxRunsShown))
 	}
-	body.Functions = h.functionNames(all)
+	body.Functions = h.functionNames(views)
 	h.render(w, r, pageData{View: "runs", Title: "Runs", Watch: "runs", Body: body})
 }
 

@@ -49,7 +49,9 @@ function swap(html) {
 function connect() {
   const conn = $('#conn');
   const es = new EventSource('/.bgfn/api/events');
-  es.onopen = () => { conn.className = 'conn on'; conn.textContent = 'live'; if (last !== '') refresh(); };
+  // Once subscribed, fetch the view again: what changed between its render
+  // and the subscription would be missed otherwise.
+  es.onopen = () => { conn.className = 'conn on'; conn.textContent = 'live'; if (watch) refresh(); };
   es.onerror = () => { conn.className = 'conn off'; conn.textContent = 'offline'; };
   es.addEventListener('record', (ev) => {
     if (!watch) return;
