@@ -97,4 +97,3 @@ func isConflict(err error) bool {
 	var c interface{ Conflict() bool }
 	return errors.As(err, &c) && c.Conflict()
 }
-

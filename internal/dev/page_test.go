@@ -239,6 +239,14 @@ func (d *pageDev) record(id string) *records.View {
 
 func js(s string) string { b, _ := json.Marshal(s); return string(b) }
 
+// limit is d, or three times d under the race detector.
+func limit(d time.Duration) time.Duration {
+	if raceEnabled {
+		return 3 * d
+	}
+	return d
+}
+
 func TestRunsPage(t *testing.T) {
 	d := startPageDev(t, Options{RetryScale: 100, ProcessIsolation: []string{"sleep-background"}, Records: 1000})
 
@@ -248,7 +256,7 @@ func TestRunsPage(t *testing.T) {
 		eval[int](d, `window.stayed = 1`)
 		id := d.post("/.netlify/functions/ticker-background", `{"n":8}`)
 		row := `document.querySelector('tr[data-id=` + js(id) + `]')`
-		took := d.waitFor("the run's row", row+` && /^(queued|running)$/.test(`+row+`.dataset.state)`, time.Second)
+		took := d.waitFor("the run's row", row+` && /^(queued|running)$/.test(`+row+`.dataset.state)`, limit(time.Second))
 		t.Logf("the run showed in %v", took.Round(time.Millisecond))
 		d.screenshot("queued-or-running")
 		d.waitFor("succeeded", row+` && `+row+`.dataset.state === 'succeeded'`, 15*time.Second)
@@ -338,12 +346,11 @@ func TestRunsPage(t *testing.T) {
 		d.screenshot("retrying")
 		start := time.Now()
 		d.run(chromedp.Click(chromedp.CSS(`#retry`)))
-		took := d.waitFor("attempt 2", `document.querySelectorAll('table.attempts tr[data-n]').length === 2`, time.Second)
-		t.Logf("attempt 2 showed %v after the click", time.Since(start).Round(time.Millisecond))
-		_ = took
+		took := d.waitFor("attempt 2", `document.querySelectorAll('table.attempts tr[data-n]').length === 2`, limit(time.Second))
+		t.Logf("attempt 2 showed %v after the click", took.Round(time.Millisecond))
 		d.waitFor("succeeded on attempt 2", `document.querySelector('#summary').dataset.state === 'succeeded'`, 10*time.Second)
 		d.screenshot("retried")
-		if v := d.record(id); len(v.Attempts) != 2 || v.Attempts[1].StartedAt.Sub(start) > time.Second {
+		if v := d.record(id); len(v.Attempts) != 2 || v.Attempts[1].StartedAt.Sub(start) > limit(time.Second) {
 			t.Errorf("attempts %+v, want the second within a second of the click", v.Attempts)
 		}
 	})
@@ -487,7 +494,7 @@ func TestRunsPage10000(t *testing.T) {
 	}
 	d.screenshot("10000")
 	fmt.Printf("runs view, 10,000 records: first render %.1f ms (best of 5)\n", best)
-	if best >= 200 {
+	if best >= 200 && !raceEnabled {
 		t.Errorf("first render took %.1f ms, want under 200 ms", best)
 	}
 }
