@@ -46,7 +46,10 @@ type Replayer interface {
 type Options struct {
 	Records  *records.Store
 	Replayer Replayer
-	Info     Info
+	// Control cancels and retries background invocations; without it
+	// those endpoints answer 404.
+	Control Controller
+	Info    Info
 	// MaxBody bounds a replay's new body.
 	MaxBody int64
 	// Done ends the event streams (bgfn is stopping).
@@ -70,6 +73,8 @@ type Options struct {
 	// that whatever guards /.bgfn/ guards them too.
 	Blobs http.Handler
 	MCP   http.Handler
+	// Page serves the runs page at /.bgfn/ (page.go).
+	Page bool
 }
 
 // Handler serves /.bgfn/api.
@@ -91,10 +96,17 @@ func New(opts Options) *Handler {
 	h.mux.HandleFunc("GET /.bgfn/api/invocations/{id}/wait", h.wait)
 	h.mux.HandleFunc("POST /.bgfn/api/invocations/{id}/replay", h.replay)
 	h.mux.HandleFunc("POST /.bgfn/api/invocations/interrupted/resume", h.resume)
+	if opts.Control != nil {
+		h.mux.HandleFunc("POST /.bgfn/api/invocations/{id}/cancel", h.cancel)
+		h.mux.HandleFunc("POST /.bgfn/api/invocations/{id}/retry", h.retry)
+	}
 	h.mux.HandleFunc("GET /.bgfn/api/events", h.events)
 	h.mux.HandleFunc("GET /.bgfn/api/functions", h.functions)
 	h.mux.HandleFunc("GET /.bgfn/api/config", h.config)
 	h.mux.HandleFunc("GET /.bgfn/api/logs", h.logs)
+	if opts.Page {
+		h.mountPage()
+	}
 	if opts.Blobs != nil {
 		h.mux.Handle("/.bgfn/api/blobs/", opts.Blobs)
 	}
@@ -210,13 +222,24 @@ func (h *Handler) replay(w http.ResponseWriter, r *http.Request) {
 			body = []byte(v.Request.Body)
 		}
 	}
-	newBody, err := io.ReadAll(io.LimitReader(r.Body, h.opts.MaxBody+1))
-	if err != nil {
-		apiError(w, http.StatusBadRequest, "read replay body: "+err.Error())
-		return
-	}
-	if len(newBody) > 0 {
-		body = newBody
+	if r.Header.Get("Content-Type") == ReplayContentType {
+		newBody, err := replayEdit(io.LimitReader(r.Body, 2*h.opts.MaxBody+(1<<20)), v)
+		if err != nil {
+			apiError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		if newBody != nil {
+			body = newBody
+		}
+	} else {
+		newBody, err := io.ReadAll(io.LimitReader(r.Body, h.opts.MaxBody+1))
+		if err != nil {
+			apiError(w, http.StatusBadRequest, "read replay body: "+err.Error())
+			return
+		}
+		if len(newBody) > 0 {
+			body = newBody
+		}
 	}
 	id, status, answer, err := h.opts.Replayer.Replay(r.Context(), v, body)
 	if err != nil {

@@ -25,6 +25,21 @@ type Client struct {
 	Base string
 	// HTTP is the client used; nil means http.DefaultClient.
 	HTTP *http.Client
+	// Token is sent to /.bgfn/ as Authorization: Bearer, for a bgfn dev
+	// that listens beyond loopback (its dev.json holds it). Requests to
+	// functions (Call) never carry it.
+	Token string
+}
+
+// ForState returns a client of the server a site's dev.json describes.
+func ForState(st site.State) *Client { return &Client{Base: st.URL, Token: st.Token} }
+
+// auth adds the token to a request for /.bgfn/.
+func (c *Client) auth(req *http.Request) *http.Request {
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	return req
 }
 
 func (c *Client) http() *http.Client {
@@ -111,7 +126,7 @@ func (c *Client) Replay(ctx context.Context, id string, body io.Reader) ([]byte,
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.http().Do(req)
+	resp, err := c.http().Do(c.auth(req))
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +169,7 @@ func (c *Client) getJSON(ctx context.Context, path string, v any) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	resp, err := c.http().Do(req)
+	resp, err := c.http().Do(c.auth(req))
 	if err != nil {
 		return 0, err
 	}

@@ -159,7 +159,7 @@ func (c *Client) do(ctx context.Context, method, path string, body io.Reader, he
 	for k, vs := range header {
 		req.Header[k] = vs
 	}
-	resp, err := c.http().Do(req)
+	resp, err := c.http().Do(c.auth(req))
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,8 @@ package background
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -68,6 +70,9 @@ type Queue struct {
 	mu       sync.Mutex
 	draining bool
 	queues   map[string]*fnQueue
+	// runs holds every accepted invocation that has not ended, by id, for
+	// Cancel and RetryNow.
+	runs map[string]*item
 	// base is the context runs live in: it outlives requests and is
 	// cancelled only by Close.
 	base   context.Context
@@ -85,7 +90,7 @@ func New(opts Options) *Queue {
 	if opts.MaxRunning <= 0 {
 		opts.MaxRunning = 4
 	}
-	q := &Queue{opts: opts, queues: make(map[string]*fnQueue)}
+	q := &Queue{opts: opts, queues: make(map[string]*fnQueue), runs: make(map[string]*item)}
 	q.base, q.cancel = context.WithCancel(context.Background())
 	return q
 }
@@ -130,7 +135,7 @@ func (q *Queue) Accept(inv Invocation) (*records.Record, error) {
 	if !q.opts.Quiet {
 		q.opts.Printer.Queued(inv.Function, records.ShortID(inv.Req.ID), inv.Method, inv.URI)
 	}
-	q.enqueue(inv.Function, &item{rec: rec, req: inv.Req})
+	q.track(inv.Function, &item{rec: rec, req: inv.Req})
 	return rec, nil
 }
 
@@ -201,7 +206,7 @@ func (q *Queue) Resume(ids ...string) ([]*records.Record, error) {
 		if !q.opts.Quiet {
 			q.opts.Printer.Resumed(run.Function, records.ShortID(run.ID), len(run.Attempts)+1, rec.MaxAttempts())
 		}
-		q.enqueue(run.Function, &item{rec: rec, req: &runtime.Request{
+		q.track(run.Function, &item{rec: rec, req: &runtime.Request{
 			ID: run.ID, Event: run.Event, ClientContext: run.ClientContext, Params: run.Params,
 			Timeout: q.opts.Timeout, Background: true,
 		}})
@@ -217,6 +222,15 @@ func (q *Queue) restore(run *journal.Run, max int) *records.Record {
 		Request: run.Request, Body: run.Body(), ReplayOf: run.ReplayOf,
 		CreatedAt: run.CreatedAt, Attempts: run.Attempts, OnFinish: q.journalFinal(run.ID),
 	})
+}
+
+// track queues an accepted invocation and keeps it by id for Cancel and
+// RetryNow until it ends.
+func (q *Queue) track(function string, it *item) {
+	q.mu.Lock()
+	q.runs[it.rec.ID()] = it
+	q.mu.Unlock()
+	q.enqueue(function, it)
 }
 
 // Drain starts nothing more: queued invocations stay queued.
@@ -245,11 +259,18 @@ func (q *Queue) Wait(ctx context.Context) error {
 func (q *Queue) Close(ctx context.Context) {
 	q.Drain()
 	q.cancel()
+	// The queues are copied first: enqueue holds a queue's lock while it
+	// takes q.mu, so holding q.mu while taking a queue's lock could
+	// deadlock with a retry timer firing now.
 	q.mu.Lock()
+	fqs := make([]*fnQueue, 0, len(q.queues))
 	for _, fq := range q.queues {
-		fq.stopTimers()
+		fqs = append(fqs, fq)
 	}
 	q.mu.Unlock()
+	for _, fq := range fqs {
+		fq.stopTimers()
+	}
 	q.Wait(ctx)
 	for _, r := range q.opts.Records.Unfinished() {
 		if r.Kind() == "background" {
@@ -262,7 +283,26 @@ func (q *Queue) Close(ctx context.Context) {
 type item struct {
 	rec *records.Record
 	req *runtime.Request
+
+	// mu guards what follows: where the invocation is, so Cancel and
+	// RetryNow act on it once, whatever runs at the same time.
+	mu        sync.Mutex
+	phase     phase
+	cancelled bool
+	// stop cancels the running attempt (phase running).
+	stop context.CancelFunc
+	// timer waits for the next attempt (phase waiting).
+	timer *time.Timer
 }
+
+// phase is where an accepted invocation is.
+type phase int
+
+const (
+	inQueue phase = iota // queued for its first attempt or a retry
+	running
+	waiting // for its retry timer
+)
 
 // fnQueue holds a function's invocations in arrival order and runs at most
 // MaxRunning of them at once. Retries wait on timers, not runners. Memory
@@ -352,9 +392,32 @@ func (q *Queue) run(fq *fnQueue) {
 		}
 		q.active.Add(1)
 		fq.mu.Unlock()
-		q.attempt(fq, it)
+		if ctx, ok := it.begin(q.base); ok {
+			q.attempt(fq, it, ctx)
+		}
 		q.active.Done()
 	}
+}
+
+// begin moves it from the queue to running, with the context its attempt
+// runs in. It reports false for an invocation cancelled while queued:
+// Cancel has recorded it, and it never starts.
+func (it *item) begin(base context.Context) (context.Context, bool) {
+	it.mu.Lock()
+	defer it.mu.Unlock()
+	if it.cancelled {
+		return nil, false
+	}
+	ctx, stop := context.WithCancel(base)
+	it.phase, it.stop = running, stop
+	return ctx, true
+}
+
+// isCancelled reports whether Cancel was called.
+func (it *item) isCancelled() bool {
+	it.mu.Lock()
+	defer it.mu.Unlock()
+	return it.cancelled
 }
 
 // retryDelay is the wait before retry number n (1-based).
@@ -366,9 +429,9 @@ func (q *Queue) retryDelay(n int) time.Duration {
 	return d[len(d)-1]
 }
 
-// attempt runs one attempt of an invocation and decides what comes next:
-// done, a retry later, or the end.
-func (q *Queue) attempt(fq *fnQueue, it *item) {
+// attempt runs one attempt of an invocation in ctx and decides what comes
+// next: done, a retry later, or the end.
+func (q *Queue) attempt(fq *fnQueue, it *item, ctx context.Context) {
 	p := q.opts.Printer
 	rec, req := it.rec, it.req
 	name := fq.name
@@ -386,14 +449,19 @@ func (q *Queue) attempt(fq *fnQueue, it *item) {
 		tl.Line(line)
 		rec.Log(n, ls == runtime.Stderr, line)
 	}
+	req.Started = rec.Running
 	start := time.Now()
 	var res *runtime.Result
 	var err error
 	if inv, ok := q.opts.Lookup(name); !ok {
 		err = fmt.Errorf("function %s no longer exists", name)
 	} else {
-		res, err = inv.Invoke(q.base, req)
+		res, err = inv.Invoke(ctx, req)
 	}
+	it.mu.Lock()
+	it.stop()
+	it.stop = nil
+	it.mu.Unlock()
 	tl.End()
 	took := time.Since(start)
 	pid := runtime.PidOf(err)
@@ -403,17 +471,29 @@ func (q *Queue) attempt(fq *fnQueue, it *item) {
 			err = res.Error
 		}
 	}
+	if res != nil && res.Response != nil {
+		rec.SetResponse(Response(res.Response))
+	}
 	if err == nil {
 		rec.EndAttempt(records.Succeeded, pid, nil)
 		q.journalEnd(rec, n)
-		rec.Finish(records.Succeeded)
+		q.finish(rec, records.Succeeded)
 		p.Succeeded(name, prefix, took, n, max)
+		return
+	}
+	if it.isCancelled() && q.base.Err() == nil {
+		// Cancel stopped the attempt: its instance was killed (a thread
+		// terminated, a process group killed) and the pool starts afresh.
+		rec.EndAttempt(records.Cancelled, pid, &records.Error{Type: "Cancelled", Message: "cancelled while it ran"})
+		q.journalEnd(rec, n)
+		q.finish(rec, records.Cancelled)
+		p.Cancelled(name, prefix, took)
 		return
 	}
 	if q.base.Err() != nil {
 		rec.EndAttempt(records.Interrupted, pid, &records.Error{Type: "Interrupted", Message: "bgfn stopped during the invocation"})
 		q.journalEnd(rec, n)
-		rec.Finish(records.Interrupted)
+		q.finish(rec, records.Interrupted)
 		p.Interrupted(name, prefix, took)
 		return
 	}
@@ -430,7 +510,7 @@ func (q *Queue) attempt(fq *fnQueue, it *item) {
 		rec.Retry(time.Now().Add(retryIn))
 		q.scheduleRetry(fq, it, retryIn)
 	} else {
-		rec.Finish(status)
+		q.finish(rec, status)
 	}
 	p.AttemptFailed(name, prefix, verb, n, max, took, fe.Error(), fe.Stack, retryIn)
 }
@@ -454,7 +534,10 @@ func RecordError(fe *runtime.FunctionError) *records.Error {
 }
 
 func (q *Queue) scheduleRetry(fq *fnQueue, it *item, delay time.Duration) {
+	it.mu.Lock()
+	defer it.mu.Unlock()
 	if delay <= 0 {
+		it.phase = inQueue
 		q.enqueue(fq.name, it)
 		return
 	}
@@ -465,9 +548,143 @@ func (q *Queue) scheduleRetry(fq *fnQueue, it *item, delay time.Duration) {
 		fq.mu.Lock()
 		delete(fq.timers, t)
 		fq.mu.Unlock()
-		if q.base.Err() == nil {
-			q.enqueue(fq.name, it)
+		it.mu.Lock()
+		defer it.mu.Unlock()
+		if it.timer != t || q.base.Err() != nil {
+			return // cancelled, or retried now
 		}
+		it.phase, it.timer = inQueue, nil
+		q.enqueue(fq.name, it)
 	})
+	it.phase, it.timer = waiting, t
 	fq.timers[t] = struct{}{}
 }
+
+// finish gives rec its final status and forgets the invocation.
+func (q *Queue) finish(rec *records.Record, s records.Status) {
+	rec.Finish(s)
+	q.mu.Lock()
+	delete(q.runs, rec.ID())
+	q.mu.Unlock()
+}
+
+// Response is what a background handler returned, as its record keeps it
+// (Netlify sends it nowhere; the runs page shows it).
+func Response(raw []byte) *records.Response {
+	var v struct {
+		StatusCode int            `json:"statusCode"`
+		Headers    map[string]any `json:"headers"`
+		Body       *string        `json:"body"`
+		Base64     bool           `json:"isBase64Encoded"`
+	}
+	if json.Unmarshal(raw, &v) != nil || v.StatusCode == 0 && v.Body == nil {
+		return nil
+	}
+	r := &records.Response{Status: v.StatusCode, Headers: map[string]string{}, BodyBase64: v.Base64}
+	for k, x := range v.Headers {
+		r.Headers[k] = fmt.Sprint(x)
+	}
+	if v.Body != nil {
+		b := *v.Body
+		r.BodySize = len(b)
+		if len(b) > records.MaxResponseBody {
+			b, r.BodyTruncated = b[:records.MaxResponseBody], true
+		}
+		r.Body = b
+	}
+	return r
+}
+
+// Errors of Cancel and RetryNow.
+var (
+	// ErrUnknown: no background invocation has that id (it may be a
+	// synchronous one, or one that ended).
+	ErrUnknown = errors.New("no such background invocation")
+)
+
+// StateError is a Cancel or RetryNow that does not fit where the
+// invocation is.
+type StateError struct {
+	ID     string
+	Status records.Status
+	// Want says what the action needs.
+	Want string
+}
+
+func (e *StateError) Error() string {
+	return fmt.Sprintf("invocation %s is %s: %s", e.ID, e.Status, e.Want)
+}
+
+// Cancel stops a background invocation for good: a queued one never
+// starts, a running one has its instance stopped (the thread terminated,
+// the process group killed), one waiting for a retry is not retried. It
+// ends as cancelled. Cancel returns once that is decided; a running
+// attempt's record is final when its instance is gone (wait on
+// Record.Done).
+func (q *Queue) Cancel(id string) (*records.Record, error) {
+	q.mu.Lock()
+	it := q.runs[id]
+	q.mu.Unlock()
+	if it == nil {
+		return q.unknown(id, "only a queued, running or retrying background invocation can be cancelled")
+	}
+	it.mu.Lock()
+	defer it.mu.Unlock()
+	if it.cancelled {
+		return it.rec, nil
+	}
+	it.cancelled = true
+	name, short := it.rec.Function(), records.ShortID(id)
+	switch it.phase {
+	case running:
+		it.stop()
+	case waiting:
+		it.timer.Stop()
+		it.timer = nil
+		q.finish(it.rec, records.Cancelled)
+		q.opts.Printer.Cancelled(name, short, -1)
+	case inQueue:
+		// It stays in its function's queue until a runner pops it and
+		// skips it; it is final now.
+		q.finish(it.rec, records.Cancelled)
+		q.opts.Printer.Cancelled(name, short, -1)
+	}
+	return it.rec, nil
+}
+
+// RetryNow starts the next attempt of an invocation waiting for a retry
+// at once (as soon as its function has a free slot), instead of at the
+// end of its wait.
+func (q *Queue) RetryNow(id string) (*records.Record, error) {
+	q.mu.Lock()
+	it := q.runs[id]
+	q.mu.Unlock()
+	if it == nil {
+		return q.unknown(id, "only an invocation waiting for a retry can be retried now")
+	}
+	it.mu.Lock()
+	defer it.mu.Unlock()
+	if it.phase != waiting || it.cancelled {
+		return it.rec, &StateError{ID: id, Status: it.rec.Status(), Want: "only an invocation waiting for a retry can be retried now"}
+	}
+	it.timer.Stop()
+	it.phase, it.timer = inQueue, nil
+	q.enqueue(it.rec.Function(), it)
+	return it.rec, nil
+}
+
+// unknown is the error for an id the queue does not hold: a StateError
+// when the records know it (it ended, or is not a background one).
+func (q *Queue) unknown(id, want string) (*records.Record, error) {
+	rec, ok := q.opts.Records.Get(id)
+	if !ok {
+		return nil, ErrUnknown
+	}
+	if rec.Kind() != "background" && !rec.Status().Final() {
+		return rec, &StateError{ID: id, Status: rec.Status(), Want: "it is a " + rec.Kind() + " invocation, which ends with its request; " + want}
+	}
+	return rec, &StateError{ID: id, Status: rec.Status(), Want: want}
+}
+
+// Conflict tells the API to answer 409.
+func (e *StateError) Conflict() bool { return true }

@@ -32,6 +32,14 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"invoke"}, "exactly one function name"},
 		{[]string{"invoke", "a", "--standalone", "--server", "http://x"}, "cannot be used together"},
 		{[]string{"replay"}, "exactly one invocation id"},
+		{[]string{"cancel"}, "bgfn cancel needs exactly one invocation id"},
+		{[]string{"retry", "a", "b"}, "bgfn retry needs exactly one invocation id"},
+		{[]string{"runs", "--status", "done"}, `invalid --status "done"`},
+		{[]string{"runs", "--limit", "-1"}, "invalid --limit -1"},
+		{[]string{"runs", "extra"}, "takes no arguments"},
+		{[]string{"logs", "a", "b"}, "at most one invocation id"},
+		{[]string{"logs", "a", "--function", "f"}, "not both"},
+		{[]string{"dev", "--allowed-host", "a b"}, `invalid --allowed-host "a b"`},
 		{[]string{"list", "--color", "sometimes"}, "--color"},
 		{[]string{"smoke", "--parallel", "0"}, "--parallel 0"},
 		{[]string{"smoke", "--retry-scale", "-1"}, "--retry-scale"},
@@ -92,11 +100,12 @@ func TestNewCmdDevFlags(t *testing.T) {
 		}},
 		{"every flag", []string{"--functions", "fns", "--host", "0.0.0.0", "--port", "0", "--timeout", "5s", "--background-timeout", "1m",
 			"--init-timeout", "2s", "--max-workers", "3", "--no-limits", "--shutdown-timeout", "1s", "--retry-scale", "0.01",
-			"--no-retries", "--records", "50", "--poll", "--no-watch", "--cron-now", "--scheduled-timeout", "9s"},
+			"--no-retries", "--records", "50", "--poll", "--no-watch", "--cron-now", "--scheduled-timeout", "9s", "--allowed-host", "a.test,b.test:80"},
 			func(t *testing.T, o *DevOptions) {
 				if o.Functions != "fns" || o.Host != "0.0.0.0" || o.Port != 0 || o.Timeout != 5*time.Second || o.BackgroundTimeout != time.Minute ||
 					o.InitTimeout != 2*time.Second || o.MaxConcurrency != 3 || !o.NoLimits || o.ShutdownTimeout != time.Second ||
-					o.RetryScale != 0.01 || !o.NoRetries || o.Records != 50 || !o.Poll || !o.NoWatch || !o.CronNow || o.ScheduledTimeout != 9*time.Second {
+					o.RetryScale != 0.01 || !o.NoRetries || o.Records != 50 || !o.Poll || !o.NoWatch || !o.CronNow || o.ScheduledTimeout != 9*time.Second ||
+					len(o.AllowedHosts) != 2 || o.AllowedHosts[1] != "b.test:80" {
 					t.Errorf("options = %+v", o)
 				}
 			}},
@@ -187,5 +196,79 @@ func TestNewCmdSmokeFlags(t *testing.T) {
 		got.Server != "http://x" || got.Port != 8000 || !got.Verbose || got.RetryScale != 0 || !got.NoRetries ||
 		got.BackgroundTimeout != time.Minute || got.Functions != "fns" || len(got.RuntimeFlags) != 3 {
 		t.Errorf("options = %+v", got)
+	}
+}
+
+// executable is what the flag tests need of a command.
+type executable interface {
+	SetArgs([]string)
+	ExecuteContext(context.Context) error
+}
+
+// The flags of bgfn runs, logs, cancel and retry bind to their options.
+func TestNewCmdRunsFlags(t *testing.T) {
+	tests := []struct {
+		name  string
+		cmd   func(f *Factory, got *any) executable
+		args  []string
+		check func(t *testing.T, o any)
+	}{
+		{"runs defaults", func(f *Factory, got *any) executable {
+			return NewCmdRuns(f, func(_ context.Context, o *RunsOptions) error { *got = o; return nil })
+		}, nil, func(t *testing.T, o any) {
+			if r := o.(*RunsOptions); r.Limit != 50 || r.JSON || r.Function != "" || r.Status != "" || r.Server != "" {
+				t.Errorf("defaults = %+v", r)
+			}
+		}},
+		{"runs every flag", func(f *Factory, got *any) executable {
+			return NewCmdRuns(f, func(_ context.Context, o *RunsOptions) error { *got = o; return nil })
+		}, []string{"--function", "f", "--status", "cancelled", "--limit", "0", "--json", "--server", "http://x"}, func(t *testing.T, o any) {
+			if r := o.(*RunsOptions); r.Limit != 0 || !r.JSON || r.Function != "f" || r.Status != "cancelled" || r.Server != "http://x" {
+				t.Errorf("options = %+v", r)
+			}
+		}},
+		{"logs", func(f *Factory, got *any) executable {
+			return NewCmdLogs(f, func(_ context.Context, o *LogsOptions) error { *got = o; return nil })
+		}, []string{"0123", "-f", "--server", "http://x"}, func(t *testing.T, o any) {
+			if l := o.(*LogsOptions); l.ID != "0123" || !l.Follow || l.Server != "http://x" || l.Function != "" {
+				t.Errorf("options = %+v", l)
+			}
+		}},
+		{"logs --function", func(f *Factory, got *any) executable {
+			return NewCmdLogs(f, func(_ context.Context, o *LogsOptions) error { *got = o; return nil })
+		}, []string{"--function", "hello"}, func(t *testing.T, o any) {
+			if l := o.(*LogsOptions); l.ID != "" || l.Follow || l.Function != "hello" {
+				t.Errorf("options = %+v", l)
+			}
+		}},
+		{"cancel", func(f *Factory, got *any) executable {
+			return NewCmdCancel(f, func(_ context.Context, o *ControlOptions) error { *got = o; return nil })
+		}, []string{"0123", "--json", "--server", "http://x"}, func(t *testing.T, o any) {
+			if c := o.(*ControlOptions); c.ID != "0123" || !c.JSON || c.Server != "http://x" {
+				t.Errorf("options = %+v", c)
+			}
+		}},
+		{"retry", func(f *Factory, got *any) executable {
+			return NewCmdRetry(f, func(_ context.Context, o *ControlOptions) error { *got = o; return nil })
+		}, []string{"0123"}, func(t *testing.T, o any) {
+			if c := o.(*ControlOptions); c.ID != "0123" || c.JSON || c.Server != "" {
+				t.Errorf("options = %+v", c)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, _ := testFactory()
+			var got any
+			cmd := tt.cmd(f, &got)
+			cmd.SetArgs(tt.args)
+			if err := cmd.ExecuteContext(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if got == nil {
+				t.Fatal("run function not called")
+			}
+			tt.check(t, got)
+		})
 	}
 }

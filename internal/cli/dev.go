@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -19,6 +20,7 @@ type DevOptions struct {
 
 	Functions         string
 	Host              string
+	AllowedHosts      []string
 	Port              int
 	Timeout           time.Duration
 	BackgroundTimeout time.Duration
@@ -60,6 +62,11 @@ name and invocation id.`,
 			if err := argsError(cmd, args); err != nil {
 				return err
 			}
+			for _, h := range opts.AllowedHosts {
+				if h == "" || strings.ContainsAny(h, "/ ") {
+					return usageError(fmt.Errorf("invalid --allowed-host %q: give a host name such as myhost.local, or NAME:PORT", h))
+				}
+			}
 			if opts.Port < -1 || opts.Port > 65535 {
 				return usageError(fmt.Errorf("invalid --port %d: use 0-65535 (0 picks a free port)", opts.Port))
 			}
@@ -86,7 +93,8 @@ name and invocation id.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Functions, "functions", "", "functions folder (overrides netlify.toml)")
-	fl.StringVar(&opts.Host, "host", "127.0.0.1", "address to listen on (use 0.0.0.0 to expose bgfn to your network)")
+	fl.StringVar(&opts.Host, "host", "127.0.0.1", "address to listen on (use 0.0.0.0 to expose bgfn to your network; the runs page and API then need the token the banner prints)")
+	fl.StringSliceVar(&opts.AllowedHosts, "allowed-host", nil, "more Host names the runs page and /.bgfn/ API answer to (NAME or NAME:PORT, comma-separated), besides localhost, 127.0.0.1 and the listen address")
 	fl.IntVar(&opts.Port, "port", -1, "port to listen on (default: [dev] functionsPort or port in netlify.toml, else 9999; 0 picks a free port)")
 	fl.DurationVar(&opts.Timeout, "timeout", 60*time.Second, "limit for synchronous functions (Netlify's production limit is 60s)")
 	fl.DurationVar(&opts.BackgroundTimeout, "background-timeout", 15*time.Minute, "limit for background functions (Netlify: 15m)")
@@ -119,6 +127,7 @@ func runDev(ctx context.Context, opts *DevOptions) error {
 	return dev.Run(ctx, dev.Options{
 		Config:            opts.Factory.ConfigOptions(opts.Functions),
 		Host:              opts.Host,
+		AllowedHosts:      opts.AllowedHosts,
 		Port:              opts.Port,
 		Timeout:           opts.Timeout,
 		BackgroundTimeout: opts.BackgroundTimeout,

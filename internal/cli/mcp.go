@@ -48,7 +48,7 @@ func NewCmdMCP(f *Factory, runF func(context.Context, *MCPOptions) error) *cobra
 spawn a command (Claude Code, Cursor, and any client with an mcpServers
 entry). The tools are the verbs of the CLI: list_functions, invoke_function,
 list_invocations, get_invocation, wait_invocation, replay_invocation,
-tail_logs, blobs_list, blobs_get, blobs_set, blobs_delete and get_config.
+cancel_invocation, tail_logs, blobs_list, blobs_get, blobs_set, blobs_delete and get_config.
 
 The tools go to the running bgfn dev of the site when there is one (found as
 bgfn invoke finds it; --server names one, --standalone never uses one).

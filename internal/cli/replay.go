@@ -14,10 +14,8 @@ import (
 
 	"github.com/bgfn-dev/bgfn/internal/api"
 	"github.com/bgfn-dev/bgfn/internal/apiclient"
-	"github.com/bgfn-dev/bgfn/internal/config"
 	"github.com/bgfn-dev/bgfn/internal/exit"
 	"github.com/bgfn-dev/bgfn/internal/records"
-	"github.com/bgfn-dev/bgfn/internal/site"
 )
 
 // ReplayOptions are the flags of `bgfn replay`.
@@ -78,25 +76,14 @@ bgfn dev --resume.`,
 }
 
 func runReplay(ctx context.Context, opts *ReplayOptions) error {
-	base := opts.Server
-	if base == "" {
-		cfg, err := config.Load(opts.Factory.ConfigOptions(""))
-		if err != nil {
-			return err
-		}
-		st, err := site.ReadState(cfg.BaseDir)
-		if err != nil {
-			if errors.Is(err, os.ErrNotExist) {
-				return exit.With(exit.Unavailable, fmt.Errorf("no running bgfn dev for %s (no .netlify/bgfn/dev.json)", cfg.SiteDir))
-			}
-			return exit.With(exit.Unavailable, err)
-		}
-		base = st.URL
+	c, err := devClient(opts.Factory, opts.Server)
+	if err != nil {
+		return err
 	}
-	c := &apiclient.Client{Base: base}
 	if opts.Interrupted {
 		return resumeInterrupted(ctx, opts, c)
 	}
+	base := c.Base
 	var body io.Reader
 	if opts.DataSet {
 		data := opts.Data

@@ -41,6 +41,8 @@ type Options struct {
 	Config config.Options
 	// Host is the listen address (default 127.0.0.1).
 	Host string
+	// AllowedHosts are more Host names /.bgfn/ answers to (--allowed-host).
+	AllowedHosts []string
 	// Port is the listen port; -1 means "from netlify.toml, else 9999", 0
 	// picks a free port.
 	Port int
@@ -135,6 +137,9 @@ func (*NodeMissingError) Error() string {
 type Instance struct {
 	// URL is the server's base URL, e.g. http://127.0.0.1:9999.
 	URL string
+	// Token guards /.bgfn/ when bgfn listens beyond loopback ("" when
+	// it does not).
+	Token string
 
 	opts           Options
 	p              *logs.Printer
@@ -236,6 +241,7 @@ func Start(ctx context.Context, opts Options) (*Instance, error) {
 		retiring: make(map[*runtime.Pool]struct{}),
 	}
 	i.life, i.stopLife = context.WithCancel(context.Background())
+	i.Token = tokenFor(opts.Host)
 	i.maxConcurrency = opts.MaxConcurrency
 	if i.maxConcurrency <= 0 {
 		i.maxConcurrency = DefaultMaxConcurrency
@@ -275,7 +281,7 @@ func Start(ctx context.Context, opts Options) (*Instance, error) {
 		i.mu.Unlock()
 		i.bannerRuns(&b)
 		i.p.Banner(b)
-		site.WriteState(s.Config.BaseDir, site.State{URL: i.URL, PID: os.Getpid(), Site: s.Config.SiteDir, StartedAt: time.Now()})
+		site.WriteState(s.Config.BaseDir, site.State{URL: i.URL, PID: os.Getpid(), Site: s.Config.SiteDir, StartedAt: time.Now(), Token: i.Token})
 	}
 	i.resumeAtStart()
 	return i, nil
@@ -379,9 +385,12 @@ func (i *Instance) serveHTTP() error {
 	})
 	mux := http.NewServeMux()
 	i.httpSrv = newHTTPServer(mux)
-	mux.Handle("/.bgfn/", api.New(api.Options{
+	// Issue 17: the runs page and every /.bgfn/ endpoint behind the
+	// Host/Origin/token guard (page.go); a browser at / is sent to it.
+	mux.Handle("/.bgfn/", i.guard(api.New(api.Options{
 		Records:  i.store,
 		Replayer: i.srv,
+		Control:  i.queue,
 		Info:     api.Info{Site: i.site.Config.SiteDir, PID: os.Getpid(), Version: version.Get().Version},
 		Done:     i.life.Done(),
 		Stats:    func() any { return i.stats() },
@@ -392,9 +401,10 @@ func (i *Instance) serveHTTP() error {
 		Functions: i.apiFunctions,
 		Config:    i.apiConfig,
 		Blobs:     i.blobsAPI(),
-		MCP:       mcp.NewHTTPHandler(mcp.Options{Target: mcp.URL(i.URL), Version: version.Get().Version}, i.life.Done()),
-	}))
-	mux.Handle("/", i.srv)
+		MCP:       mcp.NewHTTPHandler(mcp.Options{Target: mcp.Remote{URL: i.URL, Token: i.Token}, Version: version.Get().Version}, i.life.Done()),
+		Page:      true,
+	})))
+	mux.Handle("/", i.rootRedirect(i.srv))
 	go func() {
 		if err := i.httpSrv.Serve(i.ln); !errors.Is(err, http.ErrServerClosed) {
 			i.served <- fmt.Errorf("serve: %w", err)

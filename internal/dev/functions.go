@@ -287,7 +287,7 @@ func firstLine(s string) string {
 // banner is what the start-up banner shows.
 func (i *Instance) banner(took time.Duration) logs.Banner {
 	s := i.site
-	b := logs.Banner{URL: i.URL, FunctionsDir: s.Rel(s.Config.FunctionsDir), Took: took, Cron: i.opts.Cron}
+	b := logs.Banner{URL: i.URL, Page: i.bannerPageURL(), FunctionsDir: s.Rel(s.Config.FunctionsDir), Took: took, Cron: i.opts.Cron}
 	for _, fn := range s.Functions {
 		bf := logs.BannerFunction{Name: fn.Name, Kind: string(fn.Kind), Runtime: string(fn.Runtime), Where: i.URL + "/.netlify/functions/" + fn.Name}
 		if len(fn.Paths) > 0 {

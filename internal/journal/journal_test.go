@@ -100,7 +100,7 @@ func TestReplay(t *testing.T) {
 		{
 			name: "final statuses end runs, cancelled included",
 			entries: []entry{header, accept("1", 0), accept("2", 1), accept("3", 2), accept("4", 3),
-				start("1", 1, 4), final("1", records.Succeeded), final("2", records.Failed), final("3", records.TimedOut), final("4", Cancelled)},
+				start("1", 1, 4), final("1", records.Succeeded), final("2", records.Failed), final("3", records.TimedOut), final("4", records.Cancelled)},
 		},
 		{
 			name:            "an interrupted run is resumable, its running attempt interrupted",

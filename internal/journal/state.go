@@ -13,10 +13,6 @@ import (
 // Version is the format version written on the first line of a journal.
 const Version = 1
 
-// Cancelled is the final status of a run cancelled by hand (issue 17).
-// Like every final status but interrupted, it ends the run for good.
-const Cancelled records.Status = "cancelled"
-
 // Run is one accepted background invocation as the journal keeps it:
 // everything needed to run it again with the same id.
 type Run struct {
@@ -153,7 +149,7 @@ func (s *state) apply(e *entry) error {
 		}
 		setAttempt(r, *e.Attempt)
 	case opFinal:
-		if !e.Status.Final() && e.Status != Cancelled {
+		if !e.Status.Final() {
 			return fmt.Errorf("final status %q", e.Status)
 		}
 		if e.Status != records.Interrupted {

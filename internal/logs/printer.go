@@ -87,7 +87,9 @@ type BannerRun struct {
 
 // Banner is what `bgfn dev` says once it listens.
 type Banner struct {
-	URL          string
+	URL string
+	// Page is the runs page's URL (with its token when it needs one).
+	Page         string
 	FunctionsDir string // as the user would write it
 	Took         time.Duration
 	Functions    []BannerFunction
@@ -147,6 +149,9 @@ func (p *Printer) Banner(b Banner) {
 	}
 	lines = append(lines, bannerRuns(st, b)...)
 	lines = append(lines, st.Render(st.Success, "⬥ Server listening on "+b.URL)+st.Render(st.Dim, " (Ctrl-C to stop)"))
+	if b.Page != "" {
+		lines = append(lines, st.Render(st.Accent, "⬥ Runs page: ")+st.Render(st.URL, b.Page))
+	}
 	p.sink.Lines(lines...)
 }
 
@@ -333,6 +338,16 @@ func attemptNote(n, max int) string {
 // Interrupted says bgfn stopped a running background attempt.
 func (p *Printer) Interrupted(name, id string, d time.Duration) {
 	p.sink.Line(p.prefix(name, id) + " " + p.st.Render(p.st.Warning, "⏹ interrupted after "+Duration(d)))
+}
+
+// Cancelled says a background invocation was cancelled: while it ran
+// (after d), or while it waited (d < 0).
+func (p *Printer) Cancelled(name, id string, d time.Duration) {
+	text := "⏹ cancelled"
+	if d >= 0 {
+		text += " after " + Duration(d) + " (its instance was stopped)"
+	}
+	p.sink.Line(p.prefix(name, id) + " " + p.st.Render(p.st.Warning, text))
 }
 
 // AttemptFailed says a background attempt failed ("failed" or "timed out"):

@@ -43,7 +43,7 @@ func TestPrinterLines(t *testing.T) {
 		want  string
 	}{
 		{"banner", func(p *logs.Printer) {
-			p.Banner(logs.Banner{URL: "http://127.0.0.1:9999", FunctionsDir: "functions", Took: 206 * time.Millisecond, Functions: []logs.BannerFunction{
+			p.Banner(logs.Banner{URL: "http://127.0.0.1:9999", Page: "http://127.0.0.1:9999/.bgfn/", FunctionsDir: "functions", Took: 206 * time.Millisecond, Functions: []logs.BannerFunction{
 				{Name: "hello", Kind: "sync", Runtime: "js", Where: "http://127.0.0.1:9999/.netlify/functions/hello"},
 				{Name: "tick", Kind: "scheduled", Runtime: "go", Where: "http://127.0.0.1:9999/.netlify/functions/tick", State: "building", Schedule: "@hourly"},
 			}})
@@ -51,7 +51,8 @@ func TestPrinterLines(t *testing.T) {
 			"  hello  sync       js  http://127.0.0.1:9999/.netlify/functions/hello\n" +
 			"  tick   scheduled  go  http://127.0.0.1:9999/.netlify/functions/tick  building…  ⏰ @hourly\n" +
 			"⏰ scheduled functions run only when called; run bgfn dev --cron (or BGFN_CRON=1) to fire them on their schedule\n" +
-			"⬥ Server listening on http://127.0.0.1:9999 (Ctrl-C to stop)\n"},
+			"⬥ Server listening on http://127.0.0.1:9999 (Ctrl-C to stop)\n" +
+			"⬥ Runs page: http://127.0.0.1:9999/.bgfn/\n"},
 		{"build error at a reload", func(p *logs.Printer) {
 			p.BuildError("greet", "functions/greet.ts:2:5: Expected \";\"\n    2 | x y", 12*time.Millisecond, true)
 		}, "✖ Failed to build function greet (12ms):\n  functions/greet.ts:2:5: Expected \";\"\n      2 | x y\n  it answers 500 until the next good save\n"},
@@ -73,6 +74,8 @@ func TestPrinterLines(t *testing.T) {
 			p.FunctionLine("send-background", "ab12/1", []byte("sending"))
 			p.AttemptFailed("send-background", "ab12/1", "failed", 1, 3, 2*time.Second, "Error: boom\nsecond line", []string{"    at f (x.js:1:1)"}, time.Minute)
 			p.Succeeded("send-background", "ab12/2", 2*time.Second, 2, 3)
+			p.Cancelled("send-background", "cd34/1", 1500*time.Millisecond)
+			p.Cancelled("send-background", "ef56", -1)
 			p.Request("send-background", "cd34", "GET", "/x", 500, 1500*time.Microsecond)
 		}, "send-background#ab12   ⬥ queued (202) POST /.netlify/functions/send-background\n" +
 			"send-background#ab12/1 | sending\n" +
@@ -80,6 +83,8 @@ func TestPrinterLines(t *testing.T) {
 			"send-background#ab12/1 second line\n" +
 			"send-background#ab12/1     at f (x.js:1:1)\n" +
 			"send-background#ab12/2 ✔ succeeded in 2.00s (attempt 2/3)\n" +
+			"send-background#cd34/1 ⏹ cancelled after 1.50s (its instance was stopped)\n" +
+			"send-background#ef56   ⏹ cancelled\n" +
 			"send-background#cd34   GET /x 500 1.50ms\n"},
 		{"shutdown", func(p *logs.Printer) {
 			p.ShuttingDown(time.Second, "1 running invocation: a#ab12 (running 2s)")

@@ -307,6 +307,16 @@ func exercise(t *testing.T, s *session, dir string) {
 		t.Errorf("replay_invocation of a background run with wait = %+v", rep)
 	}
 
+	// cancel_invocation: a background run that prints for 2.5 s ends
+	// cancelled at once, with no further attempts; a second cancel is an
+	// argument error that says it has ended.
+	s.call("invoke_function", map[string]any{"name": "loud-background"}, &inv)
+	s.call("cancel_invocation", map[string]any{"id": inv.InvocationID}, &got)
+	if !got.Finished || got.Invocation.Status != records.Cancelled || len(got.Invocation.Attempts) > 1 {
+		t.Errorf("cancel_invocation = %+v", got.Invocation)
+	}
+	s.toolError("cancel_invocation", map[string]any{"id": inv.InvocationID}, "is cancelled")
+
 	tailWhilePrinting(t, s)
 
 	// blobs_*: set, get, list, delete.

@@ -23,7 +23,7 @@ import (
 // says why.
 
 var toolNames = []string{
-	"blobs_delete", "blobs_get", "blobs_list", "blobs_set", "get_config", "get_invocation", "invoke_function",
+	"blobs_delete", "blobs_get", "blobs_list", "blobs_set", "cancel_invocation", "get_config", "get_invocation", "invoke_function",
 	"list_functions", "list_invocations", "replay_invocation", "tail_logs", "wait_invocation",
 }
 

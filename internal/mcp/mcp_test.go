@@ -3,6 +3,7 @@ package mcp
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -38,7 +39,8 @@ func newFake(t *testing.T) *fakeBgfn {
 		Functions: func() []api.Function {
 			return []api.Function{{Name: "hello", Kind: "sync", Runtime: "js", Entry: "/s/fns/hello.js", Source: "fns/hello.js", Build: api.Build{State: api.BuildOK}}}
 		},
-		Config: func() api.Config { return api.Config{Env: []api.EnvVar{}} },
+		Config:  func() api.Config { return api.Config{Env: []api.EnvVar{}} },
+		Control: noControl{},
 	})
 	f := &fakeBgfn{waiting: make(chan struct{}, 10), waitEnded: make(chan struct{}, 10)}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -55,6 +57,16 @@ func newFake(t *testing.T) *fakeBgfn {
 	t.Cleanup(srv.Close)
 	f.url = srv.URL
 	return f
+}
+
+// noControl is a queue that holds no background invocation.
+type noControl struct{}
+
+func (noControl) Cancel(id string) (*records.Record, error) {
+	return nil, errors.New("no such background invocation")
+}
+func (noControl) RetryNow(id string) (*records.Record, error) {
+	return nil, errors.New("no such background invocation")
 }
 
 var impl = &sdk.Implementation{Name: "bgfn-test", Version: "v0"}
@@ -185,6 +197,8 @@ func TestBadArguments(t *testing.T) {
 		{"get_invocation", map[string]any{"id": "../x"}, "invalid argument id"},
 		{"wait_invocation", map[string]any{"id": "endless", "timeout": "-1s"}, "invalid argument timeout"},
 		{"replay_invocation", map[string]any{"id": "nope"}, "invalid argument id"},
+		{"cancel_invocation", map[string]any{"id": ""}, "invalid argument id"},
+		{"cancel_invocation", map[string]any{"id": "nope"}, `invalid argument id: no invocation "nope"`},
 		{"list_invocations", map[string]any{"status": "done"}, "invalid argument status"},
 		{"list_invocations", map[string]any{"limit": 5000}, "invalid argument limit"},
 		{"tail_logs", map[string]any{"cursor": -3}, "invalid argument cursor"},
@@ -274,8 +288,8 @@ func TestSchemasAreDescribed(t *testing.T) {
 			}
 		}
 	}
-	if n != 12 {
-		t.Errorf("%d tools, want 12", n)
+	if n != 13 {
+		t.Errorf("%d tools, want 13", n)
 	}
 }
 

@@ -32,6 +32,17 @@ func (u URL) Client(context.Context) (*apiclient.Client, error) {
 	return &apiclient.Client{Base: string(u)}, nil
 }
 
+// Remote is a Target that is always the server at URL, with the token
+// its /.bgfn/ asks for (empty when it asks for none).
+type Remote struct {
+	URL, Token string
+}
+
+// Client implements Target.
+func (r Remote) Client(context.Context) (*apiclient.Client, error) {
+	return &apiclient.Client{Base: r.URL, Token: r.Token}, nil
+}
+
 // Options configure the MCP server.
 type Options struct {
 	Target  Target
@@ -39,7 +50,7 @@ type Options struct {
 }
 
 // instructions tell the model what the server is for.
-const instructions = `bgfn runs this site's Netlify Functions locally. Call list_functions first to see the functions, their routes and whether they built. invoke_function calls one (set wait for a background function to get its outcome and logs); every call leaves an invocation record with its attempts, errors and logs (list_invocations, get_invocation, wait_invocation, replay_invocation). tail_logs follows every function's output with a cursor. blobs_* read and write the site's local Netlify Blobs. get_config shows the resolved configuration (environment variable names, never values).`
+const instructions = `bgfn runs this site's Netlify Functions locally. Call list_functions first to see the functions, their routes and whether they built. invoke_function calls one (set wait for a background function to get its outcome and logs); every call leaves an invocation record with its attempts, errors and logs (list_invocations, get_invocation, wait_invocation, replay_invocation); cancel_invocation stops a background run. tail_logs follows every function's output with a cursor. blobs_* read and write the site's local Netlify Blobs. get_config shows the resolved configuration (environment variable names, never values).`
 
 // NewServer returns the MCP server with every tool and the resources.
 func NewServer(opts Options) *sdk.Server {

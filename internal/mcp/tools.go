@@ -21,17 +21,17 @@ import (
 )
 
 // register is the tool table, in the order tools/list shows it. A new
-// tool is one row here plus its handler: cancel_invocation (issue 17's
-// POST /.bgfn/api/invocations/ID/cancel) is a handler like
-// replayInvocation's; trigger_schedule and trigger_event (issue 15) are
-// handlers that call the trigger endpoint through apiclient.
+// tool is one row here plus its handler: trigger_schedule and
+// trigger_event (issue 15) are handlers that call the trigger endpoint
+// through apiclient, as cancel_invocation calls issue 17's.
 func (b *bgfn) register(s *sdk.Server) {
 	add(s, b, spec{name: "list_functions", title: "List functions", readOnly: true, desc: `List the site's functions: name, kind (sync, background or scheduled), runtime (js, ts or go), the routes and methods it answers (v2 config.path, else /.netlify/functions/NAME), schedule and next run, the platform events that trigger it, the entry file and build output paths, and the build state (ok, building, or failed with the formatted build error). Call it first.`}, b.listFunctions)
 	add(s, b, spec{name: "invoke_function", title: "Invoke a function", desc: `Call one function with an HTTP request, as bgfn invoke does, and return its status, headers, body (cut at 64 KB, with body_truncated set), invocation id, duration and the log lines it printed. A background function answers 202 at once; set wait to follow it through its retries until it ends and get its outcome, errors and logs.`}, b.invokeFunction)
 	add(s, b, spec{name: "list_invocations", title: "List invocations", readOnly: true, desc: `List invocation records, newest first: id, function, kind, status, when, duration, attempts and the last error. Filter by function and status; the newest records are kept in memory.`}, b.listInvocations)
 	add(s, b, spec{name: "get_invocation", title: "Get an invocation", readOnly: true, desc: `Get one invocation record: status, the request, every attempt with its error (type, message, stack), and the log lines of every attempt.`}, b.getInvocation)
-	add(s, b, spec{name: "wait_invocation", title: "Wait for an invocation", readOnly: true, desc: `Wait until an invocation ends (succeeded, failed, timed_out or interrupted), or the timeout passes, and return its record. Use it after invoke_function on a background function without wait, or after replay_invocation.`}, b.waitInvocation)
+	add(s, b, spec{name: "wait_invocation", title: "Wait for an invocation", readOnly: true, desc: `Wait until an invocation ends (succeeded, failed, timed_out, interrupted or cancelled), or the timeout passes, and return its record. Use it after invoke_function on a background function without wait, or after replay_invocation.`}, b.waitInvocation)
 	add(s, b, spec{name: "replay_invocation", title: "Replay an invocation", desc: `Run a recorded invocation again with the same request, or with a new body. A synchronous replay returns what the function answered and its record; a background one returns its new invocation id, and with wait its outcome and logs.`}, b.replayInvocation)
+	add(s, b, spec{name: "cancel_invocation", title: "Cancel an invocation", destructive: true, idempotent: true, desc: `Cancel a queued, running or retrying background invocation: a queued one never starts, a running one has its instance stopped at once, one waiting for a retry is not retried. It ends as cancelled, with no further attempts; the function's other instances go on. Returns the record.`}, b.cancelInvocation)
 	add(s, b, spec{name: "tail_logs", title: "Tail the logs", readOnly: true, desc: `Return the log lines every function printed after a cursor, optionally for one function, with the next cursor to pass on the next call, so polling misses no line. Start without a cursor (every line still held). missed says how many lines were dropped before you read them (the server keeps the newest 10,000); more says the limit cut the page and you should call again at once.`}, b.tailLogs)
 	add(s, b, spec{name: "blobs_list", title: "List Netlify Blobs", readOnly: true, desc: `List the site's local Netlify Blobs: without a store, the stores; with one, its keys (size, last modified, ETag), optionally under a prefix, one page at a time.`}, b.blobsList)
 	add(s, b, spec{name: "blobs_get", title: "Get a Netlify Blob", readOnly: true, desc: `Read one value of a local Netlify Blobs store, with its metadata. Text comes as it is; other bytes as base64 (encoding says which). Values past max_bytes are cut (truncated is set).`}, b.blobsGet)
@@ -129,7 +129,7 @@ type invokeOut struct {
 
 // Outcome is what an invocation's record says of how it went.
 type Outcome struct {
-	State       records.Status    `json:"state,omitempty" jsonschema:"the invocation's status: queued, running, retrying, succeeded, failed, timed_out or interrupted"`
+	State       records.Status    `json:"state,omitempty" jsonschema:"the invocation's status: queued, running, retrying, succeeded, failed, timed_out, interrupted or cancelled"`
 	Finished    bool              `json:"finished" jsonschema:"the invocation reached a final state"`
 	Attempts    []records.Attempt `json:"attempts,omitempty" jsonschema:"each attempt with its status, duration and error"`
 	Error       *records.Error    `json:"error,omitempty" jsonschema:"the last attempt's error"`
@@ -324,7 +324,7 @@ func text(b []byte) (string, string) {
 
 type listInvocationsIn struct {
 	Function string `json:"function,omitempty" jsonschema:"only this function's invocations"`
-	Status   string `json:"status,omitempty" jsonschema:"only invocations in this status: queued, running, retrying, succeeded, failed, timed_out or interrupted"`
+	Status   string `json:"status,omitempty" jsonschema:"only invocations in this status: queued, running, retrying, succeeded, failed, timed_out, interrupted or cancelled"`
 	Limit    int    `json:"limit,omitempty" jsonschema:"at most this many, newest first (default 20, at most 1000)"`
 }
 
@@ -348,7 +348,7 @@ type listInvocationsOut struct {
 	Invocations []Summary `json:"invocations"`
 }
 
-var statuses = []records.Status{records.Queued, records.Running, records.Retrying, records.Succeeded, records.Failed, records.TimedOut, records.Interrupted}
+var statuses = records.Statuses
 
 func (b *bgfn) listInvocations(ctx context.Context, c *apiclient.Client, in listInvocationsIn) (listInvocationsOut, string, error) {
 	f := records.Filter{Function: in.Function, Status: records.Status(in.Status), Limit: in.Limit}
@@ -553,6 +553,31 @@ func (b *bgfn) replayInvocation(ctx context.Context, c *apiclient.Client, in rep
 		t.WriteString(recordText(v))
 	}
 	return out, strings.TrimSuffix(t.String(), "\n"), nil
+}
+
+// --- cancel_invocation
+
+type cancelIn struct {
+	ID string `json:"id" jsonschema:"the background invocation to cancel (queued, running or retrying)"`
+}
+
+func (b *bgfn) cancelInvocation(ctx context.Context, c *apiclient.Client, in cancelIn) (invocationOut, string, error) {
+	if err := checkID(in.ID); err != nil {
+		return invocationOut{}, "", err
+	}
+	v, err := c.Cancel(ctx, in.ID)
+	if err != nil {
+		var se *apiclient.StatusError
+		if errors.As(err, &se) && se.Status == http.StatusConflict {
+			return invocationOut{}, "", badArg("id", "%s", se.Message())
+		}
+		return invocationOut{}, "", notFound(err, in.ID)
+	}
+	t := recordText(v)
+	if !v.Status.Final() {
+		t = "Cancelling: its instance is being stopped.\n" + t
+	}
+	return invocationOut{Invocation: v, Finished: v.Status.Final()}, t, nil
 }
 
 // --- tail_logs

@@ -20,7 +20,10 @@ import (
 // Status is where an invocation stands.
 type Status string
 
-// Statuses. Succeeded, Failed, TimedOut and Interrupted are final.
+// Statuses. Succeeded, Failed, TimedOut, Interrupted and Cancelled are
+// final. Interrupted means bgfn stopped the run (it was shutting down);
+// Cancelled means someone asked it to (the runs page, bgfn cancel, the
+// API), and the run is not retried.
 const (
 	Queued      Status = "queued"
 	Running     Status = "running"
@@ -29,12 +32,16 @@ const (
 	Failed      Status = "failed"
 	TimedOut    Status = "timed_out"
 	Interrupted Status = "interrupted"
+	Cancelled   Status = "cancelled"
 )
+
+// Statuses lists every status, in the order a run goes through them.
+var Statuses = []Status{Queued, Running, Retrying, Succeeded, Failed, TimedOut, Interrupted, Cancelled}
 
 // Final reports whether s is an end state.
 func (s Status) Final() bool {
 	switch s {
-	case Succeeded, Failed, TimedOut, Interrupted:
+	case Succeeded, Failed, TimedOut, Interrupted, Cancelled:
 		return true
 	}
 	return false
@@ -47,6 +54,8 @@ const (
 	MaxLogLineLen = 4 << 10
 	// MaxSyncBody is how much of a synchronous request body a record keeps.
 	MaxSyncBody = 64 << 10
+	// MaxResponseBody is how much of an answer's body a record keeps.
+	MaxResponseBody = 64 << 10
 )
 
 // Request is what was asked of the function.
@@ -58,6 +67,19 @@ type Request struct {
 	Body          string            `json:"body,omitempty"`
 	BodyBase64    bool              `json:"bodyBase64,omitempty"`
 	BodyTruncated bool              `json:"bodyTruncated,omitempty"`
+}
+
+// Response is what the function answered: for a synchronous invocation
+// what the client got, for a background one what the handler returned
+// (Netlify ignores it; the runs page shows it).
+type Response struct {
+	Status        int               `json:"status"`
+	Headers       map[string]string `json:"headers,omitempty"`
+	Body          string            `json:"body,omitempty"`
+	BodyBase64    bool              `json:"bodyBase64,omitempty"`
+	BodyTruncated bool              `json:"bodyTruncated,omitempty"`
+	// BodySize is the whole body's length in bytes.
+	BodySize int `json:"bodySize,omitempty"`
 }
 
 // Error is what a failed attempt reports, in the shape Lambda runtimes
@@ -111,6 +133,7 @@ type View struct {
 	// StatusCode is the HTTP status a synchronous invocation answered.
 	StatusCode int       `json:"statusCode,omitempty"`
 	Request    Request   `json:"request"`
+	Response   *Response `json:"response,omitempty"`
 	Logs       []LogLine `json:"logs"`
 	LogsCut    int       `json:"logsDropped,omitempty"`
 	ReplayOf   string    `json:"replayOf,omitempty"`
@@ -210,6 +233,17 @@ func (r *Record) AttemptCount() int {
 	return len(r.v.Attempts)
 }
 
+// Running records the worker process that runs the current attempt, as
+// soon as it has one (a thread instance's is its Node host's).
+func (r *Record) Running(pid int) {
+	r.mu.Lock()
+	if n := len(r.v.Attempts); n > 0 && r.v.Attempts[n-1].EndedAt == nil {
+		r.v.Attempts[n-1].Pid = pid
+	}
+	r.mu.Unlock()
+	r.store.changed(r)
+}
+
 // StartAttempt marks the record running with a new attempt and returns its
 // number.
 func (r *Record) StartAttempt() int {
@@ -225,8 +259,9 @@ func (r *Record) StartAttempt() int {
 	return n
 }
 
-// EndAttempt ends the current attempt with status s (Succeeded, Failed or
-// TimedOut) and err.
+// EndAttempt ends the current attempt with status s (Succeeded, Failed,
+// TimedOut, Interrupted or Cancelled) and err. A pid of 0 keeps the one
+// Running recorded.
 func (r *Record) EndAttempt(s Status, pid int, err *Error) {
 	r.mu.Lock()
 	now := time.Now()
@@ -235,7 +270,9 @@ func (r *Record) EndAttempt(s Status, pid int, err *Error) {
 		a.Status = s
 		a.EndedAt = &now
 		a.DurationMs = ms(now.Sub(a.StartedAt))
-		a.Pid = pid
+		if pid != 0 {
+			a.Pid = pid
+		}
 		a.Error = err
 	}
 	r.v.UpdatedAt = now
@@ -290,6 +327,13 @@ func (r *Record) Finish(s Status) {
 	if r.onFinish != nil {
 		r.onFinish(s, now)
 	}
+}
+
+// SetResponse records what the function answered.
+func (r *Record) SetResponse(resp *Response) {
+	r.mu.Lock()
+	r.v.Response = resp
+	r.mu.Unlock()
 }
 
 // SetStatusCode records the HTTP status of a synchronous invocation.

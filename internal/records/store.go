@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -101,15 +102,32 @@ func (s *Store) Get(id string) (*Record, bool) {
 	return r, ok
 }
 
-// Filter selects records in List.
+// Filter selects records in List and Page.
 type Filter struct {
 	Function string
 	Status   Status
-	Limit    int
+	// Kind keeps one kind (sync, background, scheduled); IDContains the
+	// records whose id contains it.
+	Kind       string
+	IDContains string
+	Limit      int
+}
+
+func (f Filter) match(r *Record) bool {
+	return (f.Function == "" || r.function == f.Function) && (f.Kind == "" || r.kind == f.Kind) &&
+		(f.IDContains == "" || strings.Contains(r.id, f.IDContains)) && (f.Status == "" || r.Status() == f.Status)
 }
 
 // List returns views of the records that match f, newest first.
 func (s *Store) List(f Filter) []*View {
+	out, _ := s.Page(f)
+	return out
+}
+
+// Page returns views of the newest f.Limit records that match f (all of
+// them without a limit), newest first, and how many match in all. Only
+// the records returned are copied, so a page of a long history is cheap.
+func (s *Store) Page(f Filter) ([]*View, int) {
 	s.mu.Lock()
 	rs := append([]*Record(nil), s.ended...)
 	for _, r := range s.live {
@@ -118,21 +136,18 @@ func (s *Store) List(f Filter) []*View {
 	s.mu.Unlock()
 	sort.SliceStable(rs, func(i, j int) bool { return rs[i].createdAt.Before(rs[j].createdAt) })
 	out := []*View{}
+	total := 0
 	for i := len(rs) - 1; i >= 0; i-- {
 		r := rs[i]
-		if f.Function != "" && r.function != f.Function {
+		if !f.match(r) {
 			continue
 		}
-		v := r.View()
-		if f.Status != "" && v.Status != f.Status {
-			continue
-		}
-		out = append(out, v)
-		if f.Limit > 0 && len(out) >= f.Limit {
-			break
+		total++
+		if f.Limit <= 0 || len(out) < f.Limit {
+			out = append(out, r.View())
 		}
 	}
-	return out
+	return out, total
 }
 
 // Unfinished returns the records that have not reached a final status.

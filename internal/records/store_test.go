@@ -52,6 +52,7 @@ func TestStatusFinal(t *testing.T) {
 		{records.Failed, true},
 		{records.TimedOut, true},
 		{records.Interrupted, true},
+		{records.Cancelled, true},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.s), func(t *testing.T) {

@@ -142,6 +142,9 @@ func (p *Pool) Invoke(ctx context.Context, req *Request) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
+		if req.Started != nil {
+			req.Started(w.Pid())
+		}
 		res, err = w.Invoke(ctx, req)
 		if err == nil {
 			break

@@ -38,6 +38,10 @@ type Request struct {
 	Background bool
 	// Log receives the invocation's log lines. Nil drops them.
 	Log LogFunc
+	// Started, when set, is called with the worker's pid once the pool
+	// has given the invocation a worker (the runs page shows it while the
+	// invocation runs).
+	Started func(pid int)
 }
 
 // Result is what a handler produced.

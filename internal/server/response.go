@@ -14,6 +14,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/bgfn-dev/bgfn/internal/records"
 	"github.com/bgfn-dev/bgfn/internal/runtime"
 )
 
@@ -39,6 +40,28 @@ type reply struct {
 	// builder is set when the handler is an on-demand builder (its result
 	// carries metadata.builder_function).
 	builder bool
+}
+
+// record is the answer as its invocation record keeps it: the first
+// records.MaxResponseBody bytes of the body, base64 when it is not text.
+func (r *reply) record() *records.Response {
+	out := &records.Response{Status: r.status, BodySize: len(r.body)}
+	if len(r.header) > 0 {
+		out.Headers = make(map[string]string, len(r.header))
+		for k, vs := range r.header {
+			out.Headers[strings.ToLower(k)] = strings.Join(vs, ", ")
+		}
+	}
+	b := r.body
+	if len(b) > records.MaxResponseBody {
+		b, out.BodyTruncated = b[:records.MaxResponseBody], true
+	}
+	if utf8.Valid(b) {
+		out.Body = string(b)
+	} else {
+		out.Body, out.BodyBase64 = base64.StdEncoding.EncodeToString(b), true
+	}
+	return out
 }
 
 // responseError is a response Netlify rejects, with Netlify's message.

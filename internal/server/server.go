@@ -326,6 +326,7 @@ func (s *Server) serveSync(w http.ResponseWriter, r *http.Request, fn *Function,
 	// `bgfn invoke` follow it).
 	w.Header().Set("X-Bgfn-Invocation-Id", req.ID)
 	n := rec.StartAttempt()
+	req.Started = rec.Running
 	tl := p.InvocationLog(name, short)
 	req.Log = func(st runtime.Stream, line []byte) {
 		tl.Line(line)
@@ -374,6 +375,7 @@ func (s *Server) serveSync(w http.ResponseWriter, r *http.Request, fn *Function,
 	}
 	rec.EndAttempt(records.Succeeded, pid, nil)
 	rec.SetStatusCode(rep.status)
+	rec.SetResponse(rep.record())
 	rec.Finish(records.Succeeded)
 	h := w.Header()
 	for k, vs := range rep.header {

@@ -15,6 +15,9 @@ type State struct {
 	PID       int       `json:"pid"`
 	Site      string    `json:"site"`
 	StartedAt time.Time `json:"startedAt"`
+	// Token is what /.bgfn/ asks for when bgfn dev listens beyond
+	// loopback (--host); bgfn's commands send it.
+	Token string `json:"token,omitempty"`
 }
 
 // StatePath is where the state file of the site whose base folder is
@@ -46,7 +49,11 @@ func WriteState(baseDir string, st State) error {
 		return err
 	}
 	tmp := p + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+	mode := os.FileMode(0o644)
+	if st.Token != "" {
+		mode = 0o600 // the token opens the runs page and API
+	}
+	if err := os.WriteFile(tmp, b, mode); err != nil {
 		return err
 	}
 	return os.Rename(tmp, p)

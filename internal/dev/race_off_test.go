@@ -1,0 +1,5 @@
+//go:build !race
+
+package dev
+
+const raceEnabled = false
