@@ -354,9 +354,9 @@ func (i *Instance) serveHTTP() error {
 		return err
 	}
 	i.journal = jr
-	maxBody, maxBgBody := int64(0), int64(0)
+	maxBody, maxBgBody, maxStream := int64(0), int64(0), int64(0)
 	if opts.NoLimits {
-		maxBody, maxBgBody = 1<<40, 1<<40
+		maxBody, maxBgBody, maxStream = 1<<40, 1<<40, 1<<50
 	}
 	i.queue = background.New(background.Options{
 		Lookup:      i.reg.invoker,
@@ -379,6 +379,7 @@ func (i *Instance) serveHTTP() error {
 		ScheduledTimeout:  opts.ScheduledTimeout,
 		MaxBody:           maxBody,
 		MaxBackgroundBody: maxBgBody,
+		MaxStream:         maxStream,
 		SiteID:            i.siteID(),
 		Blobs:             i.blobsEvent(),
 		Quiet:             opts.Standalone,

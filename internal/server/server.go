@@ -99,6 +99,8 @@ type Options struct {
 	MaxBody int64
 	// MaxBackgroundBody is the background request body limit (Netlify: 256 KB).
 	MaxBackgroundBody int64
+	// MaxStream is the streamed response limit (Netlify: 20 MB).
+	MaxStream int64
 	// SiteID is what functions see as x-nf-site-id.
 	SiteID string
 	// Blobs, when set, is every event's blobs field: the Netlify Blobs
@@ -132,6 +134,9 @@ func New(opts Options) *Server {
 	}
 	if opts.MaxBackgroundBody <= 0 {
 		opts.MaxBackgroundBody = 256 << 10
+	}
+	if opts.MaxStream <= 0 {
+		opts.MaxStream = DefaultMaxStream
 	}
 	if opts.SiteID == "" {
 		opts.SiteID = "unlinked"
@@ -346,6 +351,10 @@ func (s *Server) serveSync(w http.ResponseWriter, r *http.Request, fn *Function,
 	if err == nil {
 		rep, err = toReply(res)
 	}
+	if res != nil && res.Stream != nil && (err != nil || fn.Kind == discover.KindScheduled) {
+		// No one reads this body: let the function know.
+		res.Stream.Abort()
+	}
 	if fn.Kind == discover.KindScheduled {
 		s.finishScheduled(w, r, fn, req, rec, res, rep, err, pid, time.Since(start))
 		return
@@ -373,15 +382,29 @@ func (s *Server) serveSync(w http.ResponseWriter, r *http.Request, fn *Function,
 		s.logDone(name, short, r, http.StatusBadRequest, time.Since(start))
 		return
 	}
+	if res.Stream != nil {
+		s.serveStream(w, r, name, short, res, rep, rec, pid, start)
+		return
+	}
+	if res.Pending() {
+		s.serveDeferred(w, r, name, short, res, rep, rec, pid, start)
+		return
+	}
 	rec.EndAttempt(records.Succeeded, pid, nil)
 	rec.SetStatusCode(rep.status)
 	rec.SetResponse(rep.record())
 	rec.Finish(records.Succeeded)
+	writeReply(w, r, rep, req.ID)
+	s.logDone(name, short, r, rep.status, time.Since(start))
+}
+
+// writeReply writes a whole answer.
+func writeReply(w http.ResponseWriter, r *http.Request, rep *reply, id string) {
 	h := w.Header()
 	for k, vs := range rep.header {
 		h[k] = vs
 	}
-	h.Set("X-Bgfn-Invocation-Id", req.ID)
+	h.Set("X-Bgfn-Invocation-Id", id)
 	h.Set("Content-Length", rep.contentLength(r.Method))
 	if _, ok := h["Content-Type"]; !ok {
 		// Netlify adds no Content-Type; keep net/http from sniffing one.
@@ -391,7 +414,6 @@ func (s *Server) serveSync(w http.ResponseWriter, r *http.Request, fn *Function,
 	if r.Method != http.MethodHead {
 		w.Write(rep.body)
 	}
-	s.logDone(name, short, r, rep.status, time.Since(start))
 }
 
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
