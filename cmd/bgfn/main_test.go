@@ -111,6 +111,9 @@ func TestScript(t *testing.T) {
 			"jsonmatch":     cmdJSONMatch,
 			"jsonline":      cmdJSONLine,
 			"pathwithout":   cmdPathWithout,
+			"streamget":     cmdStreamGet,
+			"streamrss":     cmdStreamRSS,
+			"atleast":       cmdAtLeast,
 		},
 	})
 }

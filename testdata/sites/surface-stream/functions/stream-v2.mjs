@@ -6,12 +6,13 @@ export default async (req) => {
   let i = 0
   const body = new ReadableStream({
     async pull(controller) {
-      if (i > 0) await new Promise((r) => setTimeout(r, gap))
       if (i === n) {
         controller.close()
         return
       }
+      if (i > 0) await new Promise((r) => setTimeout(r, gap))
       controller.enqueue(new TextEncoder().encode(`chunk ${++i}\n`))
+      if (i === n) controller.close()
     },
   })
   return new Response(body, { headers: { 'content-type': 'text/plain; charset=utf-8' } })
