@@ -114,6 +114,8 @@ func TestScript(t *testing.T) {
 			"streamget":     cmdStreamGet,
 			"streamrss":     cmdStreamRSS,
 			"atleast":       cmdAtLeast,
+			"shortid":       cmdShortID,
+			"below":         cmdBelow,
 		},
 	})
 }

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/bgfn-dev/bgfn/internal/records"
 )
 
 // Commands for streamed responses (issue 15): timing each line of a
@@ -206,5 +208,37 @@ func cmdAtLeast(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if got < limit {
 		ts.Fatalf("$%s is %g, want at least %g", args[1], got, limit)
+	}
+}
+
+// cmdShortID sets $VAR to the short form of invocation id ID, the one
+// log prefixes show (name#short).
+func cmdShortID(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: shortid VAR ID")
+	}
+	ts.Setenv(args[0], records.ShortID(args[1]))
+}
+
+// cmdBelow asserts that the number in $VAR (a float, such as a record's
+// durationMs) is under MAX, stretched by BGFN_TIMING_SCALE as
+// elapsed-under stretches its limits.
+func cmdBelow(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: below MAX VAR")
+	}
+	limit, err := strconv.ParseFloat(args[0], 64)
+	if err != nil {
+		ts.Fatalf("below: invalid maximum %q", args[0])
+	}
+	if f, err := strconv.ParseFloat(os.Getenv("BGFN_TIMING_SCALE"), 64); err == nil && f > 0 {
+		limit *= f
+	}
+	got, err := strconv.ParseFloat(ts.Getenv(args[1]), 64)
+	if err != nil {
+		ts.Fatalf("below: $%s is %q, not a number", args[1], ts.Getenv(args[1]))
+	}
+	if got >= limit {
+		ts.Fatalf("$%s is %g, want under %g", args[1], got, limit)
 	}
 }
