@@ -60,7 +60,8 @@ type Options struct {
 	// ProcessIsolation names the functions whose instances run as Node
 	// processes instead of worker threads ("*" for all).
 	ProcessIsolation []string
-	// NoLimits lifts the request body limits and the Go response limit.
+	// NoLimits lifts the request body limits, the Go response limit and
+	// the streamed response limit.
 	NoLimits bool
 	// ShutdownTimeout bounds the wait for running invocations at exit.
 	ShutdownTimeout time.Duration
