@@ -523,7 +523,7 @@ func (w *nodeWorker) follow(ctx context.Context, req *Request, res *Result, dead
 			return
 		}
 	}
-	s.finish(err)
+	s.end(err, end.Pending)
 	if !end.Pending {
 		return
 	}

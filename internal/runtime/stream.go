@@ -27,6 +27,8 @@ type BodyStream struct {
 	ended   bool
 	err     error
 	aborted bool
+	// waiting is set with the end when waitUntil work goes on after it.
+	waiting bool
 	owed    int
 	wake    chan struct{}
 
@@ -67,6 +69,23 @@ func (s *BodyStream) finish(err error) {
 	}
 	s.mu.Unlock()
 	s.signal()
+}
+
+// end ends the stream as its end message says: err as for finish, and
+// whether waitUntil work goes on after it.
+func (s *BodyStream) end(err error, waiting bool) {
+	s.mu.Lock()
+	s.waiting = waiting
+	s.mu.Unlock()
+	s.finish(err)
+}
+
+// Waiting reports whether the function's waitUntil work goes on after
+// the end of the stream; it is known once Next has returned io.EOF.
+func (s *BodyStream) Waiting() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.waiting
 }
 
 // Next returns the next chunk; io.EOF once the function has ended the

@@ -115,7 +115,7 @@ func (t *threadInstance) endStream(m hostMessage) {
 	if m.Error != nil {
 		err = m.Error
 	}
-	t.stream.finish(err)
+	t.stream.end(err, m.Pending)
 	t.stream = nil
 }
 

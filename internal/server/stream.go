@@ -34,9 +34,9 @@ type streamEnd struct {
 // and the like arrive as the function writes them. A client that goes
 // away aborts the function's stream (its request signal aborts). The
 // record keeps the status, the headers and the bytes streamed, not the
-// body. The invocation is finished in the background: its waitUntil work
-// may go on after the body has ended, and the client must see the end of
-// the answer at once.
+// body. When waitUntil work goes on after the body (or the body was cut),
+// the invocation is finished in the background: the client must see the
+// end of the answer at once.
 func (s *Server) serveStream(w http.ResponseWriter, r *http.Request, name, short string, res *runtime.Result, rep *reply, rec *records.Record, pid int, start time.Time) {
 	h := w.Header()
 	for k, vs := range rep.header {
@@ -60,9 +60,7 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request, name, short
 	rec.SetResponse(resp)
 
 	method, uri := r.Method, r.URL.RequestURI()
-	s.active.Add(1)
-	go func() {
-		defer s.active.Done()
+	finish := func() {
 		after := res.Wait()
 		t := logs.Timing{Response: took, FirstByte: end.firstByte, Streamed: true, Bytes: end.sent}
 		if res.Deferred() {
@@ -81,6 +79,17 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request, name, short
 			failure = after
 		}
 		s.finishAfter(name, short, method, uri, rec, pid, rep.status, t, failure, note)
+	}
+	if end.cut == nil && !end.limit && !end.gone && !res.Stream.Waiting() {
+		// The function is done: the invocation ends now, before the
+		// client sees the end of the body (nothing is left to wait for).
+		finish()
+		return
+	}
+	s.active.Add(1)
+	go func() {
+		defer s.active.Done()
+		finish()
 	}()
 	if end.cut != nil || end.limit {
 		// The client must not take a cut body for a whole one.
