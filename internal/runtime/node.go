@@ -445,7 +445,7 @@ func (w *nodeWorker) Invoke(ctx context.Context, req *Request) (*Result, error) 
 		res.Error, res.Stream = nil, newStream(req.ID, "{", func(b []byte) error { _, err := w.reqW.Write(b); return err })
 		pending := make(chan struct{})
 		res.pending = pending
-		go w.follow(context.WithoutCancel(ctx), req, res, deadline, timeout, pending)
+		go w.follow(ctx, req, res, deadline, timeout, pending)
 		return res, nil
 	}
 	if m.Logs {
@@ -467,14 +467,14 @@ func (w *nodeWorker) Invoke(ctx context.Context, req *Request) (*Result, error) 
 	go func() {
 		defer close(pending)
 		defer w.logs.set(nil)
-		m, err := w.await(context.WithoutCancel(ctx), deadline, timeout)
+		m, err := w.await(ctx, deadline, timeout)
 		if err != nil {
 			res.after = afterResponse(w.exitCall, req.ID, err)
 			return
 		}
 		if m.Logs {
 			timer := time.NewTimer(time.Until(deadline))
-			w.awaitMarkers(context.WithoutCancel(ctx), timer, timeout, req.ID)
+			w.awaitMarkers(ctx, timer, timeout, req.ID)
 			timer.Stop()
 		}
 	}()

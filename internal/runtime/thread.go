@@ -199,10 +199,11 @@ func (t *threadInstance) Invoke(ctx context.Context, req *Request) (*Result, err
 		return res, nil
 	}
 	// A streamed body, or v2 waitUntil work, keeps the instance busy
-	// after the response, under the same deadline.
+	// after the response, under the same deadline and context (a
+	// background cancel stops it).
 	pending := make(chan struct{})
 	res.pending = pending
-	go t.follow(context.WithoutCancel(ctx), req.ID, res, timer, timeout, pending)
+	go t.follow(ctx, req.ID, res, timer, timeout, pending)
 	return res, nil
 }
 
