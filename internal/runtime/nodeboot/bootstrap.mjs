@@ -318,7 +318,8 @@ class Invocation {
     this.resultSent = false
     this.idleSent = false
     this.cookies = null
-    this.controller = null // the v2 request's AbortController
+    this.controller = null // the v2 request's AbortController, made on first use
+    this.abortReason = undefined // set when the client went away
     running = this
   }
 }
@@ -474,7 +475,7 @@ function appendHeader(headers, name, value) {
   }
 }
 
-function buildRequest(event, signal) {
+function buildRequest(event) {
   const method = typeof event.httpMethod === 'string' && event.httpMethod !== '' ? event.httpMethod.toUpperCase() : 'GET'
   const headers = new Headers()
   const mv = event.multiValueHeaders
@@ -497,7 +498,7 @@ function buildRequest(event, signal) {
   } else if (event.headers !== null && typeof event.headers === 'object') {
     for (const name in event.headers) appendHeader(headers, name, event.headers[name])
   }
-  const init = { method, headers, signal }
+  const init = { method, headers }
   if (method !== 'GET' && method !== 'HEAD' && typeof event.body === 'string') {
     init.body = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : event.body
   }
@@ -719,8 +720,8 @@ function invokeV2(handler, msg) {
   try {
     const event = msg.event ?? {}
     setBlobsContext(event)
-    inv.controller = new AbortController()
-    const req = buildRequest(event, inv.controller.signal)
+    const req = buildRequest(event)
+    requestSignal(inv, req)
     ctx = new Context(inv, req, event, msg.params)
     current = ctx
     ret = handler(req, ctx)
@@ -1051,6 +1052,7 @@ async function pumpV2(inv, status, multiValueHeaders, reader, parts, read) {
   const s = new StreamOut(inv)
   s.onAbort = () => {
     const reason = new DOMException('The client closed the connection', 'AbortError')
+    inv.abortReason = reason
     try {
       inv.controller?.abort(reason)
     } catch {}
@@ -1070,6 +1072,24 @@ async function pumpV2(inv, status, multiValueHeaders, reader, parts, read) {
     return
   }
   s.end()
+}
+
+// requestSignal gives req a signal that aborts when the client goes away
+// during a streamed response. It is made on first use: a Request built
+// with a signal costs several times one without (undici follows it), on
+// every invocation, and most handlers never look.
+function requestSignal(inv, req) {
+  Object.defineProperty(req, 'signal', {
+    configurable: true,
+    enumerable: true,
+    get() {
+      if (inv.controller === null) {
+        inv.controller = new AbortController()
+        if (inv.abortReason !== undefined) inv.controller.abort(inv.abortReason)
+      }
+      return inv.controller.signal
+    },
+  })
 }
 
 // --- v1 stream() ------------------------------------------------------------
