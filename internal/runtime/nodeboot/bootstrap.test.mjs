@@ -1050,4 +1050,33 @@ describe('bootstrap.mjs', { concurrency: 4 }, () => {
     w2.send({ type: 'invoke', id: 'x2', event: event(), deadlineMs: Date.now() + 30_000 })
     assert.deepEqual(await w2.next('the exit call'), { type: 'exit_call', id: 'x2', code: 0 })
   })
+
+  test('a v2 stream that fails half way ends with its error; waitUntil work after a stream', async () => {
+    const w = await start(
+      `export default (req, context) => {
+         const fail = new URL(req.url).searchParams.get('fail') === '1'
+         if (!fail) context.waitUntil(new Promise((r) => setTimeout(r, 30)))
+         let n = 0
+         return new Response(new ReadableStream({
+           async pull(c) {
+             await new Promise((r) => setTimeout(r, 5))
+             if (n++ === 0) c.enqueue('first')
+             else if (fail) c.error(new RangeError('source broke'))
+             else c.close()
+           },
+         }))
+       }`,
+      'v2',
+    )
+    assert.equal((await w.invoke('f1', event({ rawUrl: 'http://localhost/x?fail=1' }))).type, 'head')
+    const broken = await readStream(w, 'f1', true)
+    assert.equal(broken.body.toString(), 'first')
+    assert.equal(broken.end.error.errorType, 'RangeError')
+    assert.equal(broken.end.error.errorMessage, 'source broke')
+    assert.equal((await w.invoke('f2', event())).type, 'head')
+    const ok = await readStream(w, 'f2', true)
+    assert.deepEqual(ok.end, { type: 'end', id: 'f2', logs: false, pending: true })
+    assert.deepEqual(await w.next('idle'), { type: 'idle', id: 'f2', logs: false })
+    await w.close()
+  })
 })
