@@ -338,8 +338,20 @@ func (s *Server) serveSync(w http.ResponseWriter, r *http.Request, fn *Function,
 		rec.Log(n, st == runtime.Stderr, line)
 	}
 	start := time.Now()
+	handedOff := false
 	res, err := fn.Invoker.Invoke(context.WithoutCancel(r.Context()), req)
-	tl.End()
+	// An invocation that goes on after its answer (a stream, waitUntil
+	// work) ends its log when it ends; any other ends it now.
+	endLog := sync.OnceFunc(tl.End)
+	if res == nil || !res.Pending() {
+		endLog()
+	} else {
+		defer func() {
+			if !handedOff {
+				endLog()
+			}
+		}()
+	}
 	pid := runtime.PidOf(err)
 	if res != nil {
 		pid = res.Pid
@@ -383,11 +395,13 @@ func (s *Server) serveSync(w http.ResponseWriter, r *http.Request, fn *Function,
 		return
 	}
 	if res.Stream != nil {
-		s.serveStream(w, r, name, short, res, rep, rec, pid, start)
+		handedOff = true
+		s.serveStream(w, r, name, short, res, rep, rec, pid, start, endLog)
 		return
 	}
 	if res.Pending() {
-		s.serveDeferred(w, r, name, short, res, rep, rec, pid, start)
+		handedOff = true
+		s.serveDeferred(w, r, name, short, res, rep, rec, pid, start, endLog)
 		return
 	}
 	rec.EndAttempt(records.Succeeded, pid, nil)

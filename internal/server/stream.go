@@ -37,7 +37,7 @@ type streamEnd struct {
 // body. When waitUntil work goes on after the body (or the body was cut),
 // the invocation is finished in the background: the client must see the
 // end of the answer at once.
-func (s *Server) serveStream(w http.ResponseWriter, r *http.Request, name, short string, res *runtime.Result, rep *reply, rec *records.Record, pid int, start time.Time) {
+func (s *Server) serveStream(w http.ResponseWriter, r *http.Request, name, short string, res *runtime.Result, rep *reply, rec *records.Record, pid int, start time.Time, endLog func()) {
 	h := w.Header()
 	for k, vs := range rep.header {
 		h[k] = vs
@@ -62,6 +62,7 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request, name, short
 	method, uri := r.Method, r.URL.RequestURI()
 	finish := func() {
 		after := res.Wait()
+		endLog()
 		t := logs.Timing{Response: took, FirstByte: end.firstByte, Streamed: true, Bytes: end.sent}
 		if res.Deferred() {
 			t.Deferred = time.Since(start) - took
@@ -146,7 +147,7 @@ func (s *Server) pump(w http.ResponseWriter, r *http.Request, rc *http.ResponseC
 // when its context.waitUntil work has settled, in the background: the
 // client has its answer, the END line and the record say how long each
 // part took, and what the deferred work prints belongs to the invocation.
-func (s *Server) serveDeferred(w http.ResponseWriter, r *http.Request, name, short string, res *runtime.Result, rep *reply, rec *records.Record, pid int, start time.Time) {
+func (s *Server) serveDeferred(w http.ResponseWriter, r *http.Request, name, short string, res *runtime.Result, rep *reply, rec *records.Record, pid int, start time.Time, endLog func()) {
 	rec.SetStatusCode(rep.status)
 	rec.SetResponse(rep.record())
 	writeReply(w, r, rep, rec.ID())
@@ -157,6 +158,7 @@ func (s *Server) serveDeferred(w http.ResponseWriter, r *http.Request, name, sho
 	go func() {
 		defer s.active.Done()
 		after := res.Wait()
+		endLog()
 		t := logs.Timing{Response: took, Deferred: time.Since(start) - took}
 		s.finishAfter(name, short, method, uri, rec, pid, rep.status, t, after, "")
 	}()
