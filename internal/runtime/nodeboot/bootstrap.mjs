@@ -1295,7 +1295,11 @@ function dispatch(text, onMessage) {
     return
   }
   if (msg === null || typeof msg !== 'object') return
-  if (msg.type === 'invoke') onMessage(msg)
+  // An invocation starts after what the last one left for this turn of
+  // the event loop (setImmediate callbacks): a process.exit scheduled
+  // there lands between the two, not in the new one (PROTOCOL.md,
+  // "process.exit").
+  if (msg.type === 'invoke') setImmediate(onMessage, msg)
   else if (msg.type === 'credit' || msg.type === 'abort') streamControl(msg)
 }
 
