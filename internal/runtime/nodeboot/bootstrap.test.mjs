@@ -1055,7 +1055,8 @@ describe('bootstrap.mjs', { concurrency: 4 }, () => {
     const w = await start(
       `export default (req, context) => {
          const fail = new URL(req.url).searchParams.get('fail') === '1'
-         if (!fail) context.waitUntil(new Promise((r) => setTimeout(r, 30)))
+         // Long enough to outlast the stream however late its timers fire.
+         if (!fail) context.waitUntil(new Promise((r) => setTimeout(r, 400)))
          let n = 0
          return new Response(new ReadableStream({
            async pull(c) {
