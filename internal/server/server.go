@@ -245,7 +245,7 @@ func (s *Server) dispatchFn(w http.ResponseWriter, r *http.Request, fn *Function
 	ev := newEvent(r, body, id, s.opts.SiteID)
 	ev.Blobs = s.opts.Blobs
 	ev.Route = route
-	evJSON := appendEvent(make([]byte, 0, 1024+len(body)*4/3), ev)
+	evJSON := encodeEvent(ev, len(body), isBackground)
 	// The record shares the event's headers; the mock geolocation is noise
 	// there (the event is already encoded).
 	delete(ev.Headers, "x-nf-geo")
