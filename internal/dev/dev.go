@@ -166,6 +166,9 @@ type Instance struct {
 	mu    sync.Mutex
 	site  *site.Site
 	arts  map[string]build.Artifact
+	// bannerShown is set once the banner is out: builds that end later
+	// say so on a line of their own.
+	bannerShown bool
 	pools map[string]*runtime.Pool
 	env   []string
 	w     *watch.Watcher
@@ -261,27 +264,33 @@ func Start(ctx context.Context, opts Options) (*Instance, error) {
 		i.tasks.Go(func() { t.hosts.Prestart() })
 	}
 	i.startBlobs()
-	later := i.buildAll()
+	later, hurry, built := i.buildAll()
 	t.budget.Start()
-	// A build start-up did not wait for is swapped in by its own goroutine
-	// under i.mu, which guards arts and pools: register and the banner read
-	// and write them under it too (the race detector caught the banner
-	// reading arts while a late build wrote it).
+	// Every build is swapped in by its own goroutine under i.mu, which
+	// guards arts and pools: register and the banner read and write them
+	// under it too (the race detector caught the banner reading arts
+	// while a late build wrote it).
 	i.mu.Lock()
-	i.register(later)
+	i.register(later, hurry)
 	i.mu.Unlock()
+	// Serve at once: a request waits for its function's build (moved to
+	// the front of the queue), not for every build of a large site.
 	if err := i.serveHTTP(); err != nil {
 		ln.Close()
 		t.js.Close()
 		return nil, err
 	}
 	if !opts.Standalone {
+		site.WriteState(s.Config.BaseDir, site.State{URL: i.URL, PID: os.Getpid(), Site: s.Config.SiteDir, StartedAt: time.Now(), Token: i.Token})
+	}
+	awaitStartBuilds(built)
+	if !opts.Standalone {
 		i.mu.Lock()
 		b := i.banner(time.Since(begin))
+		i.bannerShown = true
 		i.mu.Unlock()
 		i.bannerRuns(&b)
 		i.p.Banner(b)
-		site.WriteState(s.Config.BaseDir, site.State{URL: i.URL, PID: os.Getpid(), Site: s.Config.SiteDir, StartedAt: time.Now(), Token: i.Token})
 	}
 	i.resumeAtStart()
 	return i, nil
