@@ -163,15 +163,15 @@ type Instance struct {
 
 	// mu serialises reloads with each other, with late builds and with
 	// shutdown; it guards what follows.
-	mu    sync.Mutex
-	site  *site.Site
-	arts  map[string]build.Artifact
+	mu   sync.Mutex
+	site *site.Site
+	arts map[string]build.Artifact
 	// bannerShown is set once the banner is out: builds that end later
 	// say so on a line of their own.
 	bannerShown bool
-	pools map[string]*runtime.Pool
-	env   []string
-	w     *watch.Watcher
+	pools       map[string]*runtime.Pool
+	env         []string
+	w           *watch.Watcher
 
 	// rmu guards retiring: pools replaced by a reload that still finish
 	// what they were running.
