@@ -157,7 +157,11 @@ func listRows(entries []listEntry) ([]string, [][]string) {
 			kind += " (config error)"
 		}
 		evs := "-"
-		if len(e.Events) > 0 {
+		switch n := len(e.Events); {
+		case n > 3:
+			// All twelve would fill the line; --json has them.
+			evs = strings.Join(e.Events[:2], ",") + " +" + strconv.Itoa(n-2) + " more"
+		case n > 0:
 			evs = strings.Join(e.Events, ",")
 		}
 		rows = append(rows, []string{e.Name, kind, e.Runtime, route, sched, evs, e.Source})

@@ -60,11 +60,12 @@ var All = []Event{
 
 // Legacy are the event names Netlify triggers a function by when the
 // function is named after one (submission-created.js,
-// deploy-succeeded-background.mjs), whatever its API: Netlify's documented
-// list, split-test events included.
+// deploy-succeeded-background.mjs), whatever its API. (netlify-cli's
+// invoke also knows the split-test events, which have no v2 method and no
+// documented payload; bgfn invoke still sends its samples to functions
+// named after them.)
 var Legacy = []string{
 	"deploy-building", "deploy-succeeded", "deploy-failed", "deploy-deleted", "deploy-locked", "deploy-unlocked",
-	"split-test-activated", "split-test-deactivated", "split-test-modified",
 	"submission-created", "identity-validate", "identity-signup", "identity-login",
 }
 

@@ -66,7 +66,7 @@ func TestHandled(t *testing.T) {
 		{discover.Function{Name: "hello"}, nil},
 		{discover.Function{Name: "submission-created"}, []string{"submission-created"}},
 		{discover.Function{Name: "deploy-succeeded-background"}, []string{"deploy-succeeded"}},
-		{discover.Function{Name: "split-test-modified"}, []string{"split-test-modified"}},
+		{discover.Function{Name: "split-test-modified"}, nil},
 		// Not a name Netlify triggers by: only the v2 methods count.
 		{discover.Function{Name: "identity-userdeleted"}, nil},
 		{discover.Function{Name: "hooks", Handlers: []string{"fetch", "userSignup", "deploySucceeded", "other"}},

@@ -3,6 +3,7 @@ package invoke
 import (
 	"context"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 	"time"
@@ -57,8 +58,12 @@ func Trigger(ctx context.Context, opts TriggerOptions) error {
 		return events.Sample(ev, info, time.Now())
 	}
 	var worst error
+	out := &lineEnder{w: opts.Streams.Out}
+	streams := *opts.Streams
+	streams.Out = out
 	for _, fn := range targets {
 		o := opts.Options
+		o.Streams = &streams
 		o.Name = fn.Name
 		o.Method, o.MethodSet = "POST", true
 		o.Headers = append(append([]string(nil), o.Headers...), "x-netlify-event: "+ev.Slug)
@@ -70,8 +75,30 @@ func Trigger(ctx context.Context, opts TriggerOptions) error {
 		if err := runFunction(ctx, o, s, fn, sample); err != nil {
 			worst = worseOf(worst, err)
 		}
+		out.end()
 	}
 	return worst
+}
+
+// lineEnder ends what each function's answer wrote with a newline, so the
+// bodies of several functions do not run together.
+type lineEnder struct {
+	w    io.Writer
+	last byte
+}
+
+func (l *lineEnder) Write(p []byte) (int, error) {
+	if len(p) > 0 {
+		l.last = p[len(p)-1]
+	}
+	return l.w.Write(p)
+}
+
+func (l *lineEnder) end() {
+	if l.last != 0 && l.last != '\n' {
+		l.w.Write([]byte{'\n'})
+	}
+	l.last = 0
 }
 
 // resolveEvent finds the event name, and says what to do when it names a

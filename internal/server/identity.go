@@ -67,13 +67,16 @@ func clientContextOf(claims map[string]any) json.RawMessage {
 	return cc
 }
 
-// identityInfo is the x-nf-identity-info header value for claims: base64
-// JSON {url, token, user}, which Netlify's v2 runtime decodes into
-// globalThis.netlifyIdentityContext and @netlify/identity reads.
-func identityInfo(claims map[string]any) string {
-	id := identityOf()
-	id["user"] = claims
-	b, _ := json.Marshal(id)
+// identityInfo is the x-nf-identity-info header value for a request with
+// a JWT: base64 JSON {url, token, user}, which Netlify's v2 runtime
+// decodes into globalThis.netlifyIdentityContext, where @netlify/identity
+// reads it. The url is the site's own /.netlify/identity on this server
+// (not netlify-cli's remote placeholder, so @netlify/identity's lookup of
+// the full user stays local, gets a 404, and falls back to the claims, as
+// it does offline) and the token the request's own JWT.
+func identityInfo(r *http.Request, claims map[string]any) string {
+	token := strings.TrimSpace(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+	b, _ := json.Marshal(map[string]any{"url": "http://" + r.Host + "/.netlify/identity", "token": token, "user": claims})
 	return base64.StdEncoding.EncodeToString(b)
 }
 
@@ -94,7 +97,7 @@ func (s *Server) applyIdentity(r *http.Request, ev *Event, fn *Function, backgro
 	if claims == nil {
 		return nil
 	}
-	v := identityInfo(claims)
+	v := identityInfo(r, claims)
 	ev.Headers["x-nf-identity-info"] = v
 	ev.MultiValueHeaders["x-nf-identity-info"] = []string{v}
 	return clientContextOf(claims)
