@@ -5,7 +5,10 @@ import { getUser } from '@netlify/identity'
 
 export default async (req) => {
   const raw = req.headers.get('x-nf-identity-info')
-  const info = raw ? JSON.parse(Buffer.from(raw, 'base64').toString('utf8')) : null
+  let info = null
+  try {
+    info = raw ? JSON.parse(Buffer.from(raw, 'base64').toString('utf8')) : null
+  } catch {}
   const user = await getUser()
   return Response.json({
     header: info && { email: info.user?.email ?? null, url: info.url, tokenParts: String(info.token).split('.').length },
