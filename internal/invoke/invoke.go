@@ -394,14 +394,6 @@ func NewRequest(ctx context.Context, base string, fn discover.Function, c Call) 
 	return req, nil
 }
 
-// Event is the Netlify platform event that triggers a function named
-// name (its -background variant too), if any: deploy-succeeded,
-// submission-created, identity-signup and the others netlify-cli knows.
-func Event(name string) (string, bool) {
-	event := strings.TrimSuffix(name, "-background")
-	return event, eventFunctions[event]
-}
-
 // output is what --json prints of an answer.
 func output(resp *http.Response, body []byte, took time.Duration, mode string) Output {
 	out := Output{Status: resp.StatusCode, Headers: resp.Header, DurationMs: float64(took.Microseconds()) / 1000, InvocationID: resp.Header.Get("X-Bgfn-Invocation-Id"), Mode: mode}
