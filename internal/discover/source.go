@@ -138,8 +138,10 @@ func readInSource(src string) inSource {
 		case "const", "let", "var":
 			// const CRON = "@daily"  (a constant schedule() may refer to)
 			name, eq, v := toks[i+1], toks[i+2], toks[i+3]
-			if name.kind == tokIdent && eq.punct("=") && v.punct("{") {
-				objects[name.text] = memberNames(toks, i+3)
+			if name.kind == tokIdent {
+				if j := objectInit(toks, i+2); j > 0 {
+					objects[name.text] = memberNames(toks, j)
+				}
 			}
 			if name.kind == tokIdent && eq.punct("=") && v.kind == tokString && endsStatement(toks[i+4]) {
 				constants[name.text] = jsValue{kind: valString, s: v.text}
@@ -503,6 +505,24 @@ func readObject(toks []token, i int) (jsValue, int) {
 		}
 		i = skipMember(toks, i, depth)
 	}
+}
+
+// objectInit returns the index of the "{" of an object literal that
+// initializes a declaration, starting at toks[i] just after the name (`=
+// {`, or with a TypeScript annotation `: Handlers = {`), or 0.
+func objectInit(toks []token, i int) int {
+	depth := toks[i].depth
+	if toks[i].punct(":") {
+		// The annotation ends at the "=" at the declaration's level; a few
+		// dozen tokens is plenty for a type name.
+		for n := 0; n < 64 && toks[i].kind != tokEOF && !(toks[i].depth == depth && (toks[i].punct("=") || toks[i].punct(";"))); n++ {
+			i++
+		}
+	}
+	if toks[i].punct("=") && toks[i+1].punct("{") {
+		return i + 1
+	}
+	return 0
 }
 
 // memberNames lists the member names of the object literal whose "{" is
