@@ -19,7 +19,7 @@ func NewCmdTrigger(f *Factory, runF func(context.Context, *invoke.TriggerOptions
 	var functions string
 	cmd := &cobra.Command{
 		Use:   "trigger EVENT",
-		Short: "Send a Netlify platform event (deploy-succeeded, submission-created, identity-signup…) to the functions that handle it",
+		Short: "Send a Netlify platform event (deploy-succeeded, identity-signup…) to its functions",
 		Long: `Send a Netlify platform event to every function that handles it, as Netlify
 does: a POST with the x-netlify-event header and a realistic sample payload
 (or --data). A function handles an event when it is named after it
@@ -27,7 +27,7 @@ does: a POST with the x-netlify-event header and a realistic sample payload
 export is an object with the event's method (formSubmitted, deploySucceeded,
 userSignup…); ` + "`bgfn list`" + ` shows which. --function sends it to one function.
 
-Events: ` + strings.Join(events.Names(), ", ") + `.
+Events: ` + wrapList(events.Names(), 72, "  ") + `.
 
 Like bgfn invoke, it uses a running bgfn dev for the site when there is one,
 else runs standalone. Responses go to stdout (an identity handler's user
@@ -78,4 +78,27 @@ Exit codes (as bgfn invoke):
 	fl.DurationVar(&opts.InitTimeout, "init-timeout", runtime.DefaultInitTimeout, "standalone: limit for the worker's start (at most --timeout)")
 	fl.StringVar(&functions, "functions", "", "functions folder (overrides netlify.toml)")
 	return cmd
+}
+
+// wrapList joins items with ", " in lines of at most width characters,
+// each continuation line starting with indent.
+func wrapList(items []string, width int, indent string) string {
+	var b strings.Builder
+	line := 0
+	for i, it := range items {
+		if i > 0 {
+			b.WriteString(",")
+			line++
+			if line+1+len(it) > width {
+				b.WriteString("\n" + indent)
+				line = len(indent)
+			} else {
+				b.WriteString(" ")
+				line++
+			}
+		}
+		b.WriteString(it)
+		line += len(it)
+	}
+	return b.String()
 }
