@@ -251,7 +251,7 @@ func (s *Server) dispatchFn(w http.ResponseWriter, r *http.Request, fn *Function
 	geo := s.requestGeo(r)
 	ev.Headers["x-nf-geo"], ev.MultiValueHeaders["x-nf-geo"] = geo, []string{geo}
 	cc := s.applyIdentity(r, ev, fn, isBackground)
-	evJSON := appendEvent(make([]byte, 0, 1024+len(body)*4/3), ev)
+	evJSON := encodeEvent(ev, len(body), isBackground)
 	// The record shares the event's headers; the mock geolocation is noise
 	// there (the event is already encoded).
 	delete(ev.Headers, "x-nf-geo")

@@ -1334,6 +1334,8 @@ function runHost() {
       const [inst, msg] = queued.shift()
       booting++
       attach(inst, newThread({ load: msg }), true)
+      // bgfn's init limit starts now, not while the spawn waited its turn.
+      out.write('{"inst":' + inst + ',"type":"booting"}\n')
     }
   }
   const attach = (inst, w, boot) => {
@@ -1403,6 +1405,7 @@ function runHost() {
           }
           w.postMessage(msg)
           attach(inst, w, false)
+          out.write('{"inst":' + inst + ',"type":"booting"}\n')
         } else {
           queued.push([inst, msg])
           pump()
