@@ -90,6 +90,8 @@ type Options struct {
 	CronNow bool
 	// ScheduledTimeout is the scheduled function limit (Netlify: 30 s).
 	ScheduledTimeout time.Duration
+	// Geo is the country functions see in context.geo (--geo).
+	Geo string
 	// NoWatch turns hot reload off; Poll polls instead of using inotify.
 	NoWatch bool
 	Poll    bool
@@ -391,6 +393,7 @@ func (i *Instance) serveHTTP() error {
 		SiteID:            i.siteID(),
 		Blobs:             i.blobsEvent(),
 		Quiet:             opts.Standalone,
+		Geo:               opts.Geo,
 	})
 	mux := http.NewServeMux()
 	i.httpSrv = newHTTPServer(mux)

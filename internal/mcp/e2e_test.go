@@ -248,6 +248,19 @@ func exercise(t *testing.T, s *session, dir string) {
 	if inv.Body != `["extra","payload","site"]` {
 		t.Errorf("invoke deploy-succeeded answered %q, want the sample event's keys", inv.Body)
 	}
+	// trigger_event: the legacy function named after the event gets the
+	// realistic sample (not netlify-cli's TODO placeholders) and the
+	// x-netlify-event header.
+	var trig triggerOut
+	ttext := s.call("trigger_event", map[string]any{"event": "deploy-succeeded"}, &trig)
+	if trig.Slug != "deploy_succeeded" || len(trig.Results) != 1 || trig.Results[0].Function != "deploy-succeeded" ||
+		trig.Results[0].Status != 200 || trig.Results[0].Body != `["payload","site"]` || !strings.Contains(ttext, "deploy-succeeded to deploy-succeeded:\nPOST /.netlify/functions/deploy-succeeded -> 200") {
+		t.Errorf("trigger_event deploy-succeeded = %+v\n%s", trig, ttext)
+	}
+	s.call("trigger_event", map[string]any{"event": "identity-login", "function": "hello"}, &trig)
+	if len(trig.Results) != 1 || trig.Results[0].Function != "hello" || trig.Results[0].Method != "POST" {
+		t.Errorf("trigger_event to hello = %+v", trig)
+	}
 	s.call("invoke_function", map[string]any{"name": "broken"}, &inv)
 	if inv.Status != 500 || inv.State != records.Failed || inv.Error == nil || inv.Error.Type != "BuildError" {
 		t.Errorf("invoke broken = %+v", inv)
