@@ -174,7 +174,14 @@ func (w *lambdaWorker) spawn() error {
 	}
 	cmd := exec.Command(cfg.Binary)
 	cmd.Dir = cfg.Dir
-	cmd.Env = lambdaEnv(cfg.Env, w.ln.Addr().String())
+	env := make([]string, 0, len(cfg.Env)+4)
+	for _, kv := range cfg.Env {
+		// aws-lambda-go prefers the RPC mode when this is set.
+		if !strings.HasPrefix(kv, "_LAMBDA_SERVER_PORT=") {
+			env = append(env, kv)
+		}
+	}
+	cmd.Env = append(env, "AWS_LAMBDA_RUNTIME_API="+w.ln.Addr().String(), "_HANDLER=bootstrap", "AWS_EXECUTION_ENV=bgfn")
 	cmd.Stdout = outW
 	cmd.Stderr = errW
 	proc.Setup(cmd, cfg.Grace)
@@ -195,31 +202,6 @@ func (w *lambdaWorker) spawn() error {
 	go func() { defer w.readers.Done(); w.errs.run() }()
 	go w.wait()
 	return nil
-}
-
-// lambdaEnv is a program's environment: env without what would make
-// aws-lambda-go choose its retired RPC mode, plus the Runtime API address.
-//
-// Unless env sets GOMAXPROCS, it is 1: the program runs one invocation at
-// a time (bgfn starts a process per concurrent invocation, as Lambda
-// starts an instance), so a second P only adds threads that spin looking
-// for work. On 2 cores, with ten such processes at c10, that spinning and
-// its wake-ups cost more CPU than the handler (issue 19).
-func lambdaEnv(env []string, addr string) []string {
-	out := make([]string, 0, len(env)+5)
-	procs := false
-	for _, kv := range env {
-		// aws-lambda-go prefers the RPC mode when this is set.
-		if strings.HasPrefix(kv, "_LAMBDA_SERVER_PORT=") {
-			continue
-		}
-		procs = procs || strings.HasPrefix(kv, "GOMAXPROCS=")
-		out = append(out, kv)
-	}
-	if !procs {
-		out = append(out, "GOMAXPROCS=1")
-	}
-	return append(out, "AWS_LAMBDA_RUNTIME_API="+addr, "_HANDLER=bootstrap", "AWS_EXECUTION_ENV=bgfn")
 }
 
 // awaitFirstPoll waits until the program asks for its first invocation,

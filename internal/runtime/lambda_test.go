@@ -428,25 +428,3 @@ func TestLambdaStarterInitTimeout(t *testing.T) {
 	}
 	assertGone(t, pidFile)
 }
-
-func TestLambdaEnv(t *testing.T) {
-	const addr = "127.0.0.1:4000"
-	tail := []string{"AWS_LAMBDA_RUNTIME_API=" + addr, "_HANDLER=bootstrap", "AWS_EXECUTION_ENV=bgfn"}
-	tests := []struct {
-		name string
-		env  []string
-		want []string
-	}{
-		{"GOMAXPROCS defaults to 1", []string{"A=1"}, append([]string{"A=1", "GOMAXPROCS=1"}, tail...)},
-		{"the user's GOMAXPROCS is kept", []string{"GOMAXPROCS=4", "A=1"}, append([]string{"GOMAXPROCS=4", "A=1"}, tail...)},
-		{"an empty GOMAXPROCS is the user's too", []string{"GOMAXPROCS="}, append([]string{"GOMAXPROCS="}, tail...)},
-		{"the RPC port is dropped", []string{"_LAMBDA_SERVER_PORT=8001", "B=2"}, append([]string{"B=2", "GOMAXPROCS=1"}, tail...)},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := lambdaEnv(tt.env, addr); !slices.Equal(got, tt.want) {
-				t.Errorf("lambdaEnv(%q) =\n %q, want\n %q", tt.env, got, tt.want)
-			}
-		})
-	}
-}
