@@ -118,6 +118,7 @@ func run(ctx context.Context, cfg Config, stdout io.Writer) (err error) {
 		}
 	}
 
+	addTargets(b.res)
 	printTable(stdout, b.res)
 	if cfg.Out != "" {
 		out := cfg.Out

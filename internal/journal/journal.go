@@ -28,7 +28,9 @@ type Options struct {
 	// BeforeFinal, when set, is called before a batch that ends runs is
 	// written: it makes their records durable elsewhere first (the
 	// invocation history, records.Store.Sync), since the journal forgets
-	// them once the batch is on disk.
+	// them once the batch is on disk. It is an fsync of its own, so final
+	// lines are held back and written together, at most every
+	// finalEvery (see Journal.held).
 	BeforeFinal func() error
 }
 
@@ -74,8 +76,16 @@ type Journal struct {
 	// cur is the batch filling up; the committer takes it.
 	cur *batch
 	// spare is a written batch's buffer, for the next one.
-	spare  []byte
-	closed bool
+	spare []byte
+	// held are final lines (other than interrupted) waiting to go out with
+	// a batch at most every finalEvery, when BeforeFinal is set: a batch
+	// of accepts then waits for one fsync, not two. Nothing waits for a
+	// final line, and losing one to a kill only makes its run look
+	// unfinished (run again, at-least-once), as before.
+	held []byte
+	// lastFinal is when BeforeFinal last ran.
+	lastFinal time.Time
+	closed    bool
 	// limit is the size that triggers the next compaction.
 	limit int64
 	// rf reads the journal file (spilled events, Event); it is replaced,
@@ -109,6 +119,10 @@ type acceptLine struct {
 }
 
 func newBatch(buf []byte) *batch { return &batch{buf: buf[:0], done: make(chan struct{})} }
+
+// finalEvery is how often held final lines go out, so BeforeFinal's fsync
+// is paid that often rather than with every batch.
+const finalEvery = 100 * time.Millisecond
 
 // Open reads the journal at path (creating it if needed), keeps what its
 // lines add up to, and opens it for appending. A torn last line is cut off
@@ -415,12 +429,20 @@ func (j *Journal) appendLocked(e *entry) error {
 	if err != nil {
 		return fmt.Errorf("encode journal entry: %w", err)
 	}
-	if e.Op == opAccept {
-		j.cur.accepts = append(j.cur.accepts, acceptLine{run: e.Run, pos: len(j.cur.buf), n: len(line) + 1})
-	}
-	j.cur.buf = append(append(j.cur.buf, line...), '\n')
-	if e.Op == opFinal {
-		j.cur.finals = true
+	switch {
+	case e.Op == opFinal && e.Status != records.Interrupted && j.beforeFinal != nil:
+		// Nothing follows such a final for its run, so it may go out after
+		// lines written later. An interrupted one can be followed by a
+		// resume: it keeps its place.
+		j.held = append(append(j.held, line...), '\n')
+	default:
+		if e.Op == opAccept {
+			j.cur.accepts = append(j.cur.accepts, acceptLine{run: e.Run, pos: len(j.cur.buf), n: len(line) + 1})
+		}
+		j.cur.buf = append(append(j.cur.buf, line...), '\n')
+		if e.Op == opFinal {
+			j.cur.finals = true
+		}
 	}
 	j.st.apply(e)
 	select {
@@ -434,37 +456,73 @@ func (j *Journal) appendLocked(e *entry) error {
 // fsync, while the next one fills.
 func (j *Journal) commitLoop() {
 	defer close(j.done)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
 	for {
-		_, ok := <-j.kick
-		j.flush()
-		if !ok {
-			return
+		if wait, ok := j.heldWait(); ok {
+			timer.Reset(wait)
+		}
+		select {
+		case _, ok := <-j.kick:
+			timer.Stop()
+			j.flush(!ok)
+			if !ok {
+				return
+			}
+		case <-timer.C:
+			j.flush(false)
 		}
 	}
 }
 
-// flush writes batches until none is waiting. A batch that would take the
+// heldWait says how long until the held final lines are due, if there are
+// any.
+func (j *Journal) heldWait() (time.Duration, bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if len(j.held) == 0 {
+		return 0, false
+	}
+	return max(finalEvery-time.Since(j.lastFinal), 0), true
+}
+
+// flush writes batches until none is waiting, with the held final lines
+// when they are due (always when closing). A batch that would take the
 // journal past its limit is written as a compaction instead.
-func (j *Journal) flush() {
+func (j *Journal) flush(closing bool) {
 	for {
 		j.mu.Lock()
 		b := j.cur
-		if len(b.buf) == 0 {
+		due := len(j.held) > 0 && (closing || time.Since(j.lastFinal) >= finalEvery)
+		if len(b.buf) == 0 && !due {
 			j.mu.Unlock()
 			return
 		}
 		j.cur = newBatch(j.spare)
 		j.spare = nil
+		if due {
+			b.buf = append(b.buf, j.held...)
+			j.held = j.held[:0]
+			b.finals = true
+		}
 		var kept []Run
 		compact := j.size+int64(len(b.buf)) > j.limit
 		if compact {
-			// The state includes b and nothing after it.
+			// The state includes b and the held finals, and nothing after:
+			// the runs those end are left out, so their records must be
+			// durable first, as if the finals were written.
 			kept = j.st.list(func(*Run) bool { return true })
+			if len(j.held) > 0 {
+				j.held = j.held[:0]
+				b.finals = true
+			}
 		}
 		j.mu.Unlock()
+		var finalAt time.Time
 		if b.finals && j.beforeFinal != nil {
 			// A failure here is the history's: the runs still end.
 			j.beforeFinal()
+			finalAt = time.Now()
 		}
 		if compact {
 			b.err = j.compact(b, kept)
@@ -474,6 +532,9 @@ func (j *Journal) flush() {
 		close(b.done)
 		j.mu.Lock()
 		j.spare = b.buf
+		if !finalAt.IsZero() {
+			j.lastFinal = finalAt
+		}
 		j.mu.Unlock()
 	}
 }
