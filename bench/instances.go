@@ -13,17 +13,32 @@ import (
 )
 
 // The instance model's figures (issue 13): bursts of waiting background
-// invocations and sleeping sync requests on the main instance, and the
+// invocations and sleeping sync requests on a bgfn dev of their own, and the
 // memory of a generated site of many functions.
 
-// bursts measures, on the main bgfn, how fast bursts of invocations that
-// mostly wait are all done: every concurrent invocation needs an instance
-// of its own.
-func (b *bench) bursts(ctx context.Context, inst *bgfnInstance) error {
+// bursts measures how fast bursts of invocations that mostly wait are all
+// done: every concurrent invocation needs an instance of its own. They run
+// on a bgfn dev of their own, started for them, so that the matrix's
+// instances (hundreds of warm threads and Go processes, within their idle
+// timeout) neither fill the instance budget nor count in the tree's RSS.
+func (b *bench) bursts(ctx context.Context) error {
 	const g = groupInstances
 	if b.cfg.InstanceBursts <= 0 {
 		b.res.na(g, "50 waiting background invocations: all done", "skipped (-instance-bursts 0)")
 		return nil
+	}
+	site := filepath.Join(b.tmp, "site-bursts")
+	if err := copySite(b.template, site); err != nil {
+		return fmt.Errorf("copy site: %w", err)
+	}
+	b.step("start bgfn dev for the instance bursts")
+	inst, err := startBgfn(ctx, b.bin, site, filepath.Join(b.tmp, "bgfn-bursts.log"))
+	if err != nil {
+		return err
+	}
+	defer inst.proc.stop()
+	if _, err := waitFor(ctx, inst.fn("hello"), 200, time.Now(), 10*time.Millisecond, startTimeout); err != nil {
+		return fmt.Errorf("%w\nbgfn log:\n%s", err, tail(inst.log, 15))
 	}
 	for _, n := range []int{50, b.cfg.InstanceBursts} {
 		took, peak, failed, err := b.backgroundBurst(ctx, inst, n)

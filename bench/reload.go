@@ -396,11 +396,7 @@ func (r *reloader) goLatency(ctx context.Context, goFn bool) error {
 	b.res.addMedian(groupReload, figGoBuildAfter, after, fmt.Sprintf("median of %d%s; the same in hello-go right after each reload: bgfn's build cached the compile, so mostly the link", len(after), spread(after)))
 	over := median(ds) - median(fresh)
 	b.res.add(groupReload, figGoOverBuild, ms(over), "ms", "lower",
-		fmt.Sprintf("go reload median − fresh-edit go build median (target ≤ 50 ms); − the right-after build: %s ms", fmtMs(median(ds)-median(after))))
-	if over > 50*time.Millisecond {
-		b.res.finding("go reload: edit → new body took %s ms, %s ms more than go build of the same edit (target: at most 50 ms more)",
-			fmtMs(median(ds)), fmtMs(over))
-	}
+		fmt.Sprintf("go reload median − fresh-edit go build median (its target: TARGETS); − the right-after build: %s ms", fmtMs(median(ds)-median(after))))
 	return nil
 }
 

@@ -59,12 +59,38 @@ func printTable(w io.Writer, r *Results) {
 		}
 	}
 	fmt.Fprintln(w)
+	printTargets(w, r)
 	fmt.Fprintln(w, "FINDINGS")
 	if len(r.Findings) == 0 {
 		fmt.Fprintln(w, "  none: no errors, no growth over 10%, no process left behind")
 	}
 	for _, f := range r.Findings {
 		fmt.Fprintln(w, "  - "+f)
+	}
+}
+
+// printTargets writes issue 19's targets, each beside its figure from
+// this run and marked met or MISSED (see addTargets).
+func printTargets(w io.Writer, r *Results) {
+	first := true
+	for _, f := range r.Figures {
+		if f.Group != groupTargets {
+			continue
+		}
+		if first {
+			fmt.Fprintln(w, "TARGETS (issue 19; computed from this run's figures)")
+			fmt.Fprintf(w, "%-36s %14s  %s\n", "target", "value", "verdict; from")
+			fmt.Fprintln(w, strings.Repeat("-", 110))
+			first = false
+		}
+		if f.Value == nil {
+			fmt.Fprintf(w, "%-36s %14s  %s\n", f.Name, "n/a", f.NA)
+			continue
+		}
+		fmt.Fprintf(w, "%-36s %14s  %s\n", f.Name, value(f), f.Detail)
+	}
+	if !first {
+		fmt.Fprintln(w)
 	}
 }
 

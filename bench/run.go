@@ -95,6 +95,9 @@ func run(ctx context.Context, cfg Config, stdout io.Writer) (err error) {
 	if err := b.measureDev(ctx); err != nil {
 		return err
 	}
+	if err := b.bursts(ctx); err != nil {
+		return err
+	}
 	if err := b.manyFunctionsSite(ctx); err != nil {
 		return err
 	}
@@ -115,6 +118,7 @@ func run(ctx context.Context, cfg Config, stdout io.Writer) (err error) {
 		}
 	}
 
+	addTargets(b.res)
 	printTable(stdout, b.res)
 	if cfg.Out != "" {
 		out := cfg.Out
@@ -299,9 +303,6 @@ func (b *bench) measureDev(ctx context.Context) error {
 		return err
 	}
 	if err := b.background(ctx, inst); err != nil {
-		return err
-	}
-	if err := b.bursts(ctx, inst); err != nil {
 		return err
 	}
 	if b.cfg.Probes {

@@ -31,8 +31,10 @@ type Function struct {
 	// time (UTC).
 	Schedule string     `json:"schedule,omitempty"`
 	NextRun  *time.Time `json:"nextRun,omitempty"`
-	// Events names the Netlify platform event that triggers a function of
-	// that name (deploy-succeeded, submission-created, identity-signup...).
+	// Events names the Netlify platform events the function handles: the
+	// one it is named after (deploy-succeeded, submission-created,
+	// identity-signup...) and those whose method its v2 default export
+	// object declares (deploySucceeded → deploy-succeeded).
 	Events []string `json:"events,omitempty"`
 	// Entry is the absolute path of the entry file; Source is the same
 	// path relative to the site folder.

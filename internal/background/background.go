@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bgfn-dev/bgfn/internal/journal"
@@ -52,6 +53,12 @@ type Options struct {
 	// MaxRunning caps the invocations of one function that run at once;
 	// the rest wait in arrival order.
 	MaxRunning int
+	// SpillAfter is how many queued invocations keep their events in
+	// memory; past it, a newly queued invocation's event stays only in the
+	// journal and is read back when its attempt starts, so a long queue
+	// costs little memory. 0 means DefaultSpillAfter, negative never;
+	// without a journal nothing spills.
+	SpillAfter int
 	// Journal, when set, makes runs durable: an invocation is journaled
 	// before Accept returns (so before its 202), each attempt before it
 	// starts, and its end. Nil journals nothing.
@@ -61,6 +68,8 @@ type Options struct {
 // Queue runs background invocations.
 type Queue struct {
 	opts Options
+	// held counts the queued invocations that hold their events in memory.
+	held atomic.Int64
 	// active counts running attempts.
 	active sync.WaitGroup
 
@@ -230,7 +239,47 @@ func (q *Queue) track(function string, it *item) {
 	q.mu.Lock()
 	q.runs[it.rec.ID()] = it
 	q.mu.Unlock()
+	if q.opts.Journal != nil && q.opts.SpillAfter >= 0 {
+		if q.held.Load() >= int64(q.spillAfter()) && q.opts.Journal.Spill(it.rec.ID()) {
+			it.req.Event, it.spilled = nil, true
+		} else {
+			q.held.Add(1)
+			it.held = true
+		}
+	}
 	q.enqueue(function, it)
+}
+
+// DefaultSpillAfter is how many queued invocations keep their events in
+// memory by default (about 2 MB of events).
+const DefaultSpillAfter = 1000
+
+func (q *Queue) spillAfter() int {
+	if q.opts.SpillAfter == 0 {
+		return DefaultSpillAfter
+	}
+	return q.opts.SpillAfter
+}
+
+// taken is called when a runner takes it from its queue.
+func (q *Queue) taken(it *item) {
+	if it.held {
+		q.held.Add(-1)
+		it.held = false
+	}
+}
+
+// unspill reads a spilled invocation's event back from the journal.
+func (q *Queue) unspill(it *item) error {
+	if !it.spilled {
+		return nil
+	}
+	ev, err := q.opts.Journal.Event(it.req.ID)
+	if err != nil {
+		return fmt.Errorf("bgfn could not read the queued invocation back from its journal: %w", err)
+	}
+	it.req.Event, it.spilled = ev, false
+	return nil
 }
 
 // Drain starts nothing more: queued invocations stay queued.
@@ -293,6 +342,11 @@ type item struct {
 	stop context.CancelFunc
 	// timer waits for the next attempt (phase waiting).
 	timer *time.Timer
+
+	// held and spilled are set by track and cleared when a runner takes
+	// the item, which the queue's lock orders after track.
+	held    bool // counted in Queue.held
+	spilled bool // req.Event is left in the journal
 }
 
 // phase is where an accepted invocation is.
@@ -391,6 +445,7 @@ func (q *Queue) run(fq *fnQueue) {
 			return
 		}
 		q.active.Add(1)
+		q.taken(it)
 		fq.mu.Unlock()
 		if ctx, ok := it.begin(q.base); ok {
 			q.attempt(fq, it, ctx)
@@ -455,7 +510,7 @@ func (q *Queue) attempt(fq *fnQueue, it *item, ctx context.Context) {
 	var err error
 	if inv, ok := q.opts.Lookup(name); !ok {
 		err = fmt.Errorf("function %s no longer exists", name)
-	} else {
+	} else if err = q.unspill(it); err == nil {
 		res, err = inv.Invoke(ctx, req)
 		if err == nil {
 			err = finishDeferred(ctx, res)

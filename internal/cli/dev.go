@@ -12,6 +12,7 @@ import (
 	"github.com/bgfn-dev/bgfn/internal/background"
 	"github.com/bgfn-dev/bgfn/internal/dev"
 	"github.com/bgfn-dev/bgfn/internal/runtime"
+	"github.com/bgfn-dev/bgfn/internal/server"
 )
 
 // DevOptions are the flags of `bgfn dev`.
@@ -41,6 +42,7 @@ type DevOptions struct {
 	Cron              bool
 	CronNow           bool
 	ScheduledTimeout  time.Duration
+	Geo               string
 }
 
 // NewCmdDev builds `bgfn dev`. runF replaces the run function in tests.
@@ -85,6 +87,13 @@ name and invocation id.`,
 			if opts.RetryScale < 0 {
 				return usageError(fmt.Errorf("invalid --retry-scale %g: use 0 or more (1 is Netlify's 1m and 2m)", opts.RetryScale))
 			}
+			if opts.Geo != "" {
+				c, err := server.ParseCountry(opts.Geo)
+				if err != nil {
+					return usageError(err)
+				}
+				opts.Geo = c
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -112,6 +121,7 @@ name and invocation id.`,
 	fl.BoolVar(&opts.Cron, "cron", os.Getenv("BGFN_CRON") == "1", "fire scheduled functions on their schedule (also BGFN_CRON=1); off by default since a schedule may send real email")
 	fl.BoolVar(&opts.CronNow, "cron-now", false, "fire every scheduled function once at start-up (implies --cron)")
 	fl.DurationVar(&opts.ScheduledTimeout, "scheduled-timeout", 30*time.Second, "limit for scheduled functions (Netlify: 30s)")
+	fl.StringVar(&opts.Geo, "geo", "", "country code functions see in context.geo and x-nf-geo (e.g. DE; default: netlify dev's mock San Francisco location); a request's own x-nf-geo header wins")
 	fl.BoolVar(&opts.Poll, "poll", false, "poll for file changes instead of using inotify (for network and container file systems)")
 	fl.BoolVar(&opts.NoWatch, "no-watch", false, "do not rebuild functions when files change")
 	fl.IntVar(&opts.Records, "records", 1000, "finished invocation records kept in memory for /.bgfn/api (all are journaled)")
@@ -147,6 +157,7 @@ func runDev(ctx context.Context, opts *DevOptions) error {
 		Cron:              opts.Cron || opts.CronNow,
 		CronNow:           opts.CronNow,
 		ScheduledTimeout:  opts.ScheduledTimeout,
+		Geo:               opts.Geo,
 		NoWatch:           opts.NoWatch,
 		Hurry:             opts.Factory.Hurry,
 		Printer:           p,

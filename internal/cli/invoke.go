@@ -36,9 +36,8 @@ Exit codes:
      invocation that failed or timed out
   2  usage or configuration error (unknown function, bad flag, bad netlify.toml)
   3  the runtime could not be reached or started`,
-		Aliases: []string{"trigger"},
 		Example: `  bgfn invoke hello --data '{"name":"Ada"}'
-  bgfn trigger nightly-report        # a scheduled function, with Netlify's scheduler payload
+  bgfn invoke nightly-report         # a scheduled function, with Netlify's scheduler payload
   bgfn invoke send-email-background --data @test/payload.json --wait || exit 1
   echo '{"to":"a@b.c"}' | bgfn invoke send-email-background --data - --wait
   bgfn invoke hello --method GET --query 'name=Ada' --json`,

@@ -13,6 +13,7 @@ import (
 
 	"github.com/bgfn-dev/bgfn/internal/apiclient"
 	"github.com/bgfn-dev/bgfn/internal/discover"
+	"github.com/bgfn-dev/bgfn/internal/events"
 	"github.com/bgfn-dev/bgfn/internal/logs"
 	"github.com/bgfn-dev/bgfn/internal/schedule"
 	"github.com/bgfn-dev/bgfn/internal/site"
@@ -56,6 +57,7 @@ type listEntry struct {
 	Routes      []string `json:"routes,omitempty"`
 	Methods     []string `json:"methods,omitempty"`
 	Schedule    string   `json:"schedule,omitempty"`
+	Events      []string `json:"events,omitempty"`
 	NextRun     string   `json:"nextRun,omitempty"`
 	Source      string   `json:"source"`
 	Invalid     string   `json:"invalid,omitempty"`
@@ -109,7 +111,7 @@ func listEntries(s *site.Site, base string, now time.Time) []listEntry {
 			Name: fn.Name, Kind: string(fn.Kind), Runtime: string(fn.Runtime),
 			URL:    base + "/.netlify/functions/" + fn.Name,
 			Source: s.Rel(s.EntryPath(fn)), Invalid: fn.Invalid, ConfigError: fn.ConfigError,
-			Methods: fn.Methods, Schedule: fn.Schedule,
+			Methods: fn.Methods, Schedule: fn.Schedule, Events: events.Handled(fn),
 		}
 		if len(fn.Paths) > 0 {
 			// A function with custom paths answers only there.
@@ -130,7 +132,7 @@ func listEntries(s *site.Site, base string, now time.Time) []listEntry {
 
 // listRows lays the entries out as a table.
 func listRows(entries []listEntry) ([]string, [][]string) {
-	header := []string{"NAME", "KIND", "RUNTIME", "ROUTE", "SCHEDULE", "SOURCE"}
+	header := []string{"NAME", "KIND", "RUNTIME", "ROUTE", "SCHEDULE", "EVENTS", "SOURCE"}
 	rows := make([][]string, 0, len(entries))
 	for _, e := range entries {
 		route := e.URL
@@ -154,7 +156,15 @@ func listRows(entries []listEntry) ([]string, [][]string) {
 		case e.ConfigError != "":
 			kind += " (config error)"
 		}
-		rows = append(rows, []string{e.Name, kind, e.Runtime, route, sched, e.Source})
+		evs := "-"
+		switch n := len(e.Events); {
+		case n > 3:
+			// All twelve would fill the line; --json has them.
+			evs = strings.Join(e.Events[:2], ",") + " +" + strconv.Itoa(n-2) + " more"
+		case n > 0:
+			evs = strings.Join(e.Events, ",")
+		}
+		rows = append(rows, []string{e.Name, kind, e.Runtime, route, sched, evs, e.Source})
 	}
 	return header, rows
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/bgfn-dev/bgfn/internal/api"
 	"github.com/bgfn-dev/bgfn/internal/build"
 	"github.com/bgfn-dev/bgfn/internal/discover"
-	"github.com/bgfn-dev/bgfn/internal/invoke"
+	"github.com/bgfn-dev/bgfn/internal/events"
 	"github.com/bgfn-dev/bgfn/internal/records"
 	"github.com/bgfn-dev/bgfn/internal/runtime"
 	"github.com/bgfn-dev/bgfn/internal/schedule"
@@ -60,9 +60,7 @@ func (i *Instance) apiFunctions() []api.Function {
 				}
 			}
 		}
-		if ev, ok := invoke.Event(fn.Name); ok {
-			f.Events = []string{ev}
-		}
+		f.Events = events.Handled(fn)
 		f.Output, f.Build = buildState(arts, fn.Name)
 		out = append(out, f)
 	}

@@ -91,6 +91,8 @@ type Options struct {
 	CronNow bool
 	// ScheduledTimeout is the scheduled function limit (Netlify: 30 s).
 	ScheduledTimeout time.Duration
+	// Geo is the country functions see in context.geo (--geo).
+	Geo string
 	// NoWatch turns hot reload off; Poll polls instead of using inotify.
 	NoWatch bool
 	Poll    bool
@@ -164,12 +166,15 @@ type Instance struct {
 
 	// mu serialises reloads with each other, with late builds and with
 	// shutdown; it guards what follows.
-	mu    sync.Mutex
-	site  *site.Site
-	arts  map[string]build.Artifact
-	pools map[string]*runtime.Pool
-	env   []string
-	w     *watch.Watcher
+	mu   sync.Mutex
+	site *site.Site
+	arts map[string]build.Artifact
+	// bannerShown is set once the banner is out: builds that end later
+	// say so on a line of their own.
+	bannerShown bool
+	pools       map[string]*runtime.Pool
+	env         []string
+	w           *watch.Watcher
 
 	// rmu guards retiring: pools replaced by a reload that still finish
 	// what they were running.
@@ -262,27 +267,33 @@ func Start(ctx context.Context, opts Options) (*Instance, error) {
 		i.tasks.Go(func() { t.hosts.Prestart() })
 	}
 	i.startBlobs()
-	later := i.buildAll()
+	later, hurry, built := i.buildAll()
 	t.budget.Start()
-	// A build start-up did not wait for is swapped in by its own goroutine
-	// under i.mu, which guards arts and pools: register and the banner read
-	// and write them under it too (the race detector caught the banner
-	// reading arts while a late build wrote it).
+	// Every build is swapped in by its own goroutine under i.mu, which
+	// guards arts and pools: register and the banner read and write them
+	// under it too (the race detector caught the banner reading arts
+	// while a late build wrote it).
 	i.mu.Lock()
-	i.register(later)
+	i.register(later, hurry)
 	i.mu.Unlock()
+	// Serve at once: a request waits for its function's build (moved to
+	// the front of the queue), not for every build of a large site.
 	if err := i.serveHTTP(); err != nil {
 		ln.Close()
 		t.js.Close()
 		return nil, err
 	}
 	if !opts.Standalone {
+		site.WriteState(s.Config.BaseDir, site.State{URL: i.URL, PID: os.Getpid(), Site: s.Config.SiteDir, StartedAt: time.Now(), Token: i.Token})
+	}
+	awaitStartBuilds(built)
+	if !opts.Standalone {
 		i.mu.Lock()
 		b := i.banner(time.Since(begin))
+		i.bannerShown = true
 		i.mu.Unlock()
 		i.bannerRuns(&b)
 		i.p.Banner(b)
-		site.WriteState(s.Config.BaseDir, site.State{URL: i.URL, PID: os.Getpid(), Site: s.Config.SiteDir, StartedAt: time.Now(), Token: i.Token})
 	}
 	i.resumeAtStart()
 	return i, nil
@@ -384,6 +395,7 @@ func (i *Instance) serveHTTP() error {
 		SiteID:            i.siteID(),
 		Blobs:             i.blobsEvent(),
 		Quiet:             opts.Standalone,
+		Geo:               opts.Geo,
 	})
 	mux := http.NewServeMux()
 	i.httpSrv = newHTTPServer(mux)

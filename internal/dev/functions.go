@@ -3,6 +3,7 @@ package dev
 import (
 	"context"
 	goruntime "runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -40,54 +41,79 @@ func messages(ms []build.Message) []string {
 	return out
 }
 
-// buildAll builds every function in parallel, bounded by the cores, waits
-// up to startBudget, and returns the builds still running.
-func (i *Instance) buildAll() map[string]<-chan build.Artifact {
-	later := make(map[string]<-chan build.Artifact)
+// buildAll starts building every function, bounded by the cores, in the
+// site's order, and returns at once: each function's build result, and a
+// channel closed when all have ended. A request for a function that has
+// not started building moves it to the front (hurry), so the first
+// request on a large site waits for one build, not all of them.
+func (i *Instance) buildAll() (later map[string]<-chan build.Artifact, hurry func(name string), finished <-chan struct{}) {
+	later = make(map[string]<-chan build.Artifact)
 	chans := make(map[string]chan build.Artifact)
 	for _, fn := range i.site.Functions {
 		ch := make(chan build.Artifact, 1)
 		later[fn.Name], chans[fn.Name] = ch, ch
 	}
-	var mu sync.Mutex
-	var done []discover.Function
-	finished := make(chan struct{})
-	fns := i.site.Functions
+	q := &buildQueue{todo: slices.Clone(i.site.Functions)}
+	done := make(chan struct{})
 	i.tasks.Go(func() {
-		defer close(finished)
+		defer close(done)
 		var g errgroup.Group
-		g.SetLimit(goruntime.NumCPU())
-		for _, fn := range fns {
+		for range min(goruntime.NumCPU(), max(1, len(q.todo))) {
 			g.Go(func() error {
-				chans[fn.Name] <- i.buildOne(fn)
-				mu.Lock()
-				done = append(done, fn)
-				mu.Unlock()
-				return nil
+				for {
+					fn, ok := q.pop()
+					if !ok || i.life.Err() != nil {
+						return nil
+					}
+					chans[fn.Name] <- i.buildOne(fn)
+				}
 			})
 		}
 		g.Wait()
 	})
+	return later, q.hurry, done
+}
+
+// buildQueue is the start-up builds not yet begun, in the order they
+// begin.
+type buildQueue struct {
+	mu   sync.Mutex
+	todo []discover.Function
+}
+
+func (q *buildQueue) pop() (discover.Function, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.todo) == 0 {
+		return discover.Function{}, false
+	}
+	fn := q.todo[0]
+	q.todo = q.todo[1:]
+	return fn, true
+}
+
+// hurry moves name's build to the front, unless it has begun.
+func (q *buildQueue) hurry(name string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for k, fn := range q.todo {
+		if fn.Name == name {
+			copy(q.todo[1:k+1], q.todo[:k])
+			q.todo[0] = fn
+			return
+		}
+	}
+}
+
+// awaitStartBuilds waits until every start-up build has ended, at most
+// startBudget, so that a small site's banner shows every function built.
+func awaitStartBuilds(finished <-chan struct{}) {
+	t := time.NewTimer(startBudget)
+	defer t.Stop()
 	select {
 	case <-finished:
-	case <-time.After(startBudget):
+	case <-t.C:
 	}
-	mu.Lock()
-	ready := append([]discover.Function(nil), done...)
-	mu.Unlock()
-	for _, fn := range ready {
-		art := <-later[fn.Name]
-		delete(later, fn.Name)
-		i.arts[fn.Name] = art
-		if art.Err != nil {
-			i.p.BuildError(fn.Name, art.Err.Detail(), 0, false)
-		}
-		if fn.Runtime != discover.RuntimeGo {
-			// Go warnings come from go.mod and were printed already.
-			i.p.Warnings(fn.Name, messages(art.Warnings))
-		}
-	}
-	return later
 }
 
 func (i *Instance) buildOne(fn discover.Function) build.Artifact {
@@ -105,19 +131,15 @@ func (i *Instance) buildOne(fn discover.Function) build.Artifact {
 	}}}}
 }
 
-// register puts every function in the registry: built ones with a pool,
-// failed ones with their error, and those still building with a gate that
-// their requests wait on until buildLater swaps the build in.
-func (i *Instance) register(later map[string]<-chan build.Artifact) {
+// register puts every function in the registry with a gate that its
+// requests wait on (hurrying its build) until buildLater swaps the build
+// in: a pool, or the build's error.
+func (i *Instance) register(later map[string]<-chan build.Artifact, hurry func(string)) {
 	for _, fn := range i.site.Functions {
-		if ch, ok := later[fn.Name]; ok {
-			e := &entry{fn: i.serverFunction(fn), building: make(chan struct{})}
-			i.reg.set(fn.Name, e)
-			i.tasks.Go(func() { i.buildLater(fn, ch, e) })
-			continue
-		}
-		i.swap(context.Background(), fn, i.arts[fn.Name], false)
-		i.noteNativeAddon(fn.Name, build.Artifact{}, i.arts[fn.Name])
+		e := &entry{fn: i.serverFunction(fn), building: make(chan struct{}), hurry: func() { hurry(fn.Name) }}
+		i.reg.set(fn.Name, e)
+		ch := later[fn.Name]
+		i.tasks.Go(func() { i.buildLater(fn, ch, e) })
 	}
 }
 
@@ -129,7 +151,7 @@ func (i *Instance) noteNativeAddon(name string, prev, art build.Artifact) {
 	}
 }
 
-// buildLater finishes a build start-up did not wait for, unless a reload
+// buildLater swaps a start-up build in when it ends, unless a reload
 // replaced the function meanwhile.
 func (i *Instance) buildLater(fn discover.Function, ch <-chan build.Artifact, pending *entry) {
 	defer close(pending.building)
@@ -148,13 +170,15 @@ func (i *Instance) buildLater(fn discover.Function, ch <-chan build.Artifact, pe
 	switch {
 	case art.Err != nil:
 		i.p.BuildError(fn.Name, art.Err.Detail(), art.Duration, false)
-	case !i.opts.Standalone:
+	case !i.opts.Standalone && i.bannerShown:
+		// Before the banner, the banner says it is built.
 		i.p.Built(fn.Name, art.Duration)
 	}
 	if fn.Runtime != discover.RuntimeGo {
 		i.p.Warnings(fn.Name, messages(art.Warnings))
 	}
 	i.swap(context.Background(), fn, art, false)
+	i.noteNativeAddon(fn.Name, build.Artifact{}, art)
 	if i.w != nil {
 		i.setWatchLocked()
 	}

@@ -37,6 +37,9 @@ type entry struct {
 	// building is closed when the build this entry waits for has ended
 	// (and the registry holds the entry it produced).
 	building chan struct{}
+	// hurry, when set, moves a start-up build that has not begun to the
+	// front of the queue: a request is waiting for it.
+	hurry func()
 }
 
 func newRegistry() *registry { return &registry{entries: make(map[string]*entry)} }
@@ -144,6 +147,9 @@ func (v *fnInvoker) Invoke(ctx context.Context, req *runtime.Request) (*runtime.
 		}
 		switch {
 		case e.building != nil:
+			if e.hurry != nil {
+				e.hurry()
+			}
 			select {
 			case <-e.building:
 			case <-ctx.Done():

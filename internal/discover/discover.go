@@ -76,6 +76,11 @@ type Function struct {
 	// PreferStatic (config.preferStatic) lets a static file at the same
 	// path win over the function.
 	PreferStatic bool
+	// Handlers are the methods of a v2 function whose default export is an
+	// object literal of platform-event handlers (deploySucceeded,
+	// formSubmitted, userSignup, fetch…), as a static read of the entry
+	// file finds them; in source order.
+	Handlers []string
 	// ConfigError is non-empty when the function's configuration is
 	// invalid, in Netlify's words: "Function NAME has a configuration error
 	// on 'path': must start with '/'". Netlify fails the build; bgfn lists
@@ -396,6 +401,7 @@ func resolve(fsys fs.FS, c candidate, s Settings, w *warnings) (Function, error)
 	}
 
 	fn.Paths, fn.ExcludedPaths, fn.Methods, fn.PreferStatic = src.paths, src.excludedPaths, src.methods, src.preferStatic
+	fn.Handlers = src.handlers
 	switch {
 	case src.errKey != "":
 		fn.ConfigError = fmt.Sprintf(configError, c.name, src.errKey, src.errMsg)

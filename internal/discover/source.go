@@ -43,6 +43,10 @@ type inSource struct {
 	excludedPaths []string
 	methods       []string // upper-case
 	preferStatic  bool
+	// handlers are the member names of a default export that is an object
+	// literal (v2 platform-event handlers), or of the object literal a
+	// top-level constant exported as default holds.
+	handlers []string
 	// errKey and errMsg are the first configuration error, on which key and
 	// what is wrong: what Netlify's build fails with.
 	errKey, errMsg string
@@ -85,6 +89,8 @@ func readInSource(src string) inSource {
 		configProblem  string   // why a config export could not be read
 		scheduleLocals = map[string]bool{}
 		constants      = map[string]jsValue{}
+		objects        = map[string][]string{} // const NAME = { … }: its member names
+		defaultIdent   string                  // export default NAME
 	)
 
 	for i := 0; i < len(toks); i++ {
@@ -104,6 +110,12 @@ func readInSource(src string) inSource {
 			switch {
 			case next.ident("default"):
 				hasDefault = true
+				switch after := toks[i+2]; {
+				case after.punct("{"):
+					res.handlers = memberNames(toks, i+2)
+				case after.kind == tokIdent && endsStatement(toks[i+3]):
+					defaultIdent = after.text
+				}
 			case next.ident("const") || next.ident("let") || next.ident("var"):
 				name := toks[i+2]
 				switch {
@@ -126,6 +138,11 @@ func readInSource(src string) inSource {
 		case "const", "let", "var":
 			// const CRON = "@daily"  (a constant schedule() may refer to)
 			name, eq, v := toks[i+1], toks[i+2], toks[i+3]
+			if name.kind == tokIdent {
+				if j := objectInit(toks, i+2); j > 0 {
+					objects[name.text] = memberNames(toks, j)
+				}
+			}
 			if name.kind == tokIdent && eq.punct("=") && v.kind == tokString && endsStatement(toks[i+4]) {
 				constants[name.text] = jsValue{kind: valString, s: v.text}
 			}
@@ -163,6 +180,9 @@ func readInSource(src string) inSource {
 		}
 	}
 
+	if res.handlers == nil && defaultIdent != "" {
+		res.handlers = objects[defaultIdent]
+	}
 	if hasDefault && !hasHandler {
 		res.readConfig(config, configProblem)
 		return res
@@ -482,6 +502,54 @@ func readObject(toks []token, i int) (jsValue, int) {
 			}
 			obj.obj[t.text] = v
 			i = end
+		}
+		i = skipMember(toks, i, depth)
+	}
+}
+
+// objectInit returns the index of the "{" of an object literal that
+// initializes a declaration, starting at toks[i] just after the name (`=
+// {`, or with a TypeScript annotation `: Handlers = {`), or 0.
+func objectInit(toks []token, i int) int {
+	depth := toks[i].depth
+	if toks[i].punct(":") {
+		// The annotation ends at the "=" at the declaration's level; a few
+		// dozen tokens is plenty for a type name.
+		for n := 0; n < 64 && toks[i].kind != tokEOF && !(toks[i].depth == depth && (toks[i].punct("=") || toks[i].punct(";"))); n++ {
+			i++
+		}
+	}
+	if toks[i].punct("=") && toks[i+1].punct("{") {
+		return i + 1
+	}
+	return 0
+}
+
+// memberNames lists the member names of the object literal whose "{" is
+// toks[i]: `name: …`, `name(…) {…}`, `async name(…)`, `"name": …` and the
+// shorthand `name`; spreads and computed keys are skipped, since only
+// running the code could tell them.
+func memberNames(toks []token, i int) []string {
+	depth := toks[i].depth
+	names := []string{}
+	for i++; ; {
+		t := toks[i]
+		if t.kind == tokEOF || t.depth == depth && t.punct("}") {
+			return names
+		}
+		if t.punct(",") {
+			i++
+			continue
+		}
+		// Modifiers before a method name: async, get, set, a generator's *.
+		for (t.ident("async") || t.ident("get") || t.ident("set") || t.punct("*")) && (toks[i+1].kind == tokIdent || toks[i+1].kind == tokString || toks[i+1].punct("*")) {
+			i++
+			t = toks[i]
+		}
+		if t.kind == tokIdent || t.kind == tokString {
+			if n := toks[i+1]; n.punct(":") || n.punct("(") || isMemberEnd(n, depth) {
+				names = append(names, t.text)
+			}
 		}
 		i = skipMember(toks, i, depth)
 	}

@@ -503,6 +503,8 @@ func FuzzReadInSource(f *testing.F) {
 		"/[/]/ / 1 /",
 		`'\u{1F600}\uD83D\uDE00\x4`,
 		"export { type",
+		"export default { async *get set(",
+		"const h: { = { a, ...b, [c]: d }; export default h",
 	} {
 		f.Add(s)
 	}

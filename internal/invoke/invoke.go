@@ -114,7 +114,12 @@ func Run(ctx context.Context, opts Options) error {
 	if !ok {
 		return exit.With(exit.Usage, unknownFunction(opts.Name, s.Functions, s.Config))
 	}
+	return runFunction(ctx, opts, s, fn, func(string) []byte { return body })
+}
 
+// runFunction calls fn through a running server for the site, or
+// standalone; bodyFor gives the request body for the server at base.
+func runFunction(ctx context.Context, opts Options, s *site.Site, fn discover.Function, bodyFor func(base string) []byte) error {
 	base, mode := opts.Server, "server"
 	if base == "" && !opts.Standalone {
 		base, _ = apiclient.Find(ctx, s, opts.Port)
@@ -148,7 +153,7 @@ func Run(ctx context.Context, opts Options) error {
 			opts.Wait = true
 		}
 	}
-	return call(ctx, opts, fn, body, base, mode)
+	return call(ctx, opts, fn, bodyFor(base), base, mode)
 }
 
 // initTimeout is the standalone worker's start limit: --init-timeout, but
@@ -387,14 +392,6 @@ func NewRequest(ctx context.Context, base string, fn discover.Function, c Call) 
 		req.Header[http.CanonicalHeaderKey(k)] = vs
 	}
 	return req, nil
-}
-
-// Event is the Netlify platform event that triggers a function named
-// name (its -background variant too), if any: deploy-succeeded,
-// submission-created, identity-signup and the others netlify-cli knows.
-func Event(name string) (string, bool) {
-	event := strings.TrimSuffix(name, "-background")
-	return event, eventFunctions[event]
 }
 
 // output is what --json prints of an answer.

@@ -28,7 +28,9 @@ type Options struct {
 	// BeforeFinal, when set, is called before a batch that ends runs is
 	// written: it makes their records durable elsewhere first (the
 	// invocation history, records.Store.Sync), since the journal forgets
-	// them once the batch is on disk.
+	// them once the batch is on disk. It is an fsync of its own, so final
+	// lines are held back and written together, at most every
+	// finalEvery (see Journal.held).
 	BeforeFinal func() error
 }
 
@@ -74,10 +76,21 @@ type Journal struct {
 	// cur is the batch filling up; the committer takes it.
 	cur *batch
 	// spare is a written batch's buffer, for the next one.
-	spare  []byte
-	closed bool
+	spare []byte
+	// held are final lines (other than interrupted) waiting to go out with
+	// a batch at most every finalEvery, when BeforeFinal is set: a batch
+	// of accepts then waits for one fsync, not two. Nothing waits for a
+	// final line, and losing one to a kill only makes its run look
+	// unfinished (run again, at-least-once), as before.
+	held []byte
+	// lastFinal is when BeforeFinal last ran.
+	lastFinal time.Time
+	closed    bool
 	// limit is the size that triggers the next compaction.
 	limit int64
+	// rf reads the journal file (spilled events, Event); it is replaced,
+	// under mu, only by the committer's compaction.
+	rf *os.File
 	// f, size and syncs belong to the committer once Open has returned.
 	f     *os.File
 	size  int64
@@ -90,13 +103,26 @@ type Journal struct {
 // batch is lines written together, with one fsync.
 type batch struct {
 	buf []byte
+	// accepts are the batch's accept lines, to learn their place in the
+	// file once it is written.
+	accepts []acceptLine
 	// finals is set when the batch ends runs.
 	finals bool
 	done   chan struct{}
 	err    error
 }
 
+// acceptLine is where in a batch the accept line of run is.
+type acceptLine struct {
+	run    *Run
+	pos, n int
+}
+
 func newBatch(buf []byte) *batch { return &batch{buf: buf[:0], done: make(chan struct{})} }
+
+// finalEvery is how often held final lines go out, so BeforeFinal's fsync
+// is paid that often rather than with every batch.
+const finalEvery = 100 * time.Millisecond
 
 // Open reads the journal at path (creating it if needed), keeps what its
 // lines add up to, and opens it for appending. A torn last line is cut off
@@ -182,6 +208,10 @@ func (j *Journal) load() (*Recovery, error) {
 		}
 	}
 	j.f, j.size = f, good
+	if j.rf, err = os.Open(j.path); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("open journal: %w", err)
+	}
 	if _, err := f.Seek(good, io.SeekStart); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("open journal: %w", err)
@@ -332,6 +362,10 @@ func (j *Journal) Resume(ids ...string) ([]Run, error) {
 	runs := j.st.list(func(r *Run) bool {
 		return r.Status == records.Interrupted && (len(ids) == 0 || want[r.ID])
 	})
+	if err := j.fillEvents(runs); err != nil {
+		j.mu.Unlock()
+		return nil, err
+	}
 	now := time.Now()
 	for _, r := range runs {
 		j.appendLocked(&entry{Op: opResume, ID: r.ID, At: &now})
@@ -395,9 +429,20 @@ func (j *Journal) appendLocked(e *entry) error {
 	if err != nil {
 		return fmt.Errorf("encode journal entry: %w", err)
 	}
-	j.cur.buf = append(append(j.cur.buf, line...), '\n')
-	if e.Op == opFinal {
-		j.cur.finals = true
+	switch {
+	case e.Op == opFinal && e.Status != records.Interrupted && j.beforeFinal != nil:
+		// Nothing follows such a final for its run, so it may go out after
+		// lines written later. An interrupted one can be followed by a
+		// resume: it keeps its place.
+		j.held = append(append(j.held, line...), '\n')
+	default:
+		if e.Op == opAccept {
+			j.cur.accepts = append(j.cur.accepts, acceptLine{run: e.Run, pos: len(j.cur.buf), n: len(line) + 1})
+		}
+		j.cur.buf = append(append(j.cur.buf, line...), '\n')
+		if e.Op == opFinal {
+			j.cur.finals = true
+		}
 	}
 	j.st.apply(e)
 	select {
@@ -411,48 +456,103 @@ func (j *Journal) appendLocked(e *entry) error {
 // fsync, while the next one fills.
 func (j *Journal) commitLoop() {
 	defer close(j.done)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
 	for {
-		_, ok := <-j.kick
-		j.flush()
-		if !ok {
-			return
+		if wait, ok := j.heldWait(); ok {
+			timer.Reset(wait)
+		}
+		select {
+		case _, ok := <-j.kick:
+			timer.Stop()
+			j.flush(!ok)
+			if !ok {
+				return
+			}
+		case <-timer.C:
+			j.flush(false)
 		}
 	}
 }
 
-// flush writes batches until none is waiting. A batch that would take the
+// heldWait says how long until the held final lines are due, if there are
+// any.
+func (j *Journal) heldWait() (time.Duration, bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if len(j.held) == 0 {
+		return 0, false
+	}
+	return max(finalEvery-time.Since(j.lastFinal), 0), true
+}
+
+// flush writes batches until none is waiting, with the held final lines
+// when they are due (always when closing). A batch that would take the
 // journal past its limit is written as a compaction instead.
-func (j *Journal) flush() {
+func (j *Journal) flush(closing bool) {
 	for {
 		j.mu.Lock()
 		b := j.cur
-		if len(b.buf) == 0 {
+		due := len(j.held) > 0 && (closing || time.Since(j.lastFinal) >= finalEvery)
+		if len(b.buf) == 0 && !due {
 			j.mu.Unlock()
 			return
 		}
 		j.cur = newBatch(j.spare)
 		j.spare = nil
+		if due {
+			b.buf = append(b.buf, j.held...)
+			j.held = j.held[:0]
+			b.finals = true
+		}
 		var kept []Run
 		compact := j.size+int64(len(b.buf)) > j.limit
 		if compact {
-			// The state includes b and nothing after it.
+			// The state includes b and the held finals, and nothing after:
+			// the runs those end are left out, so their records must be
+			// durable first, as if the finals were written.
 			kept = j.st.list(func(*Run) bool { return true })
+			if len(j.held) > 0 {
+				j.held = j.held[:0]
+				b.finals = true
+			}
 		}
 		j.mu.Unlock()
+		var finalAt time.Time
 		if b.finals && j.beforeFinal != nil {
 			// A failure here is the history's: the runs still end.
 			j.beforeFinal()
+			finalAt = time.Now()
 		}
 		if compact {
 			b.err = j.compact(b, kept)
 		} else {
-			b.err = j.writeSync(b.buf)
+			b.err = j.writeBatch(b)
 		}
 		close(b.done)
 		j.mu.Lock()
 		j.spare = b.buf
+		if !finalAt.IsZero() {
+			j.lastFinal = finalAt
+		}
 		j.mu.Unlock()
 	}
+}
+
+// writeBatch appends b and fsyncs, then notes where its accept lines are.
+func (j *Journal) writeBatch(b *batch) error {
+	base := j.size
+	if err := j.writeSync(b.buf); err != nil {
+		return err
+	}
+	j.mu.Lock()
+	for _, a := range b.accepts {
+		if j.st.runs[a.run.ID] == a.run {
+			a.run.at = loc{base + int64(a.pos), int64(a.n)}
+		}
+	}
+	j.mu.Unlock()
+	return nil
 }
 
 // writeSync appends buf and fsyncs. After a failure the file is cut back
@@ -476,9 +576,13 @@ func (j *Journal) writeSync(buf []byte) error {
 // that fails, b goes to the old file, which is still whole, and the next
 // try waits until the journal has grown as much again.
 func (j *Journal) compact(b *batch, kept []Run) error {
-	if err := j.rewrite(kept); err != nil {
+	err := j.fillEvents(kept)
+	if err == nil {
+		err = j.rewrite(kept)
+	}
+	if err != nil {
 		j.limit = 2 * max(j.limit, j.size)
-		return j.writeSync(b.buf)
+		return j.writeBatch(b)
 	}
 	j.limit = max(j.maxSize, 2*j.size)
 	return nil
@@ -494,6 +598,7 @@ func (j *Journal) rewrite(runs []Run) error {
 	bw := bufio.NewWriterSize(f, 256<<10)
 	n, _ := bw.Write(headerLine())
 	size := int64(n)
+	at := make(map[string]loc, len(runs))
 	for i := range runs {
 		line, err := json.Marshal(entry{Op: opAccept, Run: &runs[i]})
 		if err != nil {
@@ -503,6 +608,7 @@ func (j *Journal) rewrite(runs []Run) error {
 		}
 		bw.Write(line)
 		bw.WriteByte('\n')
+		at[runs[i].ID] = loc{size, int64(len(line) + 1)}
 		size += int64(len(line) + 1)
 	}
 	err = bw.Flush()
@@ -518,10 +624,103 @@ func (j *Journal) rewrite(runs []Run) error {
 		return fmt.Errorf("compact journal: %w", err)
 	}
 	syncDir(filepath.Dir(j.path))
-	// The new file is the journal now, open at its end.
+	rf, err := os.Open(j.path)
+	if err != nil {
+		// The new file is whole; only spilling stops until the next one.
+		rf = nil
+	}
+	// The new file is the journal now, open at its end; the runs' lines
+	// are where it put them.
 	j.f.Close()
 	j.f, j.size = f, size
+	j.mu.Lock()
+	old := j.rf
+	j.rf = rf
+	for id, l := range at {
+		if r, ok := j.st.runs[id]; ok {
+			r.at = l
+		}
+	}
+	j.mu.Unlock()
+	if old != nil {
+		old.Close()
+	}
 	return nil
+}
+
+// Spill drops the event of the unfinished run id from memory, once its
+// accept line is on disk: Event reads it back from there. It reports
+// whether it did (a run not yet written, or not the journal's, keeps its
+// event). The caller must drop its own reference for memory to be freed.
+func (j *Journal) Spill(id string) bool {
+	if j == nil {
+		return false
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	r, ok := j.st.runs[id]
+	if !ok || r.at.n == 0 || j.rf == nil {
+		return false
+	}
+	r.Event = nil
+	return true
+}
+
+// Event returns the event of the unfinished run id: from memory, or, for a
+// spilled run, read back from its accept line.
+func (j *Journal) Event(id string) (json.RawMessage, error) {
+	if j == nil {
+		return nil, fmt.Errorf("no journal")
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	r, ok := j.st.runs[id]
+	if !ok {
+		return nil, fmt.Errorf("journal %s holds no unfinished run %s", j.path, id)
+	}
+	if r.Event != nil {
+		return r.Event, nil
+	}
+	return j.readEvent(r)
+}
+
+// fillEvents reads the events of spilled runs among runs back from the
+// file. It is called by the committer, which alone replaces the file, or
+// under mu.
+func (j *Journal) fillEvents(runs []Run) error {
+	for i := range runs {
+		if runs[i].Event != nil {
+			continue
+		}
+		ev, err := j.readEvent(&runs[i])
+		if err != nil {
+			return err
+		}
+		runs[i].Event = ev
+	}
+	return nil
+}
+
+// readEvent reads r's event from its accept line in the file.
+func (j *Journal) readEvent(r *Run) (json.RawMessage, error) {
+	if r.at.n == 0 || j.rf == nil {
+		return nil, fmt.Errorf("journal %s: run %s has no event in memory or on disk", j.path, r.ID)
+	}
+	buf := make([]byte, r.at.n)
+	if _, err := j.rf.ReadAt(buf, r.at.off); err != nil {
+		return nil, fmt.Errorf("read journal %s: %w", j.path, err)
+	}
+	var e struct {
+		Op  string `json:"op"`
+		Run *struct {
+			ID    string          `json:"id"`
+			Event json.RawMessage `json:"event"`
+		} `json:"run"`
+	}
+	if err := json.Unmarshal(buf, &e); err != nil || e.Op != opAccept || e.Run == nil || e.Run.ID != r.ID || e.Run.Event == nil {
+		return nil, fmt.Errorf("journal %s: the line at offset %d is not the accept line of run %s", j.path, r.at.off, r.ID)
+	}
+	return e.Run.Event, nil
 }
 
 // Close writes what is pending and closes the journal.
@@ -539,6 +738,9 @@ func (j *Journal) Close() error {
 	close(j.kick)
 	j.mu.Unlock()
 	<-j.done
+	if j.rf != nil {
+		j.rf.Close()
+	}
 	err := j.f.Close()
 	j.lock.Close()
 	return err

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -515,4 +516,85 @@ func TestClosedAndNil(t *testing.T) {
 	if err := j.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
 	}
+}
+
+// TestHeldFinals: with BeforeFinal set, final lines are held back and go
+// out together, so BeforeFinal's fsync is not paid with every batch; they
+// still reach the file on their own, an interrupted final keeps its
+// place, and Close writes what is held.
+func TestHeldFinals(t *testing.T) {
+	var calls atomic.Int64
+	opts := Options{BeforeFinal: func() error { calls.Add(1); return nil }}
+	has := func(path, s string) bool {
+		b, _ := os.ReadFile(path)
+		return strings.Contains(string(b), s)
+	}
+	finalOf := func(id string) string { return `"op":"final","id":"` + id + `"` }
+
+	t.Run("many finals, few BeforeFinal calls", func(t *testing.T) {
+		calls.Store(0)
+		path := filepath.Join(t.TempDir(), "journal.jsonl")
+		j, _ := open(t, path, opts)
+		const n = 200
+		start := time.Now()
+		for i := range n {
+			id := fmt.Sprintf("r%03d", i)
+			if err := j.Accept(run(id, i)); err != nil {
+				t.Fatal(err)
+			}
+			j.Final(id, records.Succeeded, t0)
+		}
+		elapsed := time.Since(start)
+		if max := int64(elapsed/finalEvery) + 2; calls.Load() > max {
+			t.Errorf("%d BeforeFinal calls for %d finals in %s, want at most %d", calls.Load(), n, elapsed, max)
+		}
+		j.Close()
+		if calls.Load() == 0 {
+			t.Error("BeforeFinal never called")
+		}
+		_, rec := open(t, path, Options{})
+		if len(rec.Unfinished) != 0 {
+			t.Errorf("%d runs unfinished after Close, want 0: Close must write the held finals", len(rec.Unfinished))
+		}
+	})
+	t.Run("a held final goes out on its own", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "journal.jsonl")
+		j, _ := open(t, path, opts)
+		for _, id := range []string{"a", "b"} {
+			if err := j.Accept(run(id, 0)); err != nil {
+				t.Fatal(err)
+			}
+			// The second one comes within finalEvery of the first.
+			j.Final(id, records.Failed, t0)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for !has(path, finalOf("b")) {
+			if time.Now().After(deadline) {
+				t.Fatal("the held final never reached the file")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	})
+	t.Run("an interrupted final keeps its place", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "journal.jsonl")
+		j, _ := open(t, path, opts)
+		for _, id := range []string{"x", "y"} {
+			if err := j.Accept(run(id, 0)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		j.Final("x", records.Succeeded, t0) // BeforeFinal runs now
+		j.Final("y", records.Interrupted, t0)
+		if _, err := j.Resume("y"); err != nil {
+			t.Fatal(err)
+		}
+		if !has(path, finalOf("y")) {
+			t.Fatal("Resume returned before the interrupted final was written")
+		}
+		j.Close()
+		_, rec := open(t, path, Options{})
+		if got := ids(rec.Unfinished); !slices.Equal(got, []string{"y"}) {
+			t.Errorf("unfinished after reopening: %v, want [y] (resumed)", got)
+		}
+	})
 }

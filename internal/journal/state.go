@@ -37,7 +37,15 @@ type Run struct {
 	// the run is unfinished and Interrupted once it is resumable.
 	Attempts []records.Attempt `json:"attempts,omitempty"`
 	Status   records.Status    `json:"status,omitempty"`
+
+	// at is where the run's accept line is in the journal file, once it
+	// is written: a spilled run (Spill) has no Event in memory and reads
+	// it from there.
+	at loc
 }
+
+// loc is a line's offset and length in the journal file.
+type loc struct{ off, n int64 }
 
 // EffectiveMax is how many attempts the run may have: those it was
 // accepted with, plus one for each attempt bgfn interrupted.

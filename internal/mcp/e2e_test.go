@@ -82,11 +82,42 @@ func copySite(t *testing.T, name string) string {
 	return dst
 }
 
+// lockedBuffer is a process's output, written by exec's copying goroutine
+// while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// waitFor polls until the output contains s, at most d.
+func (l *lockedBuffer) waitFor(s string, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for !strings.Contains(l.String(), s) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return true
+}
+
 // devServer is a `bgfn dev` the test started.
 type devServer struct {
 	url string
 	cmd *exec.Cmd
-	out *bytes.Buffer
+	out *lockedBuffer
 	// exited is closed when the process has been waited for.
 	exited chan struct{}
 	err    error
@@ -94,7 +125,7 @@ type devServer struct {
 
 func startDev(t *testing.T, dir string, args ...string) *devServer {
 	t.Helper()
-	d := &devServer{out: new(bytes.Buffer), exited: make(chan struct{})}
+	d := &devServer{out: new(lockedBuffer), exited: make(chan struct{})}
 	d.cmd = exec.Command(bgfnBin, append([]string{"dev", "--dir", dir, "--port", "0", "--no-watch"}, args...)...)
 	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
 	if err := d.cmd.Start(); err != nil {
@@ -247,6 +278,19 @@ func exercise(t *testing.T, s *session, dir string) {
 	s.call("invoke_function", map[string]any{"name": "deploy-succeeded", "body": `{"extra":1}`}, &inv)
 	if inv.Body != `["extra","payload","site"]` {
 		t.Errorf("invoke deploy-succeeded answered %q, want the sample event's keys", inv.Body)
+	}
+	// trigger_event: the legacy function named after the event gets the
+	// realistic sample (not netlify-cli's TODO placeholders) and the
+	// x-netlify-event header.
+	var trig triggerOut
+	ttext := s.call("trigger_event", map[string]any{"event": "deploy-succeeded"}, &trig)
+	if trig.Slug != "deploy_succeeded" || len(trig.Results) != 1 || trig.Results[0].Function != "deploy-succeeded" ||
+		trig.Results[0].Status != 200 || trig.Results[0].Body != `["payload","site"]` || !strings.Contains(ttext, "deploy-succeeded to deploy-succeeded:\nPOST /.netlify/functions/deploy-succeeded -> 200") {
+		t.Errorf("trigger_event deploy-succeeded = %+v\n%s", trig, ttext)
+	}
+	s.call("trigger_event", map[string]any{"event": "identity-login", "function": "hello"}, &trig)
+	if len(trig.Results) != 1 || trig.Results[0].Function != "hello" || trig.Results[0].Method != "POST" {
+		t.Errorf("trigger_event to hello = %+v", trig)
 	}
 	s.call("invoke_function", map[string]any{"name": "broken"}, &inv)
 	if inv.Status != 500 || inv.State != records.Failed || inv.Error == nil || inv.Error.Type != "BuildError" {
@@ -569,7 +613,9 @@ func TestStdioUsesRunningDev(t *testing.T) {
 	}
 	var inv invokeOut
 	s.call("invoke_function", map[string]any{"name": "hello"}, &inv)
-	if !strings.Contains(dev.out.String(), "hello called for world") {
+	// The answer can reach the client before bgfn dev has printed the
+	// function's line.
+	if !dev.out.waitFor("hello called for world", 10*time.Second) {
 		t.Errorf("the invocation did not run on bgfn dev:\n%s", dev.out)
 	}
 	if descendants(cmd.Process.Pid) != nil {

@@ -24,7 +24,7 @@ import (
 
 var toolNames = []string{
 	"blobs_delete", "blobs_get", "blobs_list", "blobs_set", "cancel_invocation", "get_config", "get_invocation", "invoke_function",
-	"list_functions", "list_invocations", "replay_invocation", "tail_logs", "wait_invocation",
+	"list_functions", "list_invocations", "replay_invocation", "tail_logs", "trigger_event", "wait_invocation",
 }
 
 // inspectorCLI installs the fixture's packages unless node_modules holds

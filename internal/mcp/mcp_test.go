@@ -192,6 +192,11 @@ func TestBadArguments(t *testing.T) {
 		{"invoke_function", map[string]any{"name": "hello", "body": "%%%", "body_base64": true}, "invalid argument body"},
 		{"invoke_function", map[string]any{"name": "hello", "headers": map[string]any{"Bad Name": "x"}}, "invalid argument headers"},
 		{"invoke_function", map[string]any{"name": "hello", "bogus": 1}, "bogus"},
+		{"trigger_event", map[string]any{}, `missing properties: ["event"]`},
+		{"trigger_event", map[string]any{"event": "deploy-succeded"}, `invalid argument event: unknown platform event "deploy-succeded": use one of deploy-building,`},
+		{"trigger_event", map[string]any{"event": "deploy-succeeded"}, "invalid argument event: no function handles deploy-succeeded: name a function deploy-succeeded.mjs, or give a v2 function `export default { deploySucceeded(event)"},
+		{"trigger_event", map[string]any{"event": "identity-signup", "function": "helo"}, `invalid argument function: no function "helo" (did you mean "hello"?)`},
+		{"trigger_event", map[string]any{"event": "identity-signup", "wait_timeout": "2h"}, "invalid argument wait_timeout"},
 		{"get_invocation", map[string]any{"id": ""}, "invalid argument id"},
 		{"get_invocation", map[string]any{"id": "nope"}, `invalid argument id: no invocation "nope"`},
 		{"get_invocation", map[string]any{"id": "../x"}, "invalid argument id"},
@@ -288,8 +293,8 @@ func TestSchemasAreDescribed(t *testing.T) {
 			}
 		}
 	}
-	if n != 13 {
-		t.Errorf("%d tools, want 13", n)
+	if n != 14 {
+		t.Errorf("%d tools, want 14", n)
 	}
 }
 

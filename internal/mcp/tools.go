@@ -21,12 +21,11 @@ import (
 )
 
 // register is the tool table, in the order tools/list shows it. A new
-// tool is one row here plus its handler: trigger_schedule and
-// trigger_event (issue 15) are handlers that call the trigger endpoint
-// through apiclient, as cancel_invocation calls issue 17's.
+// tool is one row here plus its handler (trigger_event is in trigger.go).
 func (b *bgfn) register(s *sdk.Server) {
 	add(s, b, spec{name: "list_functions", title: "List functions", readOnly: true, desc: `List the site's functions: name, kind (sync, background or scheduled), runtime (js, ts or go), the routes and methods it answers (v2 config.path, else /.netlify/functions/NAME), schedule and next run, the platform events that trigger it, the entry file and build output paths, and the build state (ok, building, or failed with the formatted build error). Call it first.`}, b.listFunctions)
 	add(s, b, spec{name: "invoke_function", title: "Invoke a function", desc: `Call one function with an HTTP request, as bgfn invoke does, and return its status, headers, body (cut at 64 KB, with body_truncated set), invocation id, duration and the log lines it printed. A background function answers 202 at once; set wait to follow it through its retries until it ends and get its outcome, errors and logs.`}, b.invokeFunction)
+	add(s, b, spec{name: "trigger_event", title: "Trigger a platform event", desc: `Send a Netlify platform event (deploy-succeeded, submission-created, identity-signup, ...) as bgfn trigger does: a POST with the x-netlify-event header and a realistic sample payload (or body) to every function that handles it (legacy functions named after the event, v2 default export objects with the event's method; list_functions shows each function's events), or only to function. Returns what each answered, with its invocation's outcome and logs; background functions are waited for. A denied identity event answers 401, an invalid payload 400.`}, b.triggerEvent)
 	add(s, b, spec{name: "list_invocations", title: "List invocations", readOnly: true, desc: `List invocation records, newest first: id, function, kind, status, when, duration, attempts and the last error. Filter by function and status; the newest records are kept in memory.`}, b.listInvocations)
 	add(s, b, spec{name: "get_invocation", title: "Get an invocation", readOnly: true, desc: `Get one invocation record: status, the request, every attempt with its error (type, message, stack), and the log lines of every attempt.`}, b.getInvocation)
 	add(s, b, spec{name: "wait_invocation", title: "Wait for an invocation", readOnly: true, desc: `Wait until an invocation ends (succeeded, failed, timed_out, interrupted or cancelled), or the timeout passes, and return its record. Use it after invoke_function on a background function without wait, or after replay_invocation.`}, b.waitInvocation)

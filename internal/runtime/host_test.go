@@ -317,3 +317,47 @@ export const handler = async () => {
 		t.Fatalf("after the stops: %v %+v", err, res)
 	}
 }
+
+// TestInitLimitStartsAtBoot: in a burst, a host boots a few threads at a
+// time and queues the rest; the init limit is charged from each boot, not
+// from the spawn, so a burst whose queue outlasts the limit still starts
+// every instance whose own load fits in it.
+func TestInitLimitStartsAtBoot(t *testing.T) {
+	env := needNode(t)
+	h := &NodeHosts{Node: env.node, Bootstrap: env.bootstrap, Dir: t.TempDir(), Grace: time.Second}
+	// One boot at a time, no spares: the last spawn waits for all the
+	// other loads, about twice the limit, while each load (a thread's
+	// start-up and 150 ms of import) stays well within it even on a
+	// loaded machine.
+	h.SetEnv([]string{"PATH=" + os.Getenv("PATH"), "BGFN_PARALLEL_STARTS=1"})
+	t.Cleanup(func() {
+		pids := h.Pids()
+		h.Close()
+		for _, pid := range pids {
+			waitGroupGone(t, pid)
+		}
+	})
+	const load = 150 * time.Millisecond
+	s := env.threadStarter(t, h, fmt.Sprintf("const end = Date.now() + %d; while (Date.now() < end) {}\nexport const handler = async () => ({ statusCode: 200 })", load.Milliseconds()))
+	s.Config.InitTimeout = 2 * time.Second
+	const n = 15
+	errs := make(chan error, n)
+	start := time.Now()
+	for range n {
+		go func() {
+			w, err := s.Start(t.Context())
+			if err == nil {
+				t.Cleanup(func() { w.Stop(context.Background()) })
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Errorf("Start: %v", err)
+		}
+	}
+	if took := time.Since(start); took < s.Config.InitTimeout {
+		t.Logf("the burst took %v, within one init limit: the queue did not outlast it, so this run proves little", took)
+	}
+}

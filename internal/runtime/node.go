@@ -115,9 +115,9 @@ type nodeWorker struct {
 // at most cfg.InitTimeout: a worker thread in a host, or a process.
 func (s *NodeStarter) Start(ctx context.Context) (Worker, error) {
 	cfg := &s.Config
-	ctx, cancel := withInitTimeout(ctx, cfg.InitTimeout)
-	defer cancel()
 	if cfg.Hosts != nil && !cfg.Process && !s.process.Load() {
+		// The thread applies the init limit itself, from when its host
+		// begins booting it.
 		t, err := s.startThread(ctx)
 		if err == nil {
 			return t, nil
@@ -130,6 +130,8 @@ func (s *NodeStarter) Start(ctx context.Context) (Worker, error) {
 			cfg.OnProcessFallback(ie.Err.Message)
 		}
 	}
+	ctx, cancel := withInitTimeout(ctx, cfg.InitTimeout)
+	defer cancel()
 	env := append(cfg.Env[:len(cfg.Env):len(cfg.Env)], "BGFN_ENTRY="+cfg.Entry, "BGFN_FUNCTION_NAME="+cfg.Name)
 	for k, v := range cfg.FuncEnv {
 		env = append(env, k+"="+v)

@@ -127,34 +127,47 @@ func (t *threadInstance) kill() {
 	}
 }
 
-// awaitReady waits until the instance has loaded its function, at most
-// until ctx ends (the init limit, or the pool closing).
+// awaitReady waits until the instance has loaded its function. The init
+// limit runs from the moment the host begins booting its thread (it says
+// "booting"): a spawn the host queued behind other boots, which in a burst
+// of a heavy function on two cores can take longer than the limit, is not
+// charged for the wait. ctx ends the wait at any time (the pool closing).
 func (t *threadInstance) awaitReady(ctx context.Context) error {
-	select {
-	case m := <-t.msgs:
-		switch {
-		case m.Type == "ready":
-			return nil
-		case m.Type == "init_error" && m.Error != nil:
+	limit := ctx // until the host says it is booting
+	for {
+		select {
+		case m := <-t.msgs:
+			switch {
+			case m.Type == "booting":
+				if limit == ctx {
+					var cancel context.CancelFunc
+					limit, cancel = withInitTimeout(ctx, t.cfg.InitTimeout)
+					defer cancel()
+				}
+				continue
+			case m.Type == "ready":
+				return nil
+			case m.Type == "init_error" && m.Error != nil:
+				t.kill()
+				<-t.done
+				return &InitError{Err: m.Error}
+			}
 			t.kill()
 			<-t.done
-			return &InitError{Err: m.Error}
+			return &InitError{Err: &FunctionError{Type: "Runtime.ExitError", Message: "instance sent " + m.Type + " before it was ready"}}
+		case <-t.done:
+			if t.exitErr != nil {
+				return &InitError{Err: t.exitErr}
+			}
+			if t.hostGone {
+				return &hostGoneError{exit: t.exitText}
+			}
+			return &InitError{Err: &FunctionError{Type: "Runtime.ExitError", Message: "worker " + t.exitText + " before it was ready"}}
+		case <-limit.Done():
+			t.kill()
+			<-t.done
+			return startCancelled(limit, t.cfg.Name, "its module is still loading (a top-level await that never settles, or slow code at import time)")
 		}
-		t.kill()
-		<-t.done
-		return &InitError{Err: &FunctionError{Type: "Runtime.ExitError", Message: "instance sent " + m.Type + " before it was ready"}}
-	case <-t.done:
-		if t.exitErr != nil {
-			return &InitError{Err: t.exitErr}
-		}
-		if t.hostGone {
-			return &hostGoneError{exit: t.exitText}
-		}
-		return &InitError{Err: &FunctionError{Type: "Runtime.ExitError", Message: "worker " + t.exitText + " before it was ready"}}
-	case <-ctx.Done():
-		t.kill()
-		<-t.done
-		return startCancelled(ctx, t.cfg.Name, "its module is still loading (a top-level await that never settles, or slow code at import time)")
 	}
 }
 

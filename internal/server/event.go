@@ -218,32 +218,9 @@ const identityToken = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzb3VyY2UiOiJuZXRs
 // "Authorization: Bearer <JWT>" header: the token's claims, decoded without
 // verification, become the user. Nil when there is no such token.
 func clientContext(r *http.Request) json.RawMessage {
-	auth := r.Header.Get("Authorization")
-	token, ok := strings.CutPrefix(auth, "Bearer ")
-	if !ok {
+	claims, _ := bearerClaims(r)
+	if claims == nil {
 		return nil
 	}
-	parts := strings.Split(strings.TrimSpace(token), ".")
-	if len(parts) != 3 {
-		return nil
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
-		return nil
-	}
-	var user map[string]any
-	if json.Unmarshal(payload, &user) != nil {
-		return nil
-	}
-	identity := map[string]any{"url": identityURL, "token": identityToken}
-	netlify, _ := json.Marshal(map[string]any{"identity": identity, "user": user})
-	cc, err := json.Marshal(map[string]any{
-		"identity": identity,
-		"user":     user,
-		"custom":   map[string]any{"netlify": base64.StdEncoding.EncodeToString(netlify)},
-	})
-	if err != nil {
-		return nil
-	}
-	return cc
+	return clientContextOf(claims)
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"encoding/json"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -16,6 +17,30 @@ func jsonMarshal(v any) ([]byte, error) {
 		return nil, err
 	}
 	return bytes.TrimRight(b.Bytes(), "\n"), nil
+}
+
+// eventScratch holds the buffers background events are encoded into
+// before they are copied out at their exact size.
+var eventScratch = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// encodeEvent encodes ev for an invocation with a body of bodyLen bytes.
+// A synchronous event lives as long as its request and is encoded into a
+// buffer sized for the common case. A background event may wait in a
+// queue for minutes, thousands of them: it is encoded into a pooled buffer
+// and copied out at its exact size (a growing buffer would leave it up to
+// a third unused).
+func encodeEvent(ev *Event, bodyLen int, exact bool) []byte {
+	if !exact {
+		return appendEvent(make([]byte, 0, 1024+bodyLen*4/3), ev)
+	}
+	bp := eventScratch.Get().(*[]byte)
+	b := appendEvent((*bp)[:0], ev)
+	out := bytes.Clone(b)
+	if cap(b) <= 1<<20 {
+		*bp = b
+		eventScratch.Put(bp)
+	}
+	return out
 }
 
 // appendEvent encodes ev as JSON, as encoding/json would with HTML

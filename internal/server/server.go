@@ -108,6 +108,9 @@ type Options struct {
 	Blobs string
 	// Quiet leaves out the per-request lines (function logs still print).
 	Quiet bool
+	// Geo is the country code functions see in context.geo (bgfn dev
+	// --geo); empty means netlify-cli's mock San Francisco location.
+	Geo string
 }
 
 // Server is the HTTP handler for functions.
@@ -250,14 +253,17 @@ func (s *Server) dispatchFn(w http.ResponseWriter, r *http.Request, fn *Function
 	ev := newEvent(r, body, id, s.opts.SiteID)
 	ev.Blobs = s.opts.Blobs
 	ev.Route = route
-	evJSON := appendEvent(make([]byte, 0, 1024+len(body)*4/3), ev)
+	geo := s.requestGeo(r)
+	ev.Headers["x-nf-geo"], ev.MultiValueHeaders["x-nf-geo"] = geo, []string{geo}
+	cc := s.applyIdentity(r, ev, fn, isBackground)
+	evJSON := encodeEvent(ev, len(body), isBackground)
 	// The record shares the event's headers; the mock geolocation is noise
 	// there (the event is already encoded).
 	delete(ev.Headers, "x-nf-geo")
 	req := &runtime.Request{
 		ID:            id,
 		Event:         evJSON,
-		ClientContext: clientContext(r),
+		ClientContext: cc,
 		Background:    isBackground,
 		Params:        params,
 	}

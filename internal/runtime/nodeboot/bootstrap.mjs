@@ -22,6 +22,7 @@ import * as net from 'node:net'
 import * as nodeBuffer from 'node:buffer'
 import { Writable } from 'node:stream'
 import { pathToFileURL } from 'node:url'
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { Worker, isMainThread, parentPort, threadId, workerData } from 'node:worker_threads'
 
 const MODE = !isMainThread ? 'thread' : process.env.BGFN_HOST === '1' ? 'host' : 'process'
@@ -318,6 +319,7 @@ class Invocation {
     this.resultSent = false
     this.idleSent = false
     this.cookies = null
+    this.identity = null // decoded x-nf-identity-info (v2)
     this.controller = null // the v2 request's AbortController, made on first use
     this.abortReason = undefined // set when the client went away
     running = this
@@ -724,7 +726,7 @@ function invokeV2(handler, msg) {
     requestSignal(inv, req)
     ctx = new Context(inv, req, event, msg.params)
     current = ctx
-    ret = handler(req, ctx)
+    ret = inRequestStore(ctx, () => handler(req, ctx))
   } catch (err) {
     fail(inv, err)
     return
@@ -1239,6 +1241,333 @@ function hookExit() {
 }
 
 // ---------------------------------------------------------------------------
+// v2 platform-event handlers, the request-context store and identity.
+//
+// A v2 default export may be an object: {deploySucceeded(event) {…},
+// userSignup(event) {…}, fetch(req, context) {…}}. A request whose
+// x-netlify-event header names a method it has calls that method with the
+// parsed event; any other request calls fetch. Payloads, validation
+// messages and answers are those of Netlify's runtime
+// (@netlify/serverless-functions-api 2.23.0).
+
+// EVENT_METHODS maps each x-netlify-event slug to its method.
+const EVENT_METHODS = {
+  deploy_building: 'deployBuilding',
+  deploy_succeeded: 'deploySucceeded',
+  deploy_failed: 'deployFailed',
+  deploy_deleted: 'deployDeleted',
+  deploy_locked: 'deployLocked',
+  deploy_unlocked: 'deployUnlocked',
+  submission_created: 'formSubmitted',
+  identity_login: 'userLogin',
+  identity_signup: 'userSignup',
+  identity_validate: 'userValidate',
+  identity_usermodified: 'userModified',
+  identity_userdeleted: 'userDeleted',
+  fetch: 'fetch',
+}
+const HANDLER_METHODS = Object.values(EVENT_METHODS)
+
+// isHandlerObject reports whether obj is a handler object: it has fetch or
+// an event method.
+function isHandlerObject(obj) {
+  if (obj === null || typeof obj !== 'object') return false
+  for (const m of HANDLER_METHODS) if (typeof obj[m] === 'function') return true
+  return false
+}
+
+const isObj = (v) => typeof v === 'object' && v !== null
+const optStr = (v) => (typeof v === 'string' && v !== '' ? v : undefined)
+
+function validateDeploy(raw) {
+  if (!isObj(raw)) return 'expected an object'
+  if (!isObj(raw.payload)) return 'missing "payload" object'
+  if (!isObj(raw.site)) return 'missing "site" object'
+  const p = raw.payload
+  if (typeof p.id !== 'string') return 'missing "payload.id"'
+  if (typeof p.state !== 'string') return 'missing "payload.state"'
+  if (typeof p.created_at !== 'string') return 'missing "payload.created_at"'
+  return null
+}
+
+function parseDeploy({ payload: p, site: s }) {
+  return {
+    deploy: {
+      id: p.id,
+      siteId: p.site_id,
+      buildId: p.build_id ?? null,
+      state: p.state,
+      errorMessage: p.error_message ?? null,
+      url: p.url,
+      sslUrl: p.ssl_url,
+      permalinkUrl: p.deploy_ssl_url,
+      adminUrl: p.admin_url,
+      context: p.context,
+      branch: p.branch ?? null,
+      commitRef: p.commit_ref ?? null,
+      commitUrl: p.commit_url ?? null,
+      commitMessage: p.commit_message ?? null,
+      committer: p.committer ?? null,
+      title: p.title ?? null,
+      createdAt: p.created_at,
+      publishedAt: p.published_at ?? null,
+      time: p.deploy_time ?? null,
+      manual: !!p.manual_deploy,
+      framework: p.framework ?? null,
+    },
+    site: { id: s.id, name: s.name, url: s.url, adminUrl: s.admin_url },
+  }
+}
+
+function validateSubmission(raw) {
+  if (!isObj(raw)) return 'expected an object'
+  if (!isObj(raw.payload)) return 'missing "payload" object'
+  if (!isObj(raw.payload.data)) return 'missing "payload.data"'
+  return null
+}
+
+function validateIdentity(raw) {
+  if (!isObj(raw)) return 'expected an object'
+  if (!isObj(raw.user)) return 'missing "user" object'
+  const u = raw.user
+  if (typeof u.id !== 'string') return 'missing "user.id"'
+  if (typeof u.email !== 'string') return 'missing "user.email"'
+  if (typeof u.created_at !== 'string') return 'missing "user.created_at"'
+  return null
+}
+
+// toUser turns Identity's user (snake_case, metadata objects) into the
+// handler's User.
+function toUser(u) {
+  const app = u.app_metadata ?? {}
+  const meta = u.user_metadata ?? {}
+  const name = meta.full_name || meta.name
+  const roles = Array.isArray(app.roles) && app.roles.every((r) => typeof r === 'string') ? app.roles : undefined
+  return {
+    id: u.id,
+    email: u.email,
+    confirmedAt: optStr(u.confirmed_at),
+    createdAt: u.created_at,
+    updatedAt: u.updated_at,
+    role: optStr(u.role),
+    provider: optStr(app.provider),
+    name: typeof name === 'string' ? name : undefined,
+    pictureUrl: typeof meta.avatar_url === 'string' ? meta.avatar_url : undefined,
+    roles,
+    invitedAt: optStr(u.invited_at),
+    confirmationSentAt: optStr(u.confirmation_sent_at),
+    recoverySentAt: optStr(u.recovery_sent_at),
+    pendingEmail: optStr(u.new_email),
+    emailChangeSentAt: optStr(u.email_change_sent_at),
+    lastSignInAt: optStr(u.last_sign_in_at),
+    userMetadata: meta,
+    appMetadata: app,
+  }
+}
+
+// fromUser is toUser's inverse: what a handler returns as {user} goes back
+// to Identity in its own shape.
+function fromUser(u) {
+  const app = { ...u.appMetadata }
+  const meta = { ...u.userMetadata }
+  if (u.provider !== undefined) app.provider = u.provider
+  if (u.roles !== undefined) app.roles = u.roles
+  if (u.name !== undefined) meta.full_name = u.name
+  if (u.pictureUrl !== undefined) meta.avatar_url = u.pictureUrl
+  return {
+    id: u.id,
+    email: u.email,
+    confirmed_at: u.confirmedAt ?? null,
+    created_at: u.createdAt,
+    updated_at: u.updatedAt,
+    role: u.role,
+    invited_at: u.invitedAt ?? null,
+    confirmation_sent_at: u.confirmationSentAt ?? null,
+    recovery_sent_at: u.recoverySentAt ?? null,
+    new_email: u.pendingEmail ?? null,
+    email_change_sent_at: u.emailChangeSentAt ?? null,
+    last_sign_in_at: u.lastSignInAt ?? null,
+    app_metadata: app,
+    user_metadata: meta,
+  }
+}
+
+const DENIED = Symbol('identity-event-denied')
+
+function parseIdentity(raw) {
+  const ev = {
+    user: toUser(raw.user),
+    [DENIED]: false,
+    deny() {
+      ev[DENIED] = true
+    },
+  }
+  return ev
+}
+
+const ok200 = () => new Response(null, { status: 200 })
+
+// EVENT_TYPES validates, parses and answers each event, by slug.
+const deployType = { validate: validateDeploy, parse: parseDeploy, respond: ok200 }
+const identityType = {
+  validate: validateIdentity,
+  parse: parseIdentity,
+  respond: (result, ev) => {
+    if (ev[DENIED]) return new Response(null, { status: 401 })
+    if (result === undefined || result === null) return ok200()
+    return Response.json(fromUser(result.user))
+  },
+}
+const EVENT_TYPES = {
+  deploy_building: deployType,
+  deploy_succeeded: deployType,
+  deploy_failed: deployType,
+  deploy_deleted: deployType,
+  deploy_locked: deployType,
+  deploy_unlocked: deployType,
+  submission_created: { validate: validateSubmission, parse: (raw) => ({ data: raw.payload.data }), respond: ok200 },
+  identity_login: identityType,
+  identity_signup: identityType,
+  identity_validate: identityType,
+  identity_usermodified: identityType,
+  identity_userdeleted: { validate: validateIdentity, parse: parseIdentity, respond: ok200 },
+}
+
+function eventSlug(event) {
+  const v = event.headers?.['x-netlify-event']
+  return typeof v === 'string' ? v.trim() : ''
+}
+
+// invokeV2Object runs one invocation of a handler object.
+function invokeV2Object(obj, msg) {
+  const event = msg.event ?? {}
+  const slug = eventSlug(event)
+  const method = EVENT_METHODS[slug]
+  if (method !== undefined && method !== 'fetch' && typeof obj[method] === 'function') {
+    invokeEvent(obj[method], slug, msg)
+    return
+  }
+  if (typeof obj.fetch === 'function') {
+    invokeV2(obj.fetch, msg)
+    return
+  }
+  const err = new TypeError(
+    `Function ${FUNCTION_NAME}'s default export is an object without a fetch method` +
+      (slug !== '' ? ` and without a method for the event "${slug}"` : '') +
+      ': add fetch(req, context) to answer HTTP requests, or send x-netlify-event with an event it handles (bgfn trigger EVENT)',
+  )
+  err.stack = `TypeError: ${err.message}`
+  fail(new Invocation(msg.id), err)
+}
+
+// invokeEvent calls an event method with the request's parsed payload and
+// answers as Netlify does: 400 for a body that is not JSON or not a valid
+// payload, 401 when an identity handler called event.deny(), the user it
+// returned as JSON, else 200.
+function invokeEvent(method, slug, msg) {
+  const inv = new Invocation(msg.id)
+  let ctx, req
+  try {
+    const event = msg.event ?? {}
+    setBlobsContext(event)
+    req = buildRequest(event)
+    ctx = new Context(inv, req, event, msg.params)
+    current = ctx
+  } catch (err) {
+    fail(inv, err)
+    return
+  }
+  const type = EVENT_TYPES[slug]
+  req.text().then((text) => {
+    let raw
+    try {
+      raw = JSON.parse(text)
+    } catch {
+      respondV2(inv, Response.json({ error: `Failed to parse event payload as JSON for "${slug}"` }, { status: 400 }))
+      return
+    }
+    const problem = type.validate(raw)
+    if (problem !== null) {
+      respondV2(inv, Response.json({ error: `Invalid event payload for "${slug}": ${problem}` }, { status: 400 }))
+      return
+    }
+    const payload = type.parse(raw)
+    let ret
+    try {
+      ret = inRequestStore(ctx, () => method(payload))
+    } catch (err) {
+      fail(inv, err)
+      return
+    }
+    Promise.resolve(ret).then((result) => {
+      let res
+      try {
+        res = type.respond(result, payload)
+      } catch (err) {
+        fail(inv, err)
+        return
+      }
+      respondV2(inv, res)
+    }, (err) => fail(inv, err))
+  }, (err) => fail(inv, err))
+}
+
+// The store @netlify/functions' getContext() reads: an AsyncLocalStorage
+// under a global symbol, holding {context, identityContext} while a v2
+// handler runs. It is created on first use (when @netlify/functions loads),
+// so functions that never import it pay nothing for async context
+// tracking.
+const STORE_KEY = Symbol.for('@netlify/functions/request-context-store')
+let requestStore = null
+
+// defineRequestGlobals installs the store's global and
+// globalThis.netlifyIdentityContext (what @netlify/identity reads on the
+// server), as Netlify's runtime does.
+function defineRequestGlobals() {
+  Object.defineProperty(globalThis, STORE_KEY, {
+    configurable: true,
+    enumerable: false,
+    get() {
+      requestStore ??= new AsyncLocalStorage()
+      return requestStore
+    },
+    set(v) {
+      if (v instanceof AsyncLocalStorage) requestStore = v
+    },
+  })
+  Object.defineProperty(globalThis, 'netlifyIdentityContext', {
+    configurable: true,
+    enumerable: false,
+    get() {
+      const s = requestStore?.getStore()
+      if (s !== undefined) return s.identityContext ?? null
+      return current?._inv.identity ?? null
+    },
+  })
+}
+
+// decodeIdentity reads x-nf-identity-info: base64 JSON {url, token, user}.
+function decodeIdentity(req) {
+  const raw = req.headers.get('x-nf-identity-info')
+  if (!raw) return null
+  try {
+    const v = JSON.parse(Buffer.from(raw, 'base64').toString('utf8'))
+    if (isObj(v)) return v
+  } catch {}
+  console.error('Failed to decode identity data from X-Nf-Identity-Info header')
+  return null
+}
+
+// inRequestStore runs fn (a v2 handler call) with ctx as the request
+// context getContext() and netlifyIdentityContext see.
+function inRequestStore(ctx, fn) {
+  const inv = ctx._inv
+  inv.identity = decodeIdentity(ctx._req)
+  if (requestStore === null) return fn()
+  return requestStore.run({ context: ctx, identityContext: inv.identity }, fn)
+}
+
+// ---------------------------------------------------------------------------
 // Requests: newline-delimited JSON on fd 3.
 
 function listen(onMessage) {
@@ -1338,6 +1667,8 @@ function findHandler(mod) {
     if (typeof d.handler === 'function') return { api: 'v1', fn: d.handler }
     if (typeof d === 'function') return { api: 'v2', fn: d }
     if (typeof d.default === 'function') return { api: 'v2', fn: d.default }
+    const obj = d.default !== null && typeof d.default === 'object' ? d.default : d
+    if (isHandlerObject(obj)) return { api: 'v2', fn: obj }
   }
   return null
 }
@@ -1408,6 +1739,8 @@ function runHost() {
       const [inst, msg] = queued.shift()
       booting++
       attach(inst, newThread({ load: msg }), true)
+      // bgfn's init limit starts now, not while the spawn waited its turn.
+      out.write('{"inst":' + inst + ',"type":"booting"}\n')
     }
   }
   const attach = (inst, w, boot) => {
@@ -1479,6 +1812,7 @@ function runHost() {
           }
           w.postMessage(msg)
           attach(inst, w, false)
+          out.write('{"inst":' + inst + ',"type":"booting"}\n')
         } else {
           queued.push([inst, msg])
           pump()
@@ -1515,7 +1849,7 @@ async function main() {
       set: (key, value) => {
         env[key] = value
       },
-      has: (key) => env[key] !== undefined,
+      has: (key) => !!env[key],
       delete: (key) => {
         delete env[key]
       },
@@ -1526,6 +1860,7 @@ async function main() {
     },
   }
   Object.defineProperty(globalThis, 'Netlify', { value: netlify, writable: true, configurable: true, enumerable: false })
+  defineRequestGlobals()
   installAwsLambda()
   hookExit()
   hookStdio('stdout', 1)
@@ -1596,6 +1931,11 @@ async function main() {
     onInvoke = (msg) => {
       wrote = false
       invokeV1(fn, msg)
+    }
+  } else if (typeof fn !== 'function') {
+    onInvoke = (msg) => {
+      wrote = false
+      invokeV2Object(fn, msg)
     }
   } else {
     onInvoke = (msg) => {

@@ -1081,3 +1081,94 @@ describe('bootstrap.mjs', { concurrency: 4 }, () => {
     await w.close()
   })
 })
+
+describe('bootstrap.mjs: v2 handler objects and the request-context store', { concurrency: 4 }, () => {
+  const post = (slug, body) =>
+    event({
+      httpMethod: 'POST',
+      headers: { host: 'localhost:8888', 'x-netlify-event': slug },
+      multiValueHeaders: { host: ['localhost:8888'], 'x-netlify-event': [slug], 'content-type': ['application/json'] },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    })
+  const deploy = { payload: { id: 'd1', state: 'ready', created_at: '2026-01-01T00:00:00Z', branch: 'main' }, site: { id: 's1', name: 'n', url: 'u', admin_url: 'a' } }
+  const user = (email) => ({ user: { id: 'u1', email, created_at: '2026-01-01T00:00:00Z', app_metadata: { provider: 'email', roles: ['x'] }, user_metadata: { full_name: 'Ada' } } })
+
+  test('event methods, fetch for the rest, Netlify\'s 400 and 401', async () => {
+    const w = await start(
+      `export default {
+         deploySucceeded(e) { console.log('deploy', e.deploy.id, e.deploy.branch, e.site.adminUrl, this === undefined) },
+         userSignup(e) { if (e.user.email.endsWith('@no.example')) return e.deny() },
+         userLogin(e) { return { user: { ...e.user, name: 'Renamed' } } },
+         fetch(req) { return new Response('fetch ' + (req.headers.get('x-netlify-event') ?? '-')) },
+       }`,
+      'v2',
+    )
+    let m = await w.invoke('e1', post('deploy_succeeded', deploy))
+    assert.equal(m.type, 'result')
+    assert.equal(m.response.statusCode, 200)
+    assert.equal(m.response.body, '')
+    assert.match(w.stdout, /deploy d1 main a true/)
+    m = await w.invoke('e2', post('deploy_succeeded', { payload: { id: 'd1' }, site: {} }))
+    assert.equal(m.response.statusCode, 400)
+    assert.deepEqual(JSON.parse(m.response.body), { error: 'Invalid event payload for "deploy_succeeded": missing "payload.state"' })
+    m = await w.invoke('e3', post('identity_signup', '{not json'))
+    assert.equal(m.response.statusCode, 400)
+    assert.deepEqual(JSON.parse(m.response.body), { error: 'Failed to parse event payload as JSON for "identity_signup"' })
+    m = await w.invoke('e4', post('identity_signup', user('eve@no.example')))
+    assert.equal(m.response.statusCode, 401)
+    m = await w.invoke('e5', post('identity_signup', user('ada@ok.example')))
+    assert.equal(m.response.statusCode, 200)
+    m = await w.invoke('e6', post('identity_login', user('ada@ok.example')))
+    assert.equal(m.response.statusCode, 200)
+    const back = JSON.parse(m.response.body)
+    assert.equal(back.user_metadata.full_name, 'Renamed')
+    assert.deepEqual(back.app_metadata, { provider: 'email', roles: ['x'] })
+    // No method for the event, or no event: fetch.
+    m = await w.invoke('e7', post('deploy_failed', deploy))
+    assert.equal(m.response.body, 'fetch deploy_failed')
+    m = await w.invoke('e8', event())
+    assert.equal(m.response.body, 'fetch -')
+    await w.close()
+  })
+
+  test('an object without fetch fails other requests with a clear error', async () => {
+    const w = await start(`export default { deployFailed() {} }`, 'v2')
+    const m = await w.invoke('n1', event())
+    assert.equal(m.type, 'error')
+    assert.match(m.error.errorMessage, /^Function hello-fn's default export is an object without a fetch method: add fetch\(req, context\)/)
+    await w.close()
+  })
+
+  test('an object with no handler method is not a handler', async () => {
+    const w = new Worker(fixture(`export default { hello: 1 }`))
+    const m = await w.next('init_error')
+    assert.equal(m.type, 'init_error')
+    assert.equal(m.error.errorType, 'Runtime.HandlerNotFound')
+  })
+
+  test('getContext store, Netlify.context and netlifyIdentityContext', async () => {
+    const w = await start(
+      `import { AsyncLocalStorage } from 'node:async_hooks'
+       const store = globalThis[Symbol.for('@netlify/functions/request-context-store')]
+       export default async (req, context) => {
+         const same = store.getStore()?.context === context
+         await new Promise((r) => setTimeout(r, 2))
+         return Response.json({
+           isALS: store instanceof AsyncLocalStorage, same, afterAwait: store.getStore()?.context === context,
+           netlify: Netlify.context === context, identity: globalThis.netlifyIdentityContext?.user?.email ?? null,
+           hasEmpty: Netlify.env.has('EMPTY'), obj: Netlify.env.toObject().EMPTY,
+         })
+       }`,
+      'v2',
+      { EMPTY: '' },
+    )
+    const info = Buffer.from(JSON.stringify({ url: 'http://x/.netlify/identity', token: 't', user: { email: 'ada@example.com' } })).toString('base64')
+    let m = await w.invoke('s1', event({ multiValueHeaders: { 'x-nf-identity-info': [info] } }))
+    assert.deepEqual(JSON.parse(m.response.body), { isALS: true, same: true, afterAwait: true, netlify: true, identity: 'ada@example.com', hasEmpty: false, obj: '' })
+    m = await w.invoke('s2', event({ multiValueHeaders: { 'x-nf-identity-info': ['%%%'] } }))
+    assert.equal(JSON.parse(m.response.body).identity, null)
+    await w.markers('s2')
+    assert.match(w.stderr, /Failed to decode identity data from X-Nf-Identity-Info header/)
+    await w.close()
+  })
+})
