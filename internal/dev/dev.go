@@ -267,14 +267,14 @@ func Start(ctx context.Context, opts Options) (*Instance, error) {
 		i.tasks.Go(func() { t.hosts.Prestart() })
 	}
 	i.startBlobs()
-	later, hurry, built := i.buildAll()
+	later, hurry := i.buildAll()
 	t.budget.Start()
 	// Every build is swapped in by its own goroutine under i.mu, which
 	// guards arts and pools: register and the banner read and write them
 	// under it too (the race detector caught the banner reading arts
 	// while a late build wrote it).
 	i.mu.Lock()
-	i.register(later, hurry)
+	gates := i.register(later, hurry)
 	i.mu.Unlock()
 	// Serve at once: a request waits for its function's build (moved to
 	// the front of the queue), not for every build of a large site.
@@ -286,7 +286,7 @@ func Start(ctx context.Context, opts Options) (*Instance, error) {
 	if !opts.Standalone {
 		site.WriteState(s.Config.BaseDir, site.State{URL: i.URL, PID: os.Getpid(), Site: s.Config.SiteDir, StartedAt: time.Now(), Token: i.Token})
 	}
-	awaitStartBuilds(built)
+	awaitStartBuilds(gates)
 	if !opts.Standalone {
 		i.mu.Lock()
 		b := i.banner(time.Since(begin))

@@ -42,11 +42,11 @@ func messages(ms []build.Message) []string {
 }
 
 // buildAll starts building every function, bounded by the cores, in the
-// site's order, and returns at once: each function's build result, and a
-// channel closed when all have ended. A request for a function that has
+// site's order, and returns at once with each function's build result. A
+// request for a function that has
 // not started building moves it to the front (hurry), so the first
 // request on a large site waits for one build, not all of them.
-func (i *Instance) buildAll() (later map[string]<-chan build.Artifact, hurry func(name string), finished <-chan struct{}) {
+func (i *Instance) buildAll() (later map[string]<-chan build.Artifact, hurry func(name string)) {
 	later = make(map[string]<-chan build.Artifact)
 	chans := make(map[string]chan build.Artifact)
 	for _, fn := range i.site.Functions {
@@ -54,9 +54,7 @@ func (i *Instance) buildAll() (later map[string]<-chan build.Artifact, hurry fun
 		later[fn.Name], chans[fn.Name] = ch, ch
 	}
 	q := &buildQueue{todo: slices.Clone(i.site.Functions)}
-	done := make(chan struct{})
 	i.tasks.Go(func() {
-		defer close(done)
 		var g errgroup.Group
 		for range min(goruntime.NumCPU(), max(1, len(q.todo))) {
 			g.Go(func() error {
@@ -71,7 +69,7 @@ func (i *Instance) buildAll() (later map[string]<-chan build.Artifact, hurry fun
 		}
 		g.Wait()
 	})
-	return later, q.hurry, done
+	return later, q.hurry
 }
 
 // buildQueue is the start-up builds not yet begun, in the order they
@@ -105,14 +103,18 @@ func (q *buildQueue) hurry(name string) {
 	}
 }
 
-// awaitStartBuilds waits until every start-up build has ended, at most
+// awaitStartBuilds waits until every start-up build has been swapped in
+// (gates are the registry entries' building channels), at most
 // startBudget, so that a small site's banner shows every function built.
-func awaitStartBuilds(finished <-chan struct{}) {
+func awaitStartBuilds(gates []chan struct{}) {
 	t := time.NewTimer(startBudget)
 	defer t.Stop()
-	select {
-	case <-finished:
-	case <-t.C:
+	for _, g := range gates {
+		select {
+		case <-g:
+		case <-t.C:
+			return
+		}
 	}
 }
 
@@ -134,13 +136,15 @@ func (i *Instance) buildOne(fn discover.Function) build.Artifact {
 // register puts every function in the registry with a gate that its
 // requests wait on (hurrying its build) until buildLater swaps the build
 // in: a pool, or the build's error.
-func (i *Instance) register(later map[string]<-chan build.Artifact, hurry func(string)) {
+func (i *Instance) register(later map[string]<-chan build.Artifact, hurry func(string)) (gates []chan struct{}) {
 	for _, fn := range i.site.Functions {
 		e := &entry{fn: i.serverFunction(fn), building: make(chan struct{}), hurry: func() { hurry(fn.Name) }}
 		i.reg.set(fn.Name, e)
 		ch := later[fn.Name]
 		i.tasks.Go(func() { i.buildLater(fn, ch, e) })
+		gates = append(gates, e.building)
 	}
+	return gates
 }
 
 // noteNativeAddon says once that a function's instances run as processes
