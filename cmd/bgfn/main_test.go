@@ -111,6 +111,11 @@ func TestScript(t *testing.T) {
 			"jsonmatch":     cmdJSONMatch,
 			"jsonline":      cmdJSONLine,
 			"pathwithout":   cmdPathWithout,
+			"streamget":     cmdStreamGet,
+			"streamrss":     cmdStreamRSS,
+			"atleast":       cmdAtLeast,
+			"shortid":       cmdShortID,
+			"below":         cmdBelow,
 		},
 	})
 }

@@ -512,6 +512,9 @@ func (q *Queue) attempt(fq *fnQueue, it *item, ctx context.Context) {
 		err = fmt.Errorf("function %s no longer exists", name)
 	} else if err = q.unspill(it); err == nil {
 		res, err = inv.Invoke(ctx, req)
+		if err == nil {
+			err = finishDeferred(ctx, res)
+		}
 	}
 	it.mu.Lock()
 	it.stop()
@@ -743,3 +746,18 @@ func (q *Queue) unknown(id, want string) (*records.Record, error) {
 
 // Conflict tells the API to answer 409.
 func (e *StateError) Conflict() bool { return true }
+
+// finishDeferred waits for what an invocation does after its response:
+// a streamed body (read and dropped: Netlify ignores a background
+// function's answer) and its waitUntil work, which belong to the attempt
+// and its timeout. It returns what ended that work, if anything did.
+func finishDeferred(ctx context.Context, res *runtime.Result) error {
+	if res.Stream != nil {
+		for {
+			if _, err := res.Stream.Next(ctx); err != nil {
+				break
+			}
+		}
+	}
+	return res.Wait()
+}

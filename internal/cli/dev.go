@@ -113,7 +113,7 @@ name and invocation id.`,
 	fl.IntVar(&opts.MaxInstances, "max-instances", dev.DefaultMaxInstances, "most instances of all functions together; more wait, and the longest-idle instance is stopped to make room")
 	fl.DurationVar(&opts.IdleTimeout, "idle-timeout", dev.DefaultIdleTimeout, "stop instances idle for longer (0 keeps them)")
 	fl.StringSliceVar(&opts.ProcessIsolation, "process-isolation", nil, "functions whose instances run as Node processes instead of worker threads (comma-separated, or '*'); functions that load a native addon do so anyway")
-	fl.BoolVar(&opts.NoLimits, "no-limits", false, "lift Netlify's request body limits (6 MB sync, 256 KB background) and Lambda's 6 MB response limit for Go functions")
+	fl.BoolVar(&opts.NoLimits, "no-limits", false, "lift Netlify's request body limits (6 MB sync, 256 KB background), Lambda's 6 MB response limit for Go functions, and the 20 MB streamed response limit")
 	fl.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long Ctrl-C waits for running invocations")
 	fl.DurationVar(&opts.InitTimeout, "init-timeout", runtime.DefaultInitTimeout, "limit for a worker's start, Lambda's init phase (loading the module, or a Go program's start-up)")
 	fl.Float64Var(&opts.RetryScale, "retry-scale", 1, "scale Netlify's background retry delays (1m, then 2m): 0.01 gives 0.6s and 1.2s, 0 retries at once")

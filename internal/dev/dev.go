@@ -60,7 +60,8 @@ type Options struct {
 	// ProcessIsolation names the functions whose instances run as Node
 	// processes instead of worker threads ("*" for all).
 	ProcessIsolation []string
-	// NoLimits lifts the request body limits and the Go response limit.
+	// NoLimits lifts the request body limits, the Go response limit and
+	// the streamed response limit.
 	NoLimits bool
 	// ShutdownTimeout bounds the wait for running invocations at exit.
 	ShutdownTimeout time.Duration
@@ -365,9 +366,9 @@ func (i *Instance) serveHTTP() error {
 		return err
 	}
 	i.journal = jr
-	maxBody, maxBgBody := int64(0), int64(0)
+	maxBody, maxBgBody, maxStream := int64(0), int64(0), int64(0)
 	if opts.NoLimits {
-		maxBody, maxBgBody = 1<<40, 1<<40
+		maxBody, maxBgBody, maxStream = 1<<40, 1<<40, 1<<50
 	}
 	i.queue = background.New(background.Options{
 		Lookup:      i.reg.invoker,
@@ -390,6 +391,7 @@ func (i *Instance) serveHTTP() error {
 		ScheduledTimeout:  opts.ScheduledTimeout,
 		MaxBody:           maxBody,
 		MaxBackgroundBody: maxBgBody,
+		MaxStream:         maxStream,
 		SiteID:            i.siteID(),
 		Blobs:             i.blobsEvent(),
 		Quiet:             opts.Standalone,

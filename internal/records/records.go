@@ -78,8 +78,15 @@ type Response struct {
 	Body          string            `json:"body,omitempty"`
 	BodyBase64    bool              `json:"bodyBase64,omitempty"`
 	BodyTruncated bool              `json:"bodyTruncated,omitempty"`
-	// BodySize is the whole body's length in bytes.
+	// BodySize is the whole body's length in bytes (for a streamed body,
+	// how many bytes reached the client).
 	BodySize int `json:"bodySize,omitempty"`
+	// Streamed is set when the function streamed its body; the record
+	// keeps no body then.
+	Streamed bool `json:"streamed,omitempty"`
+	// FirstByteMs is how long a streamed answer took to its first body
+	// byte (its head when it sent none).
+	FirstByteMs float64 `json:"firstByteMs,omitempty"`
 }
 
 // Error is what a failed attempt reports, in the shape Lambda runtimes
@@ -131,7 +138,13 @@ type View struct {
 	Attempts    []Attempt  `json:"attempts"`
 	NextRetryAt *time.Time `json:"nextRetryAt,omitempty"`
 	// StatusCode is the HTTP status a synchronous invocation answered.
-	StatusCode int       `json:"statusCode,omitempty"`
+	StatusCode int `json:"statusCode,omitempty"`
+	// ResponseMs and DeferredMs split a synchronous invocation that went
+	// on after its answer (a streamed body, context.waitUntil work): how
+	// long the answer took (to its last byte), and how much longer the
+	// invocation ran.
+	ResponseMs float64   `json:"responseMs,omitempty"`
+	DeferredMs float64   `json:"deferredMs,omitempty"`
 	Request    Request   `json:"request"`
 	Response   *Response `json:"response,omitempty"`
 	Logs       []LogLine `json:"logs"`
@@ -333,6 +346,14 @@ func (r *Record) Finish(s Status) {
 func (r *Record) SetResponse(resp *Response) {
 	r.mu.Lock()
 	r.v.Response = resp
+	r.mu.Unlock()
+}
+
+// SetTiming records how long the answer took and how long the invocation
+// went on after it (see View.ResponseMs).
+func (r *Record) SetTiming(response, deferred time.Duration) {
+	r.mu.Lock()
+	r.v.ResponseMs, r.v.DeferredMs = ms(response), ms(deferred)
 	r.mu.Unlock()
 }
 

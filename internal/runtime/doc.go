@@ -14,4 +14,9 @@
 // replaces instances that crash, exit or time out. A Budget shared by the
 // pools caps the instances of all functions together and stops those idle
 // past a timeout, so idle memory does not grow with the site.
+//
+// An invocation may go on after its answer: a streamed body (Result.Stream,
+// read chunk by chunk under credit-based flow control, so bgfn holds at
+// most a window of it) and v2 context.waitUntil work. The instance stays
+// busy, under the same deadline, until both are over (Result.Wait).
 package runtime

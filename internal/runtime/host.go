@@ -271,6 +271,11 @@ type hostMessage struct {
 	// S and D are a log chunk: its stream and its text.
 	S int    `json:"s"`
 	D string `json:"d"`
+	// Aborted marks the end of a stream that bgfn aborted.
+	Aborted bool `json:"aborted"`
+
+	// stream is the body a head message opened (set by the reader).
+	stream *BodyStream
 }
 
 var instPrefix = []byte(`{"inst":`)
@@ -288,6 +293,17 @@ func (x *nodeHost) readMessages(r *os.File) {
 		if err != nil {
 			return
 		}
+		if id, data, ok := decodeChunkLine(line); ok {
+			// A streamed body's bytes: straight to its Stream, never
+			// blocking the reader every instance of the host shares.
+			x.mu.Lock()
+			t := x.insts[id]
+			x.mu.Unlock()
+			if t != nil {
+				t.chunk(data)
+			}
+			continue
+		}
 		id, m, ok := decodeHostLine(line)
 		if !ok {
 			continue
@@ -296,6 +312,15 @@ func (x *nodeHost) readMessages(r *os.File) {
 		t := x.insts[id]
 		x.mu.Unlock()
 		if t == nil {
+			continue
+		}
+		switch m.Type {
+		case "head":
+			t.openStream(&m)
+		case "end":
+			t.endStream(m)
+		case "exit_call":
+			t.exitCall = &exitCall{id: m.ID, code: m.Code}
 			continue
 		}
 		if m.Type == "log" {
@@ -339,6 +364,26 @@ func decodeHostLine(line []byte) (id int, m hostMessage, ok bool) {
 		return 0, hostMessage{}, false
 	}
 	return id, m, true
+}
+
+// decodeChunkLine decodes a chunk line of fd 4,
+// {"inst":ID,"type":"chunk","id":"…","d":"BASE64"}, into its instance and
+// bytes.
+func decodeChunkLine(line []byte) (inst int, data []byte, ok bool) {
+	rest, ok := bytes.CutPrefix(line, instPrefix)
+	if !ok {
+		return 0, nil, false
+	}
+	comma := bytes.IndexByte(rest, ',')
+	if comma < 0 || !bytes.HasPrefix(rest[comma+1:], chunkPrefix) {
+		return 0, nil, false
+	}
+	inst, err := strconv.Atoi(string(rest[:comma]))
+	if err != nil {
+		return 0, nil, false
+	}
+	_, data, ok = parseChunk(rest[comma+1:])
+	return inst, data, ok
 }
 
 // readLine reads one line of any length, without its newline. The line is

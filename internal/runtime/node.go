@@ -83,6 +83,11 @@ type nodeMessage struct {
 	Error     *FunctionError  `json:"error"`
 	Logs      bool            `json:"logs"`
 	Pending   bool            `json:"pending"`
+	Code      int             `json:"code"`
+	Aborted   bool            `json:"aborted"`
+
+	// data is a chunk message's bytes.
+	data []byte
 }
 
 type nodeWorker struct {
@@ -99,6 +104,9 @@ type nodeWorker struct {
 
 	done     chan struct{}
 	exitText string
+	// exitCall is what the bootstrap said before process.exit ended it
+	// (only the reader of fd 4 sets and reads it).
+	exitCall *exitCall
 	readers  sync.WaitGroup
 	stopOnce sync.Once
 }
@@ -380,6 +388,9 @@ func (w *nodeWorker) readMessage(deadline time.Time) (*nodeMessage, error) {
 		if len(line) <= 1 {
 			continue
 		}
+		if id, data, ok := parseChunk(line[1:]); ok {
+			return &nodeMessage{Type: "chunk", ID: id, data: data}, nil
+		}
 		if m, ok := parseResult(line); ok {
 			return m, nil
 		}
@@ -394,6 +405,11 @@ func (w *nodeWorker) kill() { proc.Kill(w.pid) }
 
 func (w *nodeWorker) exitError() error {
 	<-w.done
+	if c := w.exitCall; c != nil && c.id == "" {
+		// process.exit while no invocation ran: the one sent meanwhile
+		// never started.
+		return &NotDeliveredError{Exit: w.exitText}
+	}
 	return &ExitError{Exit: w.exitText, Pid: w.pid}
 }
 
@@ -427,6 +443,13 @@ func (w *nodeWorker) Invoke(ctx context.Context, req *Request) (*Result, error) 
 	if m.Type == "result" && !m.Undefined && len(m.Response) == 0 {
 		res.Undefined = true
 	}
+	if m.Type == "head" {
+		res.Error, res.Stream = nil, newStream(req.ID, "{", func(b []byte) error { _, err := w.reqW.Write(b); return err })
+		pending := make(chan struct{})
+		res.pending = pending
+		go w.follow(ctx, req, res, deadline, timeout, pending)
+		return res, nil
+	}
 	if m.Logs {
 		timer := time.NewTimer(time.Until(deadline))
 		err := w.awaitMarkers(ctx, timer, timeout, req.ID)
@@ -442,28 +465,93 @@ func (w *nodeWorker) Invoke(ctx context.Context, req *Request) (*Result, error) 
 	}
 	// v2 waitUntil work keeps the worker busy after the response.
 	pending := make(chan struct{})
-	res.pending = pending
+	res.pending, res.deferred = pending, true
 	go func() {
 		defer close(pending)
 		defer w.logs.set(nil)
-		m, err := w.await(context.WithoutCancel(ctx), deadline, timeout)
+		m, err := w.await(ctx, deadline, timeout)
 		if err != nil {
+			res.after = afterResponse(w.exitCall, req.ID, err)
 			return
 		}
 		if m.Logs {
 			timer := time.NewTimer(time.Until(deadline))
-			w.awaitMarkers(context.WithoutCancel(ctx), timer, timeout, req.ID)
+			w.awaitMarkers(ctx, timer, timeout, req.ID)
 			timer.Stop()
 		}
 	}()
 	return res, nil
 }
 
+// follow reads the rest of a streamed invocation: its chunks into its
+// Stream until the end message, then its waitUntil work (as Invoke does
+// for a result). An exit with code 0 that the invocation made itself ends
+// it normally.
+func (w *nodeWorker) follow(ctx context.Context, req *Request, res *Result, deadline time.Time, limit time.Duration, pending chan struct{}) {
+	defer close(pending)
+	defer w.logs.set(nil)
+	s := res.Stream
+	fail := func(err error) {
+		err = afterResponse(w.exitCall, req.ID, err)
+		s.finish(err)
+		res.after = err
+	}
+	var end *nodeMessage
+	for end == nil {
+		m, err := w.await(ctx, deadline, limit)
+		if err != nil {
+			fail(err)
+			return
+		}
+		switch m.Type {
+		case "chunk":
+			if m.ID == req.ID {
+				s.push(m.data)
+			}
+		case "end":
+			end = m
+		}
+	}
+	var err error
+	if end.Error != nil {
+		err = end.Error
+	}
+	if end.Logs {
+		timer := time.NewTimer(time.Until(deadline))
+		merr := w.awaitMarkers(ctx, timer, limit, req.ID)
+		timer.Stop()
+		if merr != nil {
+			fail(merr)
+			return
+		}
+	}
+	s.end(err, end.Pending)
+	if !end.Pending {
+		return
+	}
+	res.deferred = true
+	m, aerr := w.await(ctx, deadline, limit)
+	if aerr != nil {
+		res.after = afterResponse(w.exitCall, req.ID, aerr)
+		return
+	}
+	if m.Logs {
+		timer := time.NewTimer(time.Until(deadline))
+		w.awaitMarkers(ctx, timer, limit, req.ID)
+		timer.Stop()
+	}
+}
+
 // await waits for the next message of the running invocation until
-// deadline; ctx ending kills the worker.
+// deadline; ctx ending kills the worker. What the bootstrap says before
+// process.exit is kept for exitError.
 func (w *nodeWorker) await(ctx context.Context, deadline time.Time, limit time.Duration) (*nodeMessage, error) {
 	stop := context.AfterFunc(ctx, func() { w.resR.SetReadDeadline(time.Now()) })
 	m, err := w.readMessage(deadline)
+	for err == nil && m.Type == "exit_call" {
+		w.exitCall = &exitCall{id: m.ID, code: m.Code}
+		m, err = w.readMessage(deadline)
+	}
 	stop()
 	switch {
 	case err == nil:

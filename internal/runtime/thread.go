@@ -30,6 +30,11 @@ type threadInstance struct {
 	// hostGone is set, before done closes, when the instance ended with
 	// its host rather than by itself.
 	hostGone bool
+	// exitCall is what the instance said before process.exit ended it
+	// (set by the reader, before done closes).
+	exitCall *exitCall
+	// stream is the body being streamed; only the reader uses it.
+	stream *BodyStream
 
 	buf []byte
 }
@@ -84,6 +89,34 @@ func (t *threadInstance) ended(m hostMessage) {
 		t.exitErr = m.Error
 		close(t.done)
 	})
+}
+
+// openStream starts the body of a head message (called by the reader, so
+// that the chunks that follow find it).
+func (t *threadInstance) openStream(m *hostMessage) {
+	t.stream = newStream(m.ID, `{"inst":`+strconv.Itoa(t.id)+",", t.host.send)
+	m.stream = t.stream
+}
+
+// chunk passes a streamed body's bytes on (called by the reader).
+func (t *threadInstance) chunk(data []byte) {
+	if t.stream != nil {
+		t.stream.push(data)
+	}
+}
+
+// endStream ends the streamed body with the end message's outcome
+// (called by the reader, before the message is delivered).
+func (t *threadInstance) endStream(m hostMessage) {
+	if t.stream == nil {
+		return
+	}
+	var err error
+	if m.Error != nil {
+		err = m.Error
+	}
+	t.stream.end(err, m.Pending)
+	t.stream = nil
 }
 
 // kill terminates the thread; Done closes when it is gone.
@@ -158,9 +191,9 @@ func (t *threadInstance) Invoke(ctx context.Context, req *Request) (*Result, err
 		return nil, &NotDeliveredError{Exit: t.exitText}
 	}
 	timer := time.NewTimer(timeout)
-	defer timer.Stop()
 	m, err := t.await(ctx, timer, timeout)
 	if err != nil {
+		timer.Stop()
 		t.logs.set(nil)
 		return nil, err
 	}
@@ -170,21 +203,46 @@ func (t *threadInstance) Invoke(ctx context.Context, req *Request) (*Result, err
 		res.Error = m.Error
 	case "result":
 		res.Response, res.Undefined = m.Response, m.Undefined || len(m.Response) == 0
+	case "head":
+		res.Response, res.Stream = m.Response, m.stream
 	}
-	if !m.Pending {
+	if !m.Pending && res.Stream == nil {
+		timer.Stop()
 		t.logs.set(nil)
 		return res, nil
 	}
-	// v2 waitUntil work keeps the instance busy after the response, under
-	// the same deadline.
+	// A streamed body, or v2 waitUntil work, keeps the instance busy
+	// after the response, under the same deadline and context (a
+	// background cancel stops it).
 	pending := make(chan struct{})
 	res.pending = pending
-	go func() {
-		defer close(pending)
-		defer t.logs.set(nil)
-		t.await(context.WithoutCancel(ctx), timer, timeout)
-	}()
+	go t.follow(ctx, req.ID, res, timer, timeout, pending)
 	return res, nil
+}
+
+// follow waits for the rest of an invocation after its response: the end
+// of its streamed body, then its waitUntil work. An exit with code 0 that
+// the invocation made itself ends it normally.
+func (t *threadInstance) follow(ctx context.Context, id string, res *Result, timer *time.Timer, limit time.Duration, pending chan struct{}) {
+	defer close(pending)
+	defer t.logs.set(nil)
+	defer timer.Stop()
+	if s := res.Stream; s != nil {
+		m, err := t.await(ctx, timer, limit)
+		if err != nil {
+			err = afterResponse(t.exitCall, id, err)
+			s.finish(err)
+			res.after = err
+			return
+		}
+		if !m.Pending {
+			return
+		}
+	}
+	res.deferred = true
+	if _, err := t.await(ctx, timer, limit); err != nil {
+		res.after = afterResponse(t.exitCall, id, err)
+	}
 }
 
 // await waits for the invocation's next message; past the deadline or
@@ -194,7 +252,7 @@ func (t *threadInstance) await(ctx context.Context, timer *time.Timer, limit tim
 		select {
 		case m := <-t.msgs:
 			switch m.Type {
-			case "result", "error", "idle":
+			case "result", "error", "idle", "head", "end":
 				return m, nil
 			}
 		case <-t.done:
@@ -212,6 +270,11 @@ func (t *threadInstance) await(ctx context.Context, timer *time.Timer, limit tim
 }
 
 func (t *threadInstance) exitError() error {
+	if c := t.exitCall; c != nil && c.id == "" {
+		// process.exit while no invocation ran (a timer an earlier one
+		// left): the invocation sent meanwhile never started.
+		return &NotDeliveredError{Exit: t.exitText}
+	}
 	if t.exitErr != nil {
 		// The thread threw outside the handler's promise chain.
 		return t.exitErr

@@ -58,9 +58,20 @@ type Result struct {
 	// Pid is the process that ran the invocation.
 	Pid int
 
+	// Stream is set when the function streams its body: Response then
+	// holds only the head (statusCode and headers), and the body comes
+	// from Stream as the function writes it.
+	Stream *BodyStream
+
 	// pending is closed when the worker is free again after the result
-	// (v2 waitUntil work); nil when it was free at once.
+	// (v2 waitUntil work, a streamed body); nil when it was free at once.
 	pending <-chan struct{}
+	// after is what ended the work after the response, set before
+	// pending is closed (see Wait).
+	after error
+	// deferred is set, before pending is closed, when waitUntil work
+	// kept the invocation going after its response.
+	deferred bool
 }
 
 // FunctionError is an error raised by the user's code, in the shape Lambda

@@ -99,6 +99,8 @@ type Options struct {
 	MaxBody int64
 	// MaxBackgroundBody is the background request body limit (Netlify: 256 KB).
 	MaxBackgroundBody int64
+	// MaxStream is the streamed response limit (Netlify: 20 MB).
+	MaxStream int64
 	// SiteID is what functions see as x-nf-site-id.
 	SiteID string
 	// Blobs, when set, is every event's blobs field: the Netlify Blobs
@@ -135,6 +137,9 @@ func New(opts Options) *Server {
 	}
 	if opts.MaxBackgroundBody <= 0 {
 		opts.MaxBackgroundBody = 256 << 10
+	}
+	if opts.MaxStream <= 0 {
+		opts.MaxStream = DefaultMaxStream
 	}
 	if opts.SiteID == "" {
 		opts.SiteID = "unlinked"
@@ -339,8 +344,20 @@ func (s *Server) serveSync(w http.ResponseWriter, r *http.Request, fn *Function,
 		rec.Log(n, st == runtime.Stderr, line)
 	}
 	start := time.Now()
+	handedOff := false
 	res, err := fn.Invoker.Invoke(context.WithoutCancel(r.Context()), req)
-	tl.End()
+	// An invocation that goes on after its answer (a stream, waitUntil
+	// work) ends its log when it ends; any other ends it now.
+	endLog := sync.OnceFunc(tl.End)
+	if res == nil || !res.Pending() {
+		endLog()
+	} else {
+		defer func() {
+			if !handedOff {
+				endLog()
+			}
+		}()
+	}
 	pid := runtime.PidOf(err)
 	if res != nil {
 		pid = res.Pid
@@ -351,6 +368,10 @@ func (s *Server) serveSync(w http.ResponseWriter, r *http.Request, fn *Function,
 	var rep *reply
 	if err == nil {
 		rep, err = toReply(res)
+	}
+	if res != nil && res.Stream != nil && (err != nil || fn.Kind == discover.KindScheduled) {
+		// No one reads this body: let the function know.
+		res.Stream.Abort()
 	}
 	if fn.Kind == discover.KindScheduled {
 		s.finishScheduled(w, r, fn, req, rec, res, rep, err, pid, time.Since(start))
@@ -379,15 +400,31 @@ func (s *Server) serveSync(w http.ResponseWriter, r *http.Request, fn *Function,
 		s.logDone(name, short, r, http.StatusBadRequest, time.Since(start))
 		return
 	}
+	if res.Stream != nil {
+		handedOff = true
+		s.serveStream(w, r, name, short, res, rep, rec, pid, start, endLog)
+		return
+	}
+	if res.Pending() {
+		handedOff = true
+		s.serveDeferred(w, r, name, short, res, rep, rec, pid, start, endLog)
+		return
+	}
 	rec.EndAttempt(records.Succeeded, pid, nil)
 	rec.SetStatusCode(rep.status)
 	rec.SetResponse(rep.record())
 	rec.Finish(records.Succeeded)
+	writeReply(w, r, rep, req.ID)
+	s.logDone(name, short, r, rep.status, time.Since(start))
+}
+
+// writeReply writes a whole answer.
+func writeReply(w http.ResponseWriter, r *http.Request, rep *reply, id string) {
 	h := w.Header()
 	for k, vs := range rep.header {
 		h[k] = vs
 	}
-	h.Set("X-Bgfn-Invocation-Id", req.ID)
+	h.Set("X-Bgfn-Invocation-Id", id)
 	h.Set("Content-Length", rep.contentLength(r.Method))
 	if _, ok := h["Content-Type"]; !ok {
 		// Netlify adds no Content-Type; keep net/http from sniffing one.
@@ -397,7 +434,6 @@ func (s *Server) serveSync(w http.ResponseWriter, r *http.Request, fn *Function,
 	if r.Method != http.MethodHead {
 		w.Write(rep.body)
 	}
-	s.logDone(name, short, r, rep.status, time.Since(start))
 }
 
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {

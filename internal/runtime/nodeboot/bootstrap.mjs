@@ -20,6 +20,7 @@
 import * as fs from 'node:fs'
 import * as net from 'node:net'
 import * as nodeBuffer from 'node:buffer'
+import { Writable } from 'node:stream'
 import { pathToFileURL } from 'node:url'
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { Worker, isMainThread, parentPort, threadId, workerData } from 'node:worker_threads'
@@ -319,8 +320,15 @@ class Invocation {
     this.idleSent = false
     this.cookies = null
     this.identity = null // decoded x-nf-identity-info (v2)
+    this.controller = null // the v2 request's AbortController, made on first use
+    this.abortReason = undefined // set when the client went away
+    running = this
   }
 }
+
+// running is the invocation whose work is not over (its answer, a stream,
+// waitUntil work), or null: process.exit tells bgfn which one it ends.
+let running = null
 
 let current = null // the v2 Context of the running invocation (Netlify.context)
 
@@ -360,8 +368,10 @@ function finish(inv, head) {
   const line = head + (logs ? ',"logs":true' : ',"logs":false') + (pending ? ',"pending":true}\n' : ',"pending":false}\n')
   emit(inv.id, line, logs, () => {
     inv.resultSent = true
-    if (!pending) current = null
-    else if (inv.waiting === 0) sendIdle(inv)
+    if (!pending) {
+      current = null
+      if (running === inv) running = null
+    } else if (inv.waiting === 0) sendIdle(inv)
   })
 }
 
@@ -371,7 +381,9 @@ function sendIdle(inv) {
   current = null
   const logs = wrote
   wrote = false
-  emit(inv.id, '{"type":"idle","id":' + inv.idJSON + (logs ? ',"logs":true}\n' : ',"logs":false}\n'), logs)
+  emit(inv.id, '{"type":"idle","id":' + inv.idJSON + (logs ? ',"logs":true}\n' : ',"logs":false}\n'), logs, () => {
+    if (running === inv) running = null
+  })
 }
 
 function isThenable(v) {
@@ -382,27 +394,11 @@ function isThenable(v) {
 
 function invokeV1(handler, msg) {
   const inv = new Invocation(msg.id)
-  const deadline = typeof msg.deadlineMs === 'number' ? msg.deadlineMs : Date.now() + 30000
   const callback = (err, res) => {
     if (err !== undefined && err !== null) fail(inv, err)
     else succeed(inv, res)
   }
-  const context = {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: FUNCTION_NAME,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: ARN,
-    memoryLimitInMB: MEMORY,
-    awsRequestId: inv.id,
-    logGroupName: LOG_GROUP,
-    logStreamName: LOG_STREAM,
-    identity: undefined,
-    clientContext: msg.clientContext ?? {},
-    getRemainingTimeInMillis: () => deadline - Date.now(),
-    done: callback,
-    succeed: (res) => succeed(inv, res),
-    fail: (err) => fail(inv, err),
-  }
+  const context = v1Context(inv, msg, callback)
   let ret
   try {
     ret = handler(msg.event, context, callback)
@@ -421,6 +417,27 @@ function invokeV1(handler, msg) {
     }
   } catch (err) {
     fail(inv, err) // a thenable whose then getter or method throws
+  }
+}
+
+// v1Context is a v1 handler's Lambda context.
+function v1Context(inv, msg, callback) {
+  const deadline = typeof msg.deadlineMs === 'number' ? msg.deadlineMs : Date.now() + 30000
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: FUNCTION_NAME,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: ARN,
+    memoryLimitInMB: MEMORY,
+    awsRequestId: inv.id,
+    logGroupName: LOG_GROUP,
+    logStreamName: LOG_STREAM,
+    identity: undefined,
+    clientContext: msg.clientContext ?? {},
+    getRemainingTimeInMillis: () => deadline - Date.now(),
+    done: callback,
+    succeed: (res) => succeed(inv, res),
+    fail: (err) => fail(inv, err),
   }
 }
 
@@ -706,6 +723,7 @@ function invokeV2(handler, msg) {
     const event = msg.event ?? {}
     setBlobsContext(event)
     const req = buildRequest(event)
+    requestSignal(inv, req)
     ctx = new Context(inv, req, event, msg.params)
     current = ctx
     ret = inRequestStore(ctx, () => handler(req, ctx))
@@ -783,7 +801,14 @@ function respondV2(inv, res) {
   let multiValueHeaders, body
   try {
     multiValueHeaders = responseHeaders(res.headers, setCookies)
-    if (typeof multiValueHeaders !== 'string') body = res.arrayBuffer()
+    if (typeof multiValueHeaders !== 'string') {
+      const rs = res.body
+      if (rs !== null && typeof rs === 'object' && typeof rs.getReader === 'function') {
+        probeBody(inv, res.status, multiValueHeaders, rs.getReader())
+        return
+      }
+      body = res.arrayBuffer()
+    }
   } catch (err) {
     fail(inv, err)
     return
@@ -793,17 +818,20 @@ function respondV2(inv, res) {
     succeedV2(inv, 500, { 'content-type': ['text/plain'] }, multiValueHeaders, false)
     return
   }
-  const contentType = multiValueHeaders['content-type']
-  const textual = contentType !== undefined && isTextual(contentType[0])
   Promise.resolve(body).then(
-    (ab) => {
-      const buf = Buffer.from(ab)
-      if (buf.length === 0) succeedV2(inv, res.status, multiValueHeaders, '', false)
-      else if (textual && isUtf8(buf)) succeedV2(inv, res.status, multiValueHeaders, buf.toString('utf8'), false)
-      else succeedV2(inv, res.status, multiValueHeaders, buf.toString('base64'), true)
-    },
+    (ab) => succeedBody(inv, res.status, multiValueHeaders, Buffer.from(ab)),
     (err) => fail(inv, err),
   )
+}
+
+// succeedBody answers with a whole body: text when the content type is
+// textual and the bytes are UTF-8, base64 otherwise.
+function succeedBody(inv, status, multiValueHeaders, buf) {
+  const contentType = multiValueHeaders['content-type']
+  const textual = contentType !== undefined && isTextual(contentType[0])
+  if (buf.length === 0) succeedV2(inv, status, multiValueHeaders, '', false)
+  else if (textual && isUtf8(buf)) succeedV2(inv, status, multiValueHeaders, buf.toString('utf8'), false)
+  else succeedV2(inv, status, multiValueHeaders, buf.toString('base64'), true)
 }
 
 // responseHeaders returns the headers as multiValueHeaders, or a message when
@@ -839,6 +867,377 @@ function succeedV2(inv, statusCode, multiValueHeaders, body, isBase64Encoded) {
   inv.settled = true
   const response = JSON.stringify({ statusCode, multiValueHeaders, body, isBase64Encoded })
   finish(inv, '{"type":"result","id":' + inv.idJSON + ',"response":' + response)
+}
+
+// ---------------------------------------------------------------------------
+// Streamed responses (PROTOCOL.md, "Streamed responses"): a head message,
+// chunk messages of base64 bytes, an end message. bgfn gives credit as it
+// passes chunks to the client, so a slow client holds the function's
+// stream back instead of filling bgfn's memory, or the pipe every instance
+// of a host shares.
+
+const STREAM_WINDOW = 1 << 20 // bytes of chunks bgfn has not taken yet
+const CHUNK_MAX = 32 << 10 // a chunk line (base64) stays under bgfn's 64 KiB read buffer
+const CHUNK_COST = 256 // what a chunk costs on top of its bytes, so tiny chunks are bounded too
+const TICK = {}
+
+let liveStream = null // the StreamOut of the running invocation
+
+// StreamOut sends one invocation's streamed body.
+class StreamOut {
+  constructor(inv) {
+    this.inv = inv
+    this.credit = STREAM_WINDOW
+    this.wake = null
+    this.aborted = false
+    this.ended = false
+    this.headSent = false
+    this.onAbort = null
+    inv.settled = true // no result message: the head answers
+    liveStream = this
+  }
+
+  head(statusCode, multiValueHeaders) {
+    if (this.headSent) return
+    this.headSent = true
+    out.write('{"type":"head","id":' + this.inv.idJSON + ',"response":' + JSON.stringify({ statusCode, multiValueHeaders }) + '}\n')
+  }
+
+  // headRaw sends a v1 head as the handler gave it (bgfn validates it).
+  headRaw(meta) {
+    if (this.headSent) return
+    this.headSent = true
+    let json
+    try {
+      json = JSON.stringify(meta)
+    } catch {}
+    if (typeof json !== 'string' || json[0] !== '{') json = '{"statusCode":200,"headers":{"content-type":"application/octet-stream"}}'
+    out.write('{"type":"head","id":' + this.inv.idJSON + ',"response":' + json + '}\n')
+  }
+
+  // send writes bytes as chunks, each once bgfn has credit for it; it
+  // resolves false once the stream was aborted.
+  async send(bytes) {
+    for (let off = 0; off < bytes.length && !this.aborted; off += CHUNK_MAX) {
+      const part = bytes.subarray(off, Math.min(bytes.length, off + CHUNK_MAX))
+      const cost = part.length + CHUNK_COST
+      while (this.credit < cost && !this.aborted) await new Promise((resolve) => (this.wake = resolve))
+      if (this.aborted) break
+      this.credit -= cost
+      const b64 = Buffer.from(part.buffer, part.byteOffset, part.length).toString('base64')
+      out.write('{"type":"chunk","id":' + this.inv.idJSON + ',"d":"' + b64 + '"}\n')
+    }
+    return !this.aborted
+  }
+
+  grant(n) {
+    this.credit += n
+    this.poke()
+  }
+
+  abort() {
+    if (this.aborted || this.ended) return
+    this.aborted = true
+    this.poke()
+    try {
+      this.onAbort?.()
+    } catch {}
+  }
+
+  poke() {
+    const w = this.wake
+    this.wake = null
+    if (w !== null) w()
+  }
+
+  // end sends the end message: err when the body failed half way.
+  end(err) {
+    if (this.ended) return
+    this.ended = true
+    if (liveStream === this) liveStream = null
+    let head = '{"type":"end","id":' + this.inv.idJSON
+    if (err !== undefined && !this.aborted) head += ',"error":' + JSON.stringify(errorInfo(err))
+    if (this.aborted) head += ',"aborted":true'
+    finish(this.inv, head)
+  }
+}
+
+// streamControl applies bgfn's credit and abort messages to the stream
+// they name.
+function streamControl(msg) {
+  const s = liveStream
+  if (s === null || s.inv.id !== msg.id) return
+  if (msg.type === 'credit') s.grant(Number(msg.n) || 0)
+  else s.abort()
+}
+
+// toBytes turns a chunk of a body into bytes, as Lambda's response stream
+// takes them: bytes, or a string as UTF-8.
+function toBytes(value) {
+  if (value instanceof Uint8Array) return value
+  if (typeof value === 'string') return Buffer.from(value)
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
+  if (value instanceof ArrayBuffer) return new Uint8Array(value)
+  throw new TypeError('a streamed response body gave a chunk that is not a Uint8Array or a string: ' + safeString(value))
+}
+
+// raceTick reads the next chunk if the stream has one ready at once: it
+// resolves with the read's result, or with {tick, read} when the read is
+// still pending after the current turn of the event loop.
+function raceTick(read) {
+  return new Promise((resolve, reject) => {
+    let settled = false
+    const t = setImmediate(() => {
+      if (settled) return
+      settled = true
+      resolve({ tick: TICK, read })
+    })
+    read.then(
+      (r) => {
+        if (settled) return
+        settled = true
+        clearImmediate(t)
+        resolve(r)
+      },
+      (err) => {
+        if (settled) return
+        settled = true
+        clearImmediate(t)
+        reject(err)
+      },
+    )
+  })
+}
+
+const PROBE_MAX = 1 << 20
+
+// probeBody reads a v2 body that is ready at once (a string, a buffer,
+// anything enqueued up front) whole, and answers with it as before;
+// a body that makes the reader wait, or passes 1 MiB, is streamed.
+function probeBody(inv, status, multiValueHeaders, reader) {
+  const parts = []
+  let size = 0
+  const step = () => {
+    raceTick(reader.read()).then(
+      (r) => {
+        if (inv.settled) return
+        if (r.tick === TICK) {
+          pumpV2(inv, status, multiValueHeaders, reader, parts, r.read)
+          return
+        }
+        if (r.done) {
+          succeedBody(inv, status, multiValueHeaders, parts.length === 1 ? Buffer.from(parts[0].buffer, parts[0].byteOffset, parts[0].byteLength) : Buffer.concat(parts))
+          return
+        }
+        let bytes
+        try {
+          bytes = toBytes(r.value)
+        } catch (err) {
+          fail(inv, err)
+          return
+        }
+        parts.push(bytes)
+        size += bytes.length
+        if (size > PROBE_MAX) pumpV2(inv, status, multiValueHeaders, reader, parts, null)
+        else step()
+      },
+      (err) => fail(inv, err),
+    )
+  }
+  step()
+}
+
+// pumpV2 streams a v2 body: the head, the parts already read, then each
+// chunk as the body gives it. A client that goes away cancels the body
+// and aborts the request's signal.
+async function pumpV2(inv, status, multiValueHeaders, reader, parts, read) {
+  const s = new StreamOut(inv)
+  s.onAbort = () => {
+    const reason = new DOMException('The client closed the connection', 'AbortError')
+    inv.abortReason = reason
+    try {
+      inv.controller?.abort(reason)
+    } catch {}
+    reader.cancel(reason).catch(() => {})
+  }
+  s.head(status, multiValueHeaders)
+  try {
+    for (const p of parts) if (!(await s.send(p))) break
+    while (!s.aborted) {
+      const r = await (read ?? reader.read())
+      read = null
+      if (r.done || s.aborted) break
+      if (!(await s.send(toBytes(r.value)))) break
+    }
+  } catch (err) {
+    s.end(err)
+    return
+  }
+  s.end()
+}
+
+// requestSignal gives req a signal that aborts when the client goes away
+// during a streamed response. It is made on first use: a Request built
+// with a signal costs several times one without (undici follows it), on
+// every invocation, and most handlers never look.
+function requestSignal(inv, req) {
+  Object.defineProperty(req, 'signal', {
+    configurable: true,
+    enumerable: true,
+    get() {
+      if (inv.controller === null) {
+        inv.controller = new AbortController()
+        if (inv.abortReason !== undefined) inv.controller.abort(inv.abortReason)
+      }
+      return inv.controller.signal
+    },
+  })
+}
+
+// --- v1 stream() ------------------------------------------------------------
+
+const STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming')
+
+// installAwsLambda provides Lambda's awslambda global, which stream()
+// from @netlify/functions calls when the module loads:
+// streamifyResponse(fn) marks fn as a streaming handler, called as
+// fn(event, responseStream, context); HttpResponseStream.from(stream,
+// {statusCode, headers, multiValueHeaders}) gives the stream its head.
+function installAwsLambda() {
+  if (globalThis.awslambda !== undefined) return
+  const awslambda = {
+    streamifyResponse(fn) {
+      fn[STREAMING] = 'response'
+      return fn
+    },
+    HttpResponseStream: {
+      from(stream, metadata) {
+        if (stream instanceof ResponseStream) stream.meta = metadata ?? {}
+        return stream
+      },
+    },
+  }
+  Object.defineProperty(globalThis, 'awslambda', { value: awslambda, writable: true, configurable: true, enumerable: false })
+}
+
+// ResponseStream is the Writable a v1 streaming handler writes its body
+// to; each write waits for bgfn's credit, so pipeline() keeps the body's
+// pace to the client's.
+class ResponseStream extends Writable {
+  constructor(out) {
+    super({ highWaterMark: 64 << 10 })
+    this.out = out
+    this.meta = null
+  }
+
+  setContentType(type) {
+    this.meta ??= { statusCode: 200, headers: {} }
+    this.meta.headers = { ...this.meta.headers, 'content-type': type }
+  }
+
+  head() {
+    this.out.headRaw(this.meta ?? { statusCode: 200, headers: { 'content-type': 'application/octet-stream' } })
+  }
+
+  _write(chunk, encoding, cb) {
+    this.head()
+    let bytes
+    try {
+      bytes = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : toBytes(chunk)
+    } catch (err) {
+      cb(err)
+      return
+    }
+    this.out.send(bytes).then((ok) => cb(ok ? null : abortError()), cb)
+  }
+
+  _final(cb) {
+    this.head()
+    cb()
+  }
+}
+
+function abortError() {
+  const err = new Error('The client closed the connection')
+  err.code = 'ERR_STREAM_PREMATURE_CLOSE'
+  return err
+}
+
+// invokeV1Stream runs a handler wrapped in awslambda.streamifyResponse.
+// Its answer is the stream: the invocation ends when the handler has
+// settled and the stream has finished.
+function invokeV1Stream(handler, msg) {
+  const inv = new Invocation(msg.id)
+  const s = new StreamOut(inv)
+  const rs = new ResponseStream(s)
+  s.onAbort = () => rs.destroy(abortError())
+  let finished = false
+  let settled = false
+  let failure
+  const done = () => {
+    if (!finished || !settled) return
+    if (failure !== undefined && !s.headSent && !s.aborted) {
+      inv.settled = false
+      if (liveStream === s) liveStream = null
+      s.ended = true
+      fail(inv, failure)
+      return
+    }
+    s.head()
+    s.end(failure)
+  }
+  rs.on('finish', () => {
+    finished = true
+    done()
+  })
+  rs.on('error', (err) => {
+    finished = true
+    failure ??= err
+    done()
+  })
+  const settle = (err) => {
+    settled = true
+    if (err !== undefined) failure ??= err
+    if (!rs.writableFinished && !rs.destroyed) {
+      // The handler is done but left the stream open: Lambda ends it.
+      if (err !== undefined) rs.destroy(err)
+      else rs.end()
+    }
+    done()
+  }
+  let ret
+  try {
+    ret = handler(msg.event, rs, v1Context(inv, msg, (err) => settle(err ?? undefined)))
+  } catch (err) {
+    settle(err)
+    return
+  }
+  Promise.resolve(ret).then(
+    () => settle(undefined),
+    (err) => settle(err ?? new Error('stream handler rejected')),
+  )
+}
+
+// --- process.exit -------------------------------------------------------------
+
+// hookExit makes process.exit tell bgfn, before the instance ends, which
+// invocation was running ("id" null when none was): an exit between
+// invocations (say, a timer an earlier invocation left) then never fails
+// an invocation bgfn sent meanwhile, which bgfn runs elsewhere instead.
+function hookExit() {
+  const realExit = process.exit
+  process.exit = function exit(code) {
+    const c = code === undefined ? (process.exitCode ?? 0) : Number(code) || 0
+    try {
+      const id = running === null ? 'null' : running.idJSON
+      const line = '{"type":"exit_call","id":' + id + ',"code":' + c + '}\n'
+      if (out === null) {
+        // Before the function loaded: bgfn reads no messages yet.
+      } else if (MODE === 'thread') out.write(line)
+      else if (!(out.writableLength > 0)) fs.writeSync(4, line) // after what the socket has written, never inside it
+    } catch {}
+    return realExit.call(process, code)
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -1224,7 +1623,13 @@ function dispatch(text, onMessage) {
     } catch {}
     return
   }
-  if (msg !== null && msg.type === 'invoke') onMessage(msg)
+  if (msg === null || typeof msg !== 'object') return
+  // An invocation starts after what the last one left for this turn of
+  // the event loop (setImmediate callbacks): a process.exit scheduled
+  // there lands between the two, not in the new one (PROTOCOL.md,
+  // "process.exit").
+  if (msg.type === 'invoke') setImmediate(onMessage, msg)
+  else if (msg.type === 'credit' || msg.type === 'abort') streamControl(msg)
 }
 
 // ---------------------------------------------------------------------------
@@ -1387,7 +1792,9 @@ function runHost() {
     if (m === null) return
     const inst = Number(m[1])
     switch (m[2]) {
-      case 'invoke': {
+      case 'invoke':
+      case 'credit':
+      case 'abort': {
         const w = threads.get(inst)
         if (w !== undefined) w.postMessage(text)
         break
@@ -1454,6 +1861,8 @@ async function main() {
   }
   Object.defineProperty(globalThis, 'Netlify', { value: netlify, writable: true, configurable: true, enumerable: false })
   defineRequestGlobals()
+  installAwsLambda()
+  hookExit()
   hookStdio('stdout', 1)
   hookStdio('stderr', 2)
 
@@ -1513,7 +1922,12 @@ async function main() {
   }
   openOut()
   const fn = found.fn
-  if (found.api === 'v1') {
+  if (found.api === 'v1' && fn[STREAMING] === 'response') {
+    onInvoke = (msg) => {
+      wrote = false
+      invokeV1Stream(fn, msg)
+    }
+  } else if (found.api === 'v1') {
     onInvoke = (msg) => {
       wrote = false
       invokeV1(fn, msg)

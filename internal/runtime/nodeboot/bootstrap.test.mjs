@@ -913,6 +913,173 @@ describe('bootstrap.mjs', { concurrency: 4 }, () => {
     assert.equal(w.stdout, `v2 log\n${MARK}v2l\n`)
     await w.close()
   })
+
+  // --- streamed responses, exit calls (issue 15) ---------------------------------
+
+  // chunks reads chunk messages of id until an end message, sending credit
+  // for each when credit is set; it returns the bytes and the end.
+  async function readStream(w, id, credit) {
+    const parts = []
+    for (;;) {
+      const m = await w.next(`stream of ${id}`)
+      assert.equal(m.id, id)
+      if (m.type === 'end') return { body: Buffer.concat(parts), end: m }
+      assert.equal(m.type, 'chunk')
+      const b = Buffer.from(m.d, 'base64')
+      parts.push(b)
+      if (credit) w.send({ type: 'credit', id, n: b.length + 256 })
+    }
+  }
+
+  test('v2 stream: head, chunks as written, end', async () => {
+    const w = await start(
+      `export default () => new Response(new ReadableStream({
+         async pull(c) { await new Promise((r) => setTimeout(r, 5)); c.enqueue('x'.repeat(40000)); c.enqueue(new Uint8Array([1, 2])); c.close() },
+       }), { status: 201, headers: { 'content-type': 'text/plain' } })`,
+      'v2',
+    )
+    const head = await w.invoke('s1', event())
+    assert.deepEqual(head, { type: 'head', id: 's1', response: { statusCode: 201, multiValueHeaders: { 'content-type': ['text/plain'] } } })
+    const { body, end } = await readStream(w, 's1', true)
+    assert.equal(body.length, 40002)
+    assert.deepEqual(end, { type: 'end', id: 's1', logs: false, pending: false })
+    // A body ready at once is still a whole result.
+    await w.close()
+  })
+
+  test('v2 stream waits for credit: at most the window in flight', async () => {
+    const w = await start(
+      `export default () => { let n = 0; return new Response(new ReadableStream({
+         async pull(c) { await new Promise((r) => setImmediate(r)); if (n++ === 48) c.close(); else c.enqueue(new Uint8Array(64 << 10)) },
+       })) }`,
+      'v2',
+    )
+    const head = await w.invoke('s2', event())
+    assert.equal(head.type, 'head')
+    // 48 chunks of 64 KiB = 3 MiB; without credit only 1 MiB may come.
+    let inFlight = 0
+    const window = 1 << 20
+    const seen = []
+    await w.until('a full window', () => {
+      while (w.messages.length > 0) seen.push(w.messages.shift())
+      inFlight = seen.reduce((n, m) => n + Buffer.from(m.d, 'base64').length + 256, 0)
+      return inFlight > window - (32 << 10) - 256 ? true : undefined
+    })
+    // Nothing more comes until bgfn gives credit (a bounded wait for
+    // something that must not happen).
+    await new Promise((r) => setTimeout(r, 150))
+    assert.equal(w.messages.length, 0, 'chunks past the window before any credit')
+    assert.ok(inFlight <= window)
+    w.send({ type: 'credit', id: 's2', n: inFlight })
+    const { body, end } = await readStream(w, 's2', true)
+    assert.equal(end.type, 'end')
+    assert.equal(body.length + seen.reduce((n, m) => n + Buffer.from(m.d, 'base64').length, 0), 48 * (64 << 10))
+    await w.close()
+  })
+
+  test('abort cancels a v2 stream and aborts req.signal', async () => {
+    const w = await start(
+      `export default (req) => {
+         req.signal.addEventListener('abort', () => console.log('signal', req.signal.reason.name))
+         let t
+         return new Response(new ReadableStream({
+           start(c) { t = setInterval(() => c.enqueue('tick'), 5) },
+           cancel() { clearInterval(t); console.log('cancelled') },
+         }))
+       }`,
+      'v2',
+    )
+    assert.equal((await w.invoke('s3', event())).type, 'head')
+    const first = await w.next('a chunk')
+    assert.equal(first.type, 'chunk')
+    w.send({ type: 'abort', id: 's3' })
+    const end = await w.until('the end', () => {
+      const i = w.messages.findIndex((m) => m.type === 'end')
+      return i === -1 ? undefined : w.messages[i]
+    })
+    assert.deepEqual(end, { type: 'end', id: 's3', aborted: true, logs: true, pending: false })
+    await w.markers('s3')
+    assert.match(w.stdout, /signal AbortError\n/)
+    assert.match(w.stdout, /cancelled\n/)
+    await w.close()
+  })
+
+  test('v1 awslambda.streamifyResponse with HttpResponseStream.from', async () => {
+    const w = await start(
+      `export const handler = awslambda.streamifyResponse(async (event, responseStream) => {
+         const rs = awslambda.HttpResponseStream.from(responseStream, { statusCode: 202, headers: { 'x-a': 'b' } })
+         rs.write('one,')
+         await new Promise((r) => setTimeout(r, 5))
+         rs.end('two')
+       })`,
+      'v1',
+    )
+    const head = await w.invoke('v1s', event())
+    assert.deepEqual(head, { type: 'head', id: 'v1s', response: { statusCode: 202, headers: { 'x-a': 'b' } } })
+    const { body, end } = await readStream(w, 'v1s', true)
+    assert.equal(body.toString(), 'one,two')
+    assert.deepEqual(end, { type: 'end', id: 'v1s', logs: false, pending: false })
+    // A streaming handler that throws before writing is an ordinary error.
+    await w.close()
+  })
+
+  test('v1 streaming handler that throws before its head fails the invocation', async () => {
+    const w = await start(`export const handler = awslambda.streamifyResponse(async () => { throw new TypeError('no stream') })`, 'v1')
+    const m = await w.invoke('v1e', event())
+    assert.equal(m.type, 'error')
+    assert.equal(m.error.errorType, 'TypeError')
+    assert.equal(m.error.errorMessage, 'no stream')
+    await w.close()
+  })
+
+  test('process.exit says which invocation was running', async () => {
+    const w = await start(
+      `export default async (req) => {
+         const mode = new URL(req.url).searchParams.get('mode')
+         if (mode === 'now') process.exit(0)
+         setImmediate(() => process.exit(4))
+         return new Response('bye')
+       }`,
+      'v2',
+    )
+    const m = await w.invoke('x1', event())
+    assert.equal(m.type, 'result')
+    assert.deepEqual(await w.next('the exit call'), { type: 'exit_call', id: null, code: 4 })
+    assert.deepEqual(await w.exit, { code: 4, signal: null })
+    const w2 = await start(`export default async () => { process.exit(0) }`, 'v2')
+    w2.send({ type: 'invoke', id: 'x2', event: event(), deadlineMs: Date.now() + 30_000 })
+    assert.deepEqual(await w2.next('the exit call'), { type: 'exit_call', id: 'x2', code: 0 })
+  })
+
+  test('a v2 stream that fails half way ends with its error; waitUntil work after a stream', async () => {
+    const w = await start(
+      `export default (req, context) => {
+         const fail = new URL(req.url).searchParams.get('fail') === '1'
+         // Long enough to outlast the stream however late its timers fire.
+         if (!fail) context.waitUntil(new Promise((r) => setTimeout(r, 400)))
+         let n = 0
+         return new Response(new ReadableStream({
+           async pull(c) {
+             await new Promise((r) => setTimeout(r, 5))
+             if (n++ === 0) c.enqueue('first')
+             else if (fail) c.error(new RangeError('source broke'))
+             else c.close()
+           },
+         }))
+       }`,
+      'v2',
+    )
+    assert.equal((await w.invoke('f1', event({ rawUrl: 'http://localhost/x?fail=1' }))).type, 'head')
+    const broken = await readStream(w, 'f1', true)
+    assert.equal(broken.body.toString(), 'first')
+    assert.equal(broken.end.error.errorType, 'RangeError')
+    assert.equal(broken.end.error.errorMessage, 'source broke')
+    assert.equal((await w.invoke('f2', event())).type, 'head')
+    const ok = await readStream(w, 'f2', true)
+    assert.deepEqual(ok.end, { type: 'end', id: 'f2', logs: false, pending: true })
+    assert.deepEqual(await w.next('idle'), { type: 'idle', id: 'f2', logs: false })
+    await w.close()
+  })
 })
 
 describe('bootstrap.mjs: v2 handler objects and the request-context store', { concurrency: 4 }, () => {
