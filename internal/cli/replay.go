@@ -134,9 +134,22 @@ func resumeInterrupted(ctx context.Context, opts *ReplayOptions, c *apiclient.Cl
 	} else {
 		fmt.Fprintf(streams.ErrOut, "resumed %d interrupted background run(s) on %s\n", len(res.Resumed), c.Base)
 		for _, v := range res.Resumed {
-			fmt.Fprintf(streams.ErrOut, "  %s#%s  next attempt %d/%d\n", v.Function, records.ShortID(v.ID), len(v.Attempts)+1, v.MaxAttempts)
+			fmt.Fprintf(streams.ErrOut, "  %s#%s  next attempt %d/%d\n", v.Function, records.ShortID(v.ID), nextAttempt(v.Attempts), v.MaxAttempts)
 		}
 	}
 	_, err = streams.Out.Write(append(out, '\n'))
 	return err
+}
+
+// nextAttempt is the attempt a resumed run goes on with: the one after
+// those that ended. By the time the API answers, that attempt may have
+// started already (a free instance takes it at once).
+func nextAttempt(attempts []records.Attempt) int {
+	n := 1
+	for _, a := range attempts {
+		if a.Status != records.Running {
+			n = a.N + 1
+		}
+	}
+	return n
 }
