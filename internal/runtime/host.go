@@ -234,6 +234,13 @@ func (x *nodeHost) wait() {
 	}
 }
 
+// exitDesc says how the host ended, once wait has seen it (a write to a
+// dead host can fail before then; done orders the read after wait's).
+func (x *nodeHost) exitDesc() string {
+	<-x.done
+	return x.exitText
+}
+
 // hostExited is how an instance ends when its host does; D carries how
 // the host ended.
 func hostExited(exit string) hostMessage {
@@ -439,7 +446,7 @@ func (x *nodeHost) spawn(ctx context.Context, cfg *NodeConfig, env []string) (*t
 	}
 	line := append([]byte(`{"inst":`+strconv.Itoa(t.id)+`,"type":"spawn",`), body[1:]...)
 	if err := x.send(append(line, '\n')); err != nil {
-		t.ended(hostExited(x.exitText))
+		t.ended(hostExited(x.exitDesc()))
 		return nil, &hostGoneError{exit: "found its node host gone (" + err.Error() + ")"}
 	}
 	return t, t.awaitReady(ctx)

@@ -123,7 +123,7 @@ func (t *threadInstance) endStream(m hostMessage) {
 func (t *threadInstance) kill() {
 	if t.host.send([]byte(`{"inst":`+strconv.Itoa(t.id)+`,"type":"stop"}`+"\n")) != nil {
 		// The host is gone, and the instance with it.
-		t.ended(hostExited(t.host.exitText))
+		t.ended(hostExited(t.host.exitDesc()))
 	}
 }
 
@@ -187,7 +187,7 @@ func (t *threadInstance) Invoke(ctx context.Context, req *Request) (*Result, err
 	t.buf = encodeInvoke(append(t.buf[:0], `{"inst":`+strconv.Itoa(t.id)+`,"type":"invoke","id":`...), req, deadline)
 	if err := t.host.send(t.buf); err != nil {
 		t.logs.set(nil)
-		t.ended(hostExited(t.host.exitText))
+		t.ended(hostExited(t.host.exitDesc()))
 		return nil, &NotDeliveredError{Exit: t.exitText}
 	}
 	timer := time.NewTimer(timeout)
