@@ -25,6 +25,8 @@ type GoBuilder struct {
 	OutDir string
 	// Go is the go command; "" means "go" on PATH.
 	Go string
+
+	known goInputs
 }
 
 // goDiag matches a compiler diagnostic: "./main.go:12:3: undefined: x".
@@ -38,7 +40,8 @@ func (b *GoBuilder) Build(ctx context.Context, name, dir string) Artifact {
 		goCmd = "go"
 	}
 	if _, err := exec.LookPath(goCmd); err != nil {
-		return Artifact{Duration: time.Since(start), Inputs: b.inputs(ctx, goCmd, dir), Err: &Error{Function: name, Messages: []Message{{
+		inputs, _ := b.inputs(ctx, goCmd, dir)
+		return Artifact{Duration: time.Since(start), Inputs: inputs, Err: &Error{Function: name, Messages: []Message{{
 			File: rel(b.SiteDir, dir), Text: "go not found on PATH: install Go (https://go.dev/dl) to run Go functions",
 		}}}}
 	}
@@ -54,10 +57,21 @@ func (b *GoBuilder) Build(ctx context.Context, name, dir string) Artifact {
 	var output bytes.Buffer
 	cmd.Stdout = &output
 	cmd.Stderr = &output
-	// Listing the inputs (go list -deps) takes ~100 ms; do it while the
-	// compiler runs rather than after.
+	// Listing the inputs (go list -deps) takes ~100 ms of CPU: a rebuild
+	// that changed no file's imports reuses the last list, and otherwise
+	// the list is made while the compiler runs rather than after.
 	inputs := make(chan []string, 1)
-	go func() { inputs <- b.inputs(ctx, goCmd, dir) }()
+	if files, ok := b.known.lookup(dir); ok {
+		inputs <- files
+	} else {
+		go func() {
+			files, listed := b.inputs(ctx, goCmd, dir)
+			if listed {
+				b.known.remember(dir, files)
+			}
+			inputs <- files
+		}()
+	}
 	err := cmd.Run()
 	art := Artifact{Entry: out, Duration: time.Since(start), Inputs: <-inputs, Warnings: GoModuleWarnings(b.SiteDir, dir)}
 	if err != nil {
@@ -137,8 +151,9 @@ func sourceLine(file string, n int) string {
 
 // inputs lists the files a rebuild depends on: the function folder's Go
 // files, go.mod and go.sum of its module, and the Go files of local
-// packages of the same module that it imports.
-func (b *GoBuilder) inputs(ctx context.Context, goCmd, dir string) []string {
+// packages of the same module that it imports. listed is false when `go
+// list` could not say which local packages those are.
+func (b *GoBuilder) inputs(ctx context.Context, goCmd, dir string) (files []string, listed bool) {
 	set := map[string]bool{}
 	addGoFiles := func(d string) {
 		entries, err := os.ReadDir(d)
@@ -169,6 +184,7 @@ func (b *GoBuilder) inputs(ctx context.Context, goCmd, dir string) []string {
 			cmd := exec.CommandContext(lctx, goCmd, "list", "-deps", "-f", "{{if not .Standard}}{{.Dir}}{{end}}", ".")
 			cmd.Dir = dir
 			if out, err := cmd.Output(); err == nil {
+				listed = true
 				for _, pd := range strings.Fields(string(out)) {
 					if strings.HasPrefix(pd, d+string(filepath.Separator)) || pd == d {
 						addGoFiles(pd)
@@ -182,12 +198,12 @@ func (b *GoBuilder) inputs(ctx context.Context, goCmd, dir string) []string {
 			break
 		}
 	}
-	files := make([]string, 0, len(set))
+	files = make([]string, 0, len(set))
 	for f := range set {
 		files = append(files, f)
 	}
 	sort.Strings(files)
-	return files
+	return files, listed
 }
 
 func rel(base, p string) string {
