@@ -361,3 +361,79 @@ func TestInitLimitStartsAtBoot(t *testing.T) {
 		t.Logf("the burst took %v, within one init limit: the queue did not outlast it, so this run proves little", took)
 	}
 }
+
+// TestSpareWarmUp: a spare thread runs warm-up invocations before it is
+// given a function (bootstrap.mjs, warmUp). Whether the function arrives
+// before, during or after the warm-up, the instance is that spare (the
+// warm-up did not kill it), nothing of the warm-up reaches bgfn or the
+// log, and the function's first invocations see only their own state.
+func TestSpareWarmUp(t *testing.T) {
+	env := needNode(t)
+	const src = `
+import { threadId } from 'node:worker_threads'
+const atLoad = { context: globalThis.Netlify?.context ?? null, blobs: process.env.NETLIFY_BLOBS_CONTEXT ?? null }
+let calls = 0
+export default async (req, context) => {
+  calls++
+  const body = await req.text()
+  return Response.json({ calls, threadId, atLoad, id: context.requestId, method: req.method, body, cookie: context.cookies.get('a') ?? null })
+}`
+	for _, delay := range []time.Duration{0, 20 * time.Millisecond, 300 * time.Millisecond} {
+		t.Run(delay.String(), func(t *testing.T) {
+			t.Setenv("BGFN_SPARE_WARM_MS", "0")
+			var logMu sync.Mutex
+			var hostLog []string
+			h := env.hosts(t)
+			h.Log = func(_ Stream, line []byte) {
+				logMu.Lock()
+				hostLog = append(hostLog, string(line))
+				logMu.Unlock()
+			}
+			if err := h.Prestart(); err != nil {
+				t.Fatal(err)
+			}
+			// The function arrives at different points of the spare's
+			// start and warm-up (a deliberate offset, not a wait for a
+			// condition).
+			time.Sleep(delay)
+			w := startThread(t, env.threadStarter(t, h, src))
+			for n, id := range []string{"r1", "r2"} {
+				res, err := w.Invoke(t.Context(), invokeReq(id, `{"httpMethod":"POST","headers":{"cookie":"b=2"},"body":"hi `+id+`","rawUrl":"http://localhost/x"}`, 10*time.Second, nil))
+				if err != nil {
+					t.Fatalf("invoke %s: %v", id, err)
+				}
+				var r struct {
+					StatusCode int
+					Body       string
+				}
+				json.Unmarshal(res.Response, &r)
+				var got struct {
+					Calls    int
+					ThreadID int `json:"threadId"`
+					AtLoad   map[string]any
+					ID       string
+					Method   string
+					Body     string
+					Cookie   any
+				}
+				if err := json.Unmarshal([]byte(r.Body), &got); err != nil {
+					t.Fatalf("%s: %s", id, res.Response)
+				}
+				if r.StatusCode != 200 || got.Calls != n+1 || got.ID != id || got.Method != "POST" || got.Body != "hi "+id || got.Cookie != nil {
+					t.Errorf("%s answered %d %s", id, r.StatusCode, r.Body)
+				}
+				if got.AtLoad["context"] != nil || got.AtLoad["blobs"] != nil {
+					t.Errorf("the module saw the warm-up's state at load: %v", got.AtLoad)
+				}
+				if got.ThreadID != 1 {
+					t.Errorf("%s ran in thread %d, want the spare (thread 1): the warm-up ended it", id, got.ThreadID)
+				}
+			}
+			logMu.Lock()
+			defer logMu.Unlock()
+			if len(hostLog) > 0 {
+				t.Errorf("the host printed %q", hostLog)
+			}
+		})
+	}
+}
