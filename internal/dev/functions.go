@@ -15,6 +15,7 @@ import (
 	"github.com/bgfn-dev/bgfn/internal/logs"
 	"github.com/bgfn-dev/bgfn/internal/runtime"
 	"github.com/bgfn-dev/bgfn/internal/server"
+	"github.com/bgfn-dev/bgfn/internal/site"
 )
 
 // startBudget is how long start-up waits for builds before it serves the
@@ -53,7 +54,8 @@ func (i *Instance) buildAll() (later map[string]<-chan build.Artifact, hurry fun
 		ch := make(chan build.Artifact, 1)
 		later[fn.Name], chans[fn.Name] = ch, ch
 	}
-	q := &buildQueue{todo: slices.Clone(i.site.Functions)}
+	cur := i.site
+	q := &buildQueue{todo: slices.Clone(cur.Functions)}
 	i.tasks.Go(func() {
 		var g errgroup.Group
 		for range min(goruntime.NumCPU(), max(1, len(q.todo))) {
@@ -63,7 +65,7 @@ func (i *Instance) buildAll() (later map[string]<-chan build.Artifact, hurry fun
 					if !ok || i.life.Err() != nil {
 						return nil
 					}
-					chans[fn.Name] <- i.buildOne(fn)
+					chans[fn.Name] <- i.buildOne(cur, fn)
 				}
 			})
 		}
@@ -118,17 +120,18 @@ func awaitStartBuilds(gates []chan struct{}) {
 	}
 }
 
-func (i *Instance) buildOne(fn discover.Function) build.Artifact {
-	entry := i.site.EntryPath(fn)
+// buildOne builds fn of site s.
+func (i *Instance) buildOne(s *site.Site, fn discover.Function) build.Artifact {
+	entry := s.EntryPath(fn)
 	switch fn.Runtime {
 	case discover.RuntimeJS, discover.RuntimeTS:
-		fs := i.site.Config.Functions.For(fn.Name)
+		fs := s.Config.Functions.For(fn.Name)
 		return i.tools.js.Build(fn.Name, entry, build.JSOptions{ExternalNodeModules: fs.ExternalNodeModules})
 	case discover.RuntimeGo:
-		return i.tools.gob.Build(i.life, fn.Name, i.site.FunctionDir(fn))
+		return i.tools.gob.Build(i.life, fn.Name, s.FunctionDir(fn))
 	}
 	return build.Artifact{Err: &build.Error{Function: fn.Name, Messages: []build.Message{{
-		File: i.site.Rel(entry),
+		File: s.Rel(entry),
 		Text: "bgfn cannot run " + string(fn.Runtime) + " functions",
 	}}}}
 }

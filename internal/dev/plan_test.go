@@ -1,6 +1,7 @@
 package dev
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -189,5 +190,20 @@ func TestPlan(t *testing.T) {
 				t.Errorf("second plan differs:\n%s", again)
 			}
 		})
+	}
+}
+
+func TestMerged(t *testing.T) {
+	tests := []struct {
+		a, b, want []string
+	}{
+		{nil, []string{"/a"}, []string{"/a"}},
+		{[]string{"/a", "/c"}, []string{"/b", "/c"}, []string{"/a", "/b", "/c"}},
+		{[]string{"/b"}, nil, []string{"/b"}},
+	}
+	for _, tt := range tests {
+		if got := merged(tt.a, tt.b); !slices.Equal(got, tt.want) {
+			t.Errorf("merged(%v, %v) = %v, want %v", tt.a, tt.b, got, tt.want)
+		}
 	}
 }

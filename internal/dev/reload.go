@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -34,16 +35,46 @@ func (i *Instance) watchLoop(ctx context.Context, poll bool) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return w.Run(gctx) })
 	g.Go(func() error {
+		// carry holds the paths of a batch whose files changed again
+		// while it was built: they go with the next batch, which that
+		// change brings. Past MaxWait of that the build is kept anyway,
+		// so a file rewritten without pause still reloads.
+		var carry []string
+		var carrySince time.Time
 		for {
 			select {
 			case <-gctx.Done():
 				return nil
-			case batch := <-w.Batches():
-				i.reload(gctx, batch)
+			case b := <-w.Batches():
+				if len(carry) > 0 {
+					b.Paths = merged(carry, b.Paths)
+				} else {
+					carrySince = b.At
+				}
+				confirm := func() bool { return w.Confirm(gctx, b) }
+				if time.Since(carrySince) > carryLimit {
+					confirm = nil
+				}
+				if i.reload(gctx, b.Paths, confirm) {
+					carry = nil
+				} else {
+					carry = b.Paths
+				}
 			}
 		}
 	})
 	return g.Wait()
+}
+
+// carryLimit bounds how long a batch may be carried over because its
+// files keep changing while they are built.
+const carryLimit = 500 * time.Millisecond
+
+// merged returns the sorted union of two sorted path lists.
+func merged(a, b []string) []string {
+	out := append(slices.Clone(a), b...)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // setWatchLocked points the watcher at the functions folder, the config
@@ -65,26 +96,35 @@ func (i *Instance) setWatchLocked() {
 // reload applies a batch of changed files: the configuration first, then
 // what the plan says for each function. Only functions whose inputs
 // changed are rebuilt; their new workers take new invocations while
-// in-flight ones finish on the old workers.
-func (i *Instance) reload(ctx context.Context, changed []string) {
+// in-flight ones finish on the old workers. confirm, unless nil, is asked
+// once the builds are done whether the files are still as they were
+// built from; when it says no, nothing is applied and reload returns
+// false (the next batch brings the files again).
+func (i *Instance) reload(ctx context.Context, changed []string, confirm func() bool) bool {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	set := make(map[string]bool, len(changed))
 	for _, p := range changed {
 		set[p] = true
 	}
-	cur, err := site.FromConfig(i.reloadConfig(set))
+	cfg := i.reloadConfig(set)
+	cur, err := site.FromConfig(cfg)
 	if err != nil {
 		i.p.Failure(err.Error(), "")
-		return
+		return true
+	}
+	steps := plan(planInput{old: i.site, cur: cur, arts: i.arts, changed: set, empty: emptyEntries(cur)})
+	arts := i.buildSteps(cur, steps)
+	if confirm != nil && !confirm() {
+		return false
 	}
 	for _, w := range cur.Warnings {
 		if !slices.Contains(i.site.Warnings, w) {
 			i.p.Warning(w)
 		}
 	}
-	steps := plan(planInput{old: i.site, cur: cur, arts: i.arts, changed: set, empty: emptyEntries(cur)})
-	i.apply(ctx, cur, steps)
+	i.apply(ctx, cur, steps, arts)
+	return true
 }
 
 // reloadConfig returns the configuration to go on with: the new one when a
@@ -134,26 +174,32 @@ func emptyEntries(s *site.Site) map[string]bool {
 	return out
 }
 
-// apply carries out a plan: it builds what must be built, in parallel,
-// then swaps one function at a time and says what it did.
-func (i *Instance) apply(ctx context.Context, cur *site.Site, steps []step) {
-	i.site = cur
-	defer i.afterReload()
-	if len(steps) == 0 {
-		return
-	}
+// buildSteps builds what a plan must build, in parallel; the other steps
+// keep the build in use.
+func (i *Instance) buildSteps(cur *site.Site, steps []step) []build.Artifact {
 	arts := make([]build.Artifact, len(steps))
 	var g errgroup.Group
 	g.SetLimit(goruntime.NumCPU())
 	for k, st := range steps {
 		switch st.kind {
 		case stepAdd, stepRebuild:
-			g.Go(func() error { arts[k] = i.buildOne(st.fn); return nil })
+			g.Go(func() error { arts[k] = i.buildOne(cur, st.fn); return nil })
 		case stepRestart:
 			arts[k] = i.arts[st.fn.Name]
 		}
 	}
 	g.Wait()
+	return arts
+}
+
+// apply carries out a plan with its builds: it swaps one function at a
+// time and says what it did.
+func (i *Instance) apply(ctx context.Context, cur *site.Site, steps []step, arts []build.Artifact) {
+	i.site = cur
+	defer i.afterReload()
+	if len(steps) == 0 {
+		return
+	}
 	i.env = cur.WorkerEnv(i.URL)
 	if i.tools.hosts != nil {
 		i.tools.hosts.SetEnv(i.env)

@@ -37,7 +37,7 @@ func run(t *testing.T, w *Watcher) *collector {
 			case <-ctx.Done():
 				return
 			case b := <-w.Batches():
-				c.add(b)
+				c.add(b.Paths)
 			}
 		}
 	})
@@ -569,6 +569,75 @@ func TestWatchPoll(t *testing.T) {
 				if slices.Contains(b, dep) {
 					t.Errorf("poll reported a change in node_modules: %v", b)
 				}
+			}
+		})
+	}
+}
+
+func TestWatchConfirm(t *testing.T) {
+	const settle = 100 * time.Millisecond
+	tests := []struct {
+		name string
+		// after runs once the batch of a.js is delivered, before Confirm.
+		after  func(t *testing.T, a, b string)
+		want   bool
+		minAge time.Duration // Confirm returns no sooner than this after the write
+	}{
+		{name: "quiet after the batch", after: func(*testing.T, string, string) {}, want: true, minAge: settle},
+		{name: "the same file again", after: func(t *testing.T, a, _ string) { write(t, a, "two") }, want: false},
+		{name: "another file", after: func(t *testing.T, _, b string) { write(t, b, "other") }, want: true, minAge: settle},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tree := filepath.Join(tempDir(t), "functions")
+			if err := os.Mkdir(tree, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			a, b := filepath.Join(tree, "a.js"), filepath.Join(tree, "b.js")
+			w := newWatcher(t, Options{Quiet: 5 * time.Millisecond, Settle: settle})
+			w.Set([]string{tree}, nil)
+			ctx, cancel := context.WithCancel(t.Context())
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				w.Run(ctx)
+			}()
+			t.Cleanup(func() {
+				cancel()
+				<-done
+			})
+			wrote := time.Now()
+			write(t, a, "one")
+			var batch Batch
+			select {
+			case batch = <-w.Batches():
+			case <-time.After(eventWait):
+				t.Fatal("no batch for a.js")
+			}
+			if !slices.Contains(batch.Paths, a) {
+				t.Fatalf("batch %v lacks %s", batch.Paths, a)
+			}
+			tt.after(t, a, b)
+			if tt.want == false {
+				// Wait until the watcher has seen the second write: Confirm
+				// reads what it has seen.
+				deadline := time.Now().Add(eventWait)
+				for {
+					w.mu.Lock()
+					seen := w.touched[a].After(batch.At)
+					w.mu.Unlock()
+					if seen || time.Now().After(deadline) {
+						break
+					}
+					time.Sleep(time.Millisecond)
+				}
+			}
+			got := w.Confirm(t.Context(), batch)
+			if got != tt.want {
+				t.Errorf("Confirm = %v, want %v", got, tt.want)
+			}
+			if age := time.Since(wrote); age < tt.minAge {
+				t.Errorf("Confirm returned %v after the write, want no sooner than %v", age, tt.minAge)
 			}
 		})
 	}
