@@ -363,10 +363,11 @@ func TestInitLimitStartsAtBoot(t *testing.T) {
 }
 
 // TestSpareWarmUp: a spare thread runs warm-up invocations before it is
-// given a function (bootstrap.mjs, warmUp). Whether the function arrives
+// given a function (bootstrap.mjs, warmUp): v1 only at first, v1 and v2
+// once the host has run a v2 function. Whether the function arrives
 // before, during or after the warm-up, the instance is that spare (the
 // warm-up did not kill it), nothing of the warm-up reaches bgfn or the
-// log, and the function's first invocations see only their own state.
+// log, and the function's invocations see only their own state.
 func TestSpareWarmUp(t *testing.T) {
 	env := needNode(t)
 	const src = `
@@ -392,41 +393,50 @@ export default async (req, context) => {
 			if err := h.Prestart(); err != nil {
 				t.Fatal(err)
 			}
-			// The function arrives at different points of the spare's
-			// start and warm-up (a deliberate offset, not a wait for a
-			// condition).
-			time.Sleep(delay)
-			w := startThread(t, env.threadStarter(t, h, src))
-			for n, id := range []string{"r1", "r2"} {
-				res, err := w.Invoke(t.Context(), invokeReq(id, `{"httpMethod":"POST","headers":{"cookie":"b=2"},"body":"hi `+id+`","rawUrl":"http://localhost/x"}`, 10*time.Second, nil))
-				if err != nil {
-					t.Fatalf("invoke %s: %v", id, err)
+			// Each instance takes the spare made after the one before; it
+			// arrives at different points of that spare's start and
+			// warm-up (deliberate offsets, not waits for a condition):
+			// thread 1 gets no warm-up or a v1 one, thread 2 a v1 one,
+			// thread 3 (made once a v2 function ran) a v1 and a v2 one.
+			for spare := 1; spare <= 3; spare++ {
+				if spare == 1 {
+					time.Sleep(delay)
+				} else {
+					time.Sleep(300 * time.Millisecond)
 				}
-				var r struct {
-					StatusCode int
-					Body       string
-				}
-				json.Unmarshal(res.Response, &r)
-				var got struct {
-					Calls    int
-					ThreadID int `json:"threadId"`
-					AtLoad   map[string]any
-					ID       string
-					Method   string
-					Body     string
-					Cookie   any
-				}
-				if err := json.Unmarshal([]byte(r.Body), &got); err != nil {
-					t.Fatalf("%s: %s", id, res.Response)
-				}
-				if r.StatusCode != 200 || got.Calls != n+1 || got.ID != id || got.Method != "POST" || got.Body != "hi "+id || got.Cookie != nil {
-					t.Errorf("%s answered %d %s", id, r.StatusCode, r.Body)
-				}
-				if got.AtLoad["context"] != nil || got.AtLoad["blobs"] != nil {
-					t.Errorf("the module saw the warm-up's state at load: %v", got.AtLoad)
-				}
-				if got.ThreadID != 1 {
-					t.Errorf("%s ran in thread %d, want the spare (thread 1): the warm-up ended it", id, got.ThreadID)
+				w := startThread(t, env.threadStarter(t, h, src))
+				for n, id := range []string{"r1", "r2"} {
+					id = fmt.Sprintf("%s-%d", id, spare)
+					res, err := w.Invoke(t.Context(), invokeReq(id, `{"httpMethod":"POST","headers":{"cookie":"b=2"},"body":"hi `+id+`","rawUrl":"http://localhost/x"}`, 10*time.Second, nil))
+					if err != nil {
+						t.Fatalf("invoke %s: %v", id, err)
+					}
+					var r struct {
+						StatusCode int
+						Body       string
+					}
+					json.Unmarshal(res.Response, &r)
+					var got struct {
+						Calls    int
+						ThreadID int `json:"threadId"`
+						AtLoad   map[string]any
+						ID       string
+						Method   string
+						Body     string
+						Cookie   any
+					}
+					if err := json.Unmarshal([]byte(r.Body), &got); err != nil {
+						t.Fatalf("%s: %s", id, res.Response)
+					}
+					if r.StatusCode != 200 || got.Calls != n+1 || got.ID != id || got.Method != "POST" || got.Body != "hi "+id || got.Cookie != nil {
+						t.Errorf("%s answered %d %s", id, r.StatusCode, r.Body)
+					}
+					if got.AtLoad["context"] != nil || got.AtLoad["blobs"] != nil {
+						t.Errorf("the module saw the warm-up's state at load: %v", got.AtLoad)
+					}
+					if got.ThreadID != spare {
+						t.Errorf("%s ran in thread %d, want the spare (thread %d): the warm-up ended it", id, got.ThreadID, spare)
+					}
 				}
 			}
 			logMu.Lock()

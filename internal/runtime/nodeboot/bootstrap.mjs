@@ -1717,10 +1717,14 @@ function runHost() {
   // Spares start one at a time: started together they would slow each
   // other, and the first spawn, down.
   let starting = false
+  // Spares load and warm up the fetch classes (undici: ~2.5 MB a thread)
+  // once a v2 function has run in this host; a host of v1 functions only
+  // does without them.
+  let spareFetch = false
   const fill = () => {
     if (starting || spares.length >= wantSpares) return
     starting = true
-    const w = newThread({ spare: true })
+    const w = newThread({ spare: true, fetch: spareFetch })
     w.on('error', () => {})
     w.on('exit', () => {
       const i = spares.indexOf(w)
@@ -1760,7 +1764,10 @@ function runHost() {
     }
     // A thread says once that it has loaded (or failed to); everything
     // else it writes to fd 4 itself.
-    w.on('message', () => booted())
+    w.on('message', (api) => {
+      if (api === 'v2') spareFetch = true
+      booted()
+    })
     const tid = w.threadId + 1
     const unlock = () => {
       // Terminated while writing: end the line it may have left half
@@ -1876,10 +1883,10 @@ function warmFetch() {
 }
 
 // A spare thread warms up before it is given a function: it runs one v1
-// and one v2 invocation of do-nothing handlers through the same code as
-// real ones (dispatch, the event, Request and Context, the handler's
-// Response read out, the answer), with WARM_ID as their id, whose
-// answers finish drops. V8 compiles each function on its first call, so
+// invocation, and when the host has run a v2 function one v2 invocation,
+// of do-nothing handlers through the same code as real ones (dispatch,
+// the event, Request and Context, the handler's Response read out, the
+// answer), with WARM_ID as their id, whose answers finish drops. V8 compiles each function on its first call, so
 // otherwise a new instance's first invocation pays for compiling them:
 // 1-3 ms for v1, 15-30 ms for v2 (undici), in every reload (issue 19).
 const WARM_ID = '\u0000bgfn-warm'
@@ -1894,10 +1901,10 @@ function warmEnded(inv) {
   if (--warmLeft === 0) warmResolve()
 }
 
-function warmUp() {
+function warmUp(fetch) {
   warming = new Promise((resolve) => {
     warmResolve = resolve
-    warmLeft = 2
+    warmLeft = fetch ? 2 : 1
     const event = {
       path: '/.netlify/functions/warm',
       httpMethod: 'POST',
@@ -1925,13 +1932,15 @@ function warmUp() {
     // One after the other: the two share the running invocation.
     dispatch(line, (msg) => {
       invokeV1(v1, msg)
+      if (!fetch) return
       const next = () => {
         if (warmLeft === 1) dispatch(line, (m) => invokeV2(v2, m))
         else setImmediate(next)
       }
       next()
     })
-  }).then(warmFetch)
+  })
+  if (fetch) warming = warming.then(warmFetch)
   return warming
 }
 
@@ -1980,7 +1989,7 @@ async function main() {
         // while there is nothing to do, but not ahead of a load that is
         // coming.
         const t = setTimeout(() => {
-          warmUp()
+          warmUp(workerData.fetch === true)
         }, Number(env.BGFN_SPARE_WARM_MS ?? 100))
         parentPort.once('message', () => clearTimeout(t))
       })
@@ -2048,7 +2057,7 @@ async function main() {
   wrote = false
   emit('ready', '{"type":"ready","api":"' + found.api + '"' + (loadLogs ? ',"logs":true' : '') + '}\n', loadLogs)
   // Tell the host the start-up is over: it may start the next thread.
-  if (MODE === 'thread') parentPort.postMessage(0)
+  if (MODE === 'thread') parentPort.postMessage(found.api)
   // Loading the fetch classes takes tens of milliseconds; do it while bgfn
   // routes the first request rather than during it.
   if (found.api === 'v2') setImmediate(warmFetch)
