@@ -12,22 +12,6 @@ import (
 	"github.com/bgfn-dev/bgfn/internal/ui"
 )
 
-func TestDistance(t *testing.T) {
-	tests := []struct {
-		a, b string
-		want int
-	}{
-		{"", "", 0}, {"hello", "hello", 0}, {"helo", "hello", 1}, {"hlelo", "hello", 2}, {"abc", "", 3}, {"kitten", "sitting", 3},
-	}
-	for _, tt := range tests {
-		t.Run(tt.a+"/"+tt.b, func(t *testing.T) {
-			if got := distance(tt.a, tt.b); got != tt.want {
-				t.Errorf("distance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
-			}
-		})
-	}
-}
-
 func TestUnknownFunction(t *testing.T) {
 	cfg := &config.Config{FunctionsDir: "/site/functions"}
 	fns := []discover.Function{{Name: "hello"}, {Name: "send-email-background"}, {Name: "greet"}}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/bgfn-dev/bgfn/internal/config"
 	"github.com/bgfn-dev/bgfn/internal/discover"
+	"github.com/bgfn-dev/bgfn/internal/textdist"
 )
 
 // eventFunctions are the names netlify-cli's functions:invoke sends a sample
@@ -84,45 +85,16 @@ func unknownFunction(name string, fns []discover.Function, cfg *config.Config) e
 		return fmt.Errorf("no function %q: the functions folder %s has no functions", name, cfg.FunctionsDir)
 	}
 	names := make([]string, len(fns))
-	best, bestD := "", 1<<30
-	lower := strings.ToLower(name)
 	for i, f := range fns {
 		names[i] = f.Name
-		d := distance(lower, strings.ToLower(f.Name))
-		// A name that contains what was typed (a forgotten "-background")
-		// is the likeliest meaning.
-		if strings.Contains(strings.ToLower(f.Name), lower) {
-			d = 0
-		}
-		if d < bestD {
-			best, bestD = f.Name, d
-		}
 	}
+	// A name that contains what was typed (a forgotten "-background") is
+	// the likeliest meaning.
+	best := textdist.Nearest(name, names, true)
 	sort.Strings(names)
 	msg := fmt.Sprintf("no function %q", name)
-	if bestD <= max(2, len(name)/3) {
+	if best != "" {
 		msg += fmt.Sprintf(": did you mean %q?", best)
 	}
 	return fmt.Errorf("%s (available: %s)", msg, strings.Join(names, ", "))
-}
-
-// distance is the Levenshtein edit distance.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/bgfn-dev/bgfn/internal/discover"
 	"github.com/bgfn-dev/bgfn/internal/invoke"
 	"github.com/bgfn-dev/bgfn/internal/records"
+	"github.com/bgfn-dev/bgfn/internal/textdist"
 )
 
 // register is the tool table, in the order tools/list shows it. A new
@@ -163,7 +164,7 @@ func (b *bgfn) function(ctx context.Context, c *apiclient.Client, name string) (
 		return api.Function{}, badArg("name", "no function %q: the site has no functions", name)
 	}
 	msg := fmt.Sprintf("no function %q", name)
-	if near := nearest(name, names); near != "" {
+	if near := textdist.Nearest(name, names, false); near != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", near)
 	}
 	return api.Function{}, badArg("name", "%s; the functions are %s", msg, strings.Join(names, ", "))
@@ -720,35 +721,4 @@ func fmtMs(v float64) string {
 		return fmt.Sprintf("%.2fs", v/1000)
 	}
 	return fmt.Sprintf("%.0fms", v)
-}
-
-// nearest is the name closest to name by edit distance, if it is close.
-func nearest(name string, names []string) string {
-	best, bestD := "", len(name)/2+2
-	for _, n := range names {
-		if d := distance(name, n); d < bestD {
-			best, bestD = n, d
-		}
-	}
-	return best
-}
-
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

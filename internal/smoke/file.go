@@ -16,6 +16,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/bgfn-dev/bgfn/internal/discover"
+	"github.com/bgfn-dev/bgfn/internal/textdist"
 )
 
 // DefaultFile is the smoke file bgfn smoke reads when it is given none.
@@ -878,35 +879,8 @@ func validMethod(m string) bool {
 // suggest returns ` (did you mean "x"?)` for the nearest of known, when one
 // is near enough.
 func suggest(got string, known []string) string {
-	best, bestD := "", 1<<30
-	for _, k := range known {
-		if d := distance(strings.ToLower(got), strings.ToLower(k)); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	if best != "" && bestD <= max(2, len(got)/3) {
+	if best := textdist.Nearest(got, known, false); best != "" {
 		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	return ""
-}
-
-// distance is the Levenshtein edit distance.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
