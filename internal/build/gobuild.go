@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -166,15 +165,7 @@ func (b *GoBuilder) inputs(ctx context.Context, goCmd, dir string) (files []stri
 			}
 		}
 	}
-	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.IsDir() {
-			if p != dir && (d.Name() == "node_modules" || strings.HasPrefix(d.Name(), ".")) {
-				return filepath.SkipDir
-			}
-			addGoFiles(p)
-		}
-		return nil
-	})
+	eachSourceDir(dir, addGoFiles)
 	// The module root, and local packages of the module.
 	for d := dir; ; d = filepath.Dir(d) {
 		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {

@@ -68,15 +68,7 @@ func inputsKey(dir string, files []string) string {
 			}
 		}
 	}
-	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && d.IsDir() {
-			if p != dir && (d.Name() == "node_modules" || strings.HasPrefix(d.Name(), ".")) {
-				return filepath.SkipDir
-			}
-			addDir(p)
-		}
-		return nil
-	})
+	eachSourceDir(dir, addDir)
 	for _, f := range files {
 		if strings.HasSuffix(f, ".go") {
 			addDir(filepath.Dir(f))
@@ -107,6 +99,20 @@ func inputsKey(dir string, files []string) string {
 		h.Write([]byte{0})
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// eachSourceDir calls fn with dir and each folder below it, skipping
+// node_modules and hidden folders: where a Go function's own files live.
+func eachSourceDir(dir string, fn func(string)) {
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			if p != dir && (d.Name() == "node_modules" || strings.HasPrefix(d.Name(), ".")) {
+				return filepath.SkipDir
+			}
+			fn(p)
+		}
+		return nil
+	})
 }
 
 // goHeader is the part of a Go file that decides what it imports: from
