@@ -195,6 +195,12 @@ func (h *Handler) wait(w http.ResponseWriter, r *http.Request) {
 		}
 		timeout = d
 	}
+	answerWhenDone(w, r, rec, timeout)
+}
+
+// answerWhenDone answers with rec's view once it is over (200), or as it
+// is after timeout (202), unless the client goes away first.
+func answerWhenDone(w http.ResponseWriter, r *http.Request, rec *records.Record, timeout time.Duration) {
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	select {

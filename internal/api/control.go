@@ -37,15 +37,7 @@ func (h *Handler) cancel(w http.ResponseWriter, r *http.Request) {
 		h.controlError(w, err)
 		return
 	}
-	timer := time.NewTimer(cancelWait)
-	defer timer.Stop()
-	select {
-	case <-rec.Done():
-		writeJSON(w, http.StatusOK, rec.View())
-	case <-timer.C:
-		writeJSON(w, http.StatusAccepted, rec.View())
-	case <-r.Context().Done():
-	}
+	answerWhenDone(w, r, rec, cancelWait)
 }
 
 // retry starts the next attempt of an invocation waiting for a retry now.
