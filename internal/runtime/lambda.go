@@ -3,17 +3,14 @@ package runtime
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/bgfn-dev/bgfn/internal/proc"
@@ -68,7 +65,6 @@ type lambdaInvocation struct {
 	req      *Request
 	deadline time.Time
 	result   chan lambdaOutcome
-	taken    atomic.Bool
 }
 
 type lambdaOutcome struct {
@@ -84,7 +80,9 @@ type lambdaWorker struct {
 	cmd *exec.Cmd
 	pid int
 	ln  net.Listener
-	srv *http.Server
+
+	connMu sync.Mutex
+	conns  map[net.Conn]struct{} // the Runtime API's open connections; nil once closed
 
 	next     chan *lambdaInvocation // handed to the program's /next
 	polled   chan struct{}          // closed at the program's first /next
@@ -123,39 +121,14 @@ func (s *LambdaStarter) Start(ctx context.Context) (Worker, error) {
 		done:     make(chan struct{}),
 		shutdown: make(chan struct{}),
 		logs:     newLogTarget(cfg.IdleLog),
+		conns:    map[net.Conn]struct{}{},
 	}
-	w.srv = &http.Server{Handler: w.routes()}
-	go w.srv.Serve(ln)
+	go w.serveAPI(ln)
 	if err := w.spawn(); err != nil {
 		ln.Close()
 		return nil, err
 	}
 	return w.awaitFirstPoll(ctx)
-}
-
-// routes is the Runtime API (and the extension API aws-lambda-go's
-// SIGTERM support registers with) for one worker.
-func (w *lambdaWorker) routes() http.Handler {
-	name := w.cfg.Name
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /2018-06-01/runtime/invocation/next", w.handleNext)
-	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/response", w.handleResponse)
-	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/error", w.handleError)
-	mux.HandleFunc("POST /2018-06-01/runtime/init/error", w.handleInitError)
-	mux.HandleFunc("POST /2020-01-01/extension/register", func(rw http.ResponseWriter, r *http.Request) {
-		rw.Header().Set("Lambda-Extension-Identifier", "bgfn-"+name)
-		rw.Header().Set("Content-Type", "application/json")
-		io.WriteString(rw, `{"functionName":`+strconv.Quote(name)+`,"functionVersion":"$LATEST","handler":"bootstrap"}`)
-	})
-	mux.HandleFunc("GET /2020-01-01/extension/event/next", func(rw http.ResponseWriter, r *http.Request) {
-		select {
-		case <-w.shutdown:
-			rw.Header().Set("Content-Type", "application/json")
-			io.WriteString(rw, `{"eventType":"SHUTDOWN","shutdownReason":"spindown","deadlineMs":`+strconv.FormatInt(time.Now().Add(2*time.Second).UnixMilli(), 10)+`}`)
-		case <-r.Context().Done():
-		}
-	})
-	return mux
 }
 
 // spawn starts the program with the worker's Runtime API address, its
@@ -253,7 +226,7 @@ func (w *lambdaWorker) wait() {
 	case <-time.After(500 * time.Millisecond):
 	}
 	w.stopOnce.Do(func() { close(w.shutdown) })
-	w.srv.Close()
+	w.closeAPI()
 	close(w.done)
 }
 
@@ -263,30 +236,6 @@ func (w *lambdaWorker) wait() {
 func (w *lambdaWorker) drainLogs() {
 	w.out.drain()
 	w.errs.drain()
-}
-
-func (w *lambdaWorker) handleNext(rw http.ResponseWriter, r *http.Request) {
-	w.pollOnce.Do(func() { close(w.polled) })
-	select {
-	case inv := <-w.next:
-		inv.taken.Store(true)
-		w.mu.Lock()
-		w.cur = inv
-		w.mu.Unlock()
-		h := rw.Header()
-		h.Set("Lambda-Runtime-Aws-Request-Id", inv.req.ID)
-		h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(inv.deadline.UnixMilli(), 10))
-		h.Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:"+w.region()+":000000000000:function:"+w.cfg.Name)
-		h.Set("Lambda-Runtime-Trace-Id", "Root=1-"+inv.req.ID+";Parent=0000000000000000;Sampled=0")
-		if len(inv.req.ClientContext) > 0 {
-			h.Set("Lambda-Runtime-Client-Context", string(inv.req.ClientContext))
-		}
-		h.Set("Content-Type", "application/json")
-		rw.WriteHeader(http.StatusOK)
-		rw.Write(inv.req.Event)
-	case <-r.Context().Done():
-	case <-w.done:
-	}
 }
 
 func (w *lambdaWorker) region() string {
@@ -317,52 +266,6 @@ func (w *lambdaWorker) maxResponse() int64 {
 		return -1
 	default:
 		return n
-	}
-}
-
-// runtimeAPIError answers a Runtime API request with Lambda's error shape.
-func runtimeAPIError(rw http.ResponseWriter, status int, typ, msg string) {
-	b, _ := json.Marshal(map[string]string{"errorMessage": msg, "errorType": typ})
-	rw.Header().Set("Content-Type", "application/json")
-	rw.WriteHeader(status)
-	rw.Write(b)
-}
-
-// invalidRequestID refuses an answer to an invocation that is not the
-// program's current one (it does not exist, or was already answered), as
-// Lambda does. Accepting it would let a second answer look delivered.
-func invalidRequestID(rw http.ResponseWriter) {
-	runtimeAPIError(rw, http.StatusBadRequest, "InvalidRequestID", "Invalid request ID")
-}
-
-func (w *lambdaWorker) handleResponse(rw http.ResponseWriter, r *http.Request) {
-	inv := w.current(r.PathValue("id"))
-	if inv == nil {
-		invalidRequestID(rw)
-		return
-	}
-	rd := io.Reader(r.Body)
-	limit := w.maxResponse()
-	if limit >= 0 {
-		rd = http.MaxBytesReader(rw, r.Body, limit)
-	}
-	body, err := io.ReadAll(rd)
-	var tooBig *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooBig):
-		runtimeAPIError(rw, http.StatusRequestEntityTooLarge, "RequestEntityTooLarge",
-			fmt.Sprintf("Exceeded maximum allowed payload size (%d bytes).", limit))
-		inv.result <- lambdaOutcome{err: &FunctionError{
-			Type:    "Function.ResponseSizeTooLarge",
-			Message: fmt.Sprintf("Response payload size exceeded maximum allowed payload size (%d bytes).", limit),
-		}}
-	case err != nil:
-		runtimeAPIError(rw, http.StatusBadRequest, "InvalidRequest", "read response: "+err.Error())
-		inv.result <- lambdaOutcome{err: &FunctionError{Type: "Runtime.TruncatedResponse", Message: "the function's response could not be read: " + err.Error()}}
-	default:
-		// aws-lambda-go exits unless these POSTs are answered exactly 202.
-		rw.WriteHeader(http.StatusAccepted)
-		inv.result <- lambdaOutcome{response: body}
 	}
 }
 
@@ -398,26 +301,6 @@ func decodeLambdaError(r *http.Request) *FunctionError {
 		le.Message = string(body)
 	}
 	return le.toFunctionError(r.Header.Get("Lambda-Runtime-Function-Error-Type"))
-}
-
-func (w *lambdaWorker) handleError(rw http.ResponseWriter, r *http.Request) {
-	inv := w.current(r.PathValue("id"))
-	if inv == nil {
-		invalidRequestID(rw)
-		return
-	}
-	fe := decodeLambdaError(r)
-	rw.WriteHeader(http.StatusAccepted)
-	inv.result <- lambdaOutcome{err: fe}
-}
-
-func (w *lambdaWorker) handleInitError(rw http.ResponseWriter, r *http.Request) {
-	fe := decodeLambdaError(r)
-	rw.WriteHeader(http.StatusAccepted)
-	select {
-	case w.initErr <- fe:
-	default:
-	}
 }
 
 // Invoke implements Worker.
