@@ -147,14 +147,7 @@ func (w *lambdaWorker) spawn() error {
 	}
 	cmd := exec.Command(cfg.Binary)
 	cmd.Dir = cfg.Dir
-	env := make([]string, 0, len(cfg.Env)+4)
-	for _, kv := range cfg.Env {
-		// aws-lambda-go prefers the RPC mode when this is set.
-		if !strings.HasPrefix(kv, "_LAMBDA_SERVER_PORT=") {
-			env = append(env, kv)
-		}
-	}
-	cmd.Env = append(env, "AWS_LAMBDA_RUNTIME_API="+w.ln.Addr().String(), "_HANDLER=bootstrap", "AWS_EXECUTION_ENV=bgfn")
+	cmd.Env = lambdaEnv(cfg.Env, w.ln.Addr().String())
 	cmd.Stdout = outW
 	cmd.Stderr = errW
 	proc.Setup(cmd, cfg.Grace)
@@ -175,6 +168,33 @@ func (w *lambdaWorker) spawn() error {
 	go func() { defer w.readers.Done(); w.errs.run() }()
 	go w.wait()
 	return nil
+}
+
+// lambdaEnv is the environment of a Runtime API program: env without
+// _LAMBDA_SERVER_PORT (aws-lambda-go prefers the retired RPC mode when it
+// is set), with the Runtime API's address, and GOMAXPROCS=1 unless env
+// sets GOMAXPROCS. An instance at the 1024 MB bgfn reports
+// (AWS_LAMBDA_FUNCTION_MEMORY_SIZE) gets about 0.6 of a vCPU on Lambda,
+// and under 1769 MB never a whole one, so one P gives the program the
+// CPU it would have there. It also keeps the Go scheduler of each of
+// the many idle-and-woken instances from waking a second thread at every
+// hand-off between its HTTP client's goroutines (issue 19).
+func lambdaEnv(env []string, api string) []string {
+	out := make([]string, 0, len(env)+5)
+	maxprocs := false
+	for _, kv := range env {
+		switch {
+		case strings.HasPrefix(kv, "_LAMBDA_SERVER_PORT="):
+			continue
+		case strings.HasPrefix(kv, "GOMAXPROCS="):
+			maxprocs = true
+		}
+		out = append(out, kv)
+	}
+	if !maxprocs {
+		out = append(out, "GOMAXPROCS=1")
+	}
+	return append(out, "AWS_LAMBDA_RUNTIME_API="+api, "_HANDLER=bootstrap", "AWS_EXECUTION_ENV=bgfn")
 }
 
 // awaitFirstPoll waits until the program asks for its first invocation,
