@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -84,13 +85,14 @@ type lambdaWorker struct {
 	connMu sync.Mutex
 	conns  map[net.Conn]struct{} // the Runtime API's open connections; nil once closed
 
-	next     chan *lambdaInvocation // handed to the program's /next
-	polled   chan struct{}          // closed at the program's first /next
-	pollOnce sync.Once
-	initErr  chan *FunctionError
+	pollReady chan struct{} // cap 1: a /next joined polls
+	polled    chan struct{} // closed at the program's first /next
+	pollOnce  sync.Once
+	initErr   chan *FunctionError
 
-	mu  sync.Mutex
-	cur *lambdaInvocation
+	mu    sync.Mutex
+	cur   *lambdaInvocation
+	polls []*rapiPoll // the program's /next requests waiting for an invocation, oldest first
 
 	logs     *logTarget
 	out      *pipeLog
@@ -113,15 +115,15 @@ func (s *LambdaStarter) Start(ctx context.Context) (Worker, error) {
 		return nil, fmt.Errorf("start runtime API for %s: %w", cfg.Name, err)
 	}
 	w := &lambdaWorker{
-		cfg:      cfg,
-		ln:       ln,
-		next:     make(chan *lambdaInvocation),
-		polled:   make(chan struct{}),
-		initErr:  make(chan *FunctionError, 1),
-		done:     make(chan struct{}),
-		shutdown: make(chan struct{}),
-		logs:     newLogTarget(cfg.IdleLog),
-		conns:    map[net.Conn]struct{}{},
+		cfg:       cfg,
+		ln:        ln,
+		pollReady: make(chan struct{}, 1),
+		polled:    make(chan struct{}),
+		initErr:   make(chan *FunctionError, 1),
+		done:      make(chan struct{}),
+		shutdown:  make(chan struct{}),
+		logs:      newLogTarget(cfg.IdleLog),
+		conns:     map[net.Conn]struct{}{},
 	}
 	go w.serveAPI(ln)
 	if err := w.spawn(); err != nil {
@@ -335,16 +337,15 @@ func (w *lambdaWorker) Invoke(ctx context.Context, req *Request) (*Result, error
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 
-	select {
-	case w.next <- inv:
-	case <-w.done:
+	switch err := w.handOver(ctx, inv, timer.C); {
+	case errors.Is(err, errWorkerDone):
 		return nil, &NotDeliveredError{Exit: w.exitText}
-	case <-timer.C:
+	case errors.Is(err, errTimedOut):
 		w.kill()
 		<-w.done
 		return nil, &TimeoutError{Limit: timeout, Pid: w.pid}
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	case err != nil:
+		return nil, err
 	}
 	select {
 	case out := <-inv.result:

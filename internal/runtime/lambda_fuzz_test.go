@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -17,17 +18,17 @@ import (
 
 // bareLambdaWorker is a Runtime API server with no program behind it: the
 // tests play the program over raw HTTP, and hand it invocations the way
-// Invoke does, through w.next.
+// Invoke does, with handOver.
 func bareLambdaWorker() *lambdaWorker {
 	return &lambdaWorker{
-		cfg:      &LambdaConfig{Name: "fuzz"},
-		next:     make(chan *lambdaInvocation),
-		polled:   make(chan struct{}),
-		initErr:  make(chan *FunctionError, 1),
-		done:     make(chan struct{}),
-		shutdown: make(chan struct{}),
-		logs:     newLogTarget(nil),
-		conns:    map[net.Conn]struct{}{},
+		cfg:       &LambdaConfig{Name: "fuzz"},
+		pollReady: make(chan struct{}, 1),
+		polled:    make(chan struct{}),
+		initErr:   make(chan *FunctionError, 1),
+		done:      make(chan struct{}),
+		shutdown:  make(chan struct{}),
+		logs:      newLogTarget(nil),
+		conns:     map[net.Conn]struct{}{},
 	}
 }
 
@@ -168,7 +169,7 @@ func FuzzRuntimeAPI(f *testing.F) {
 			result:   make(chan lambdaOutcome, 2),
 		}
 		handed := make(chan struct{})
-		go func() { w.next <- inv; close(handed) }()
+		go func() { w.handOver(context.Background(), inv, nil); close(handed) }()
 		next := api.send(t, "GET", rapiInvocationPath+"next", nil, nil, 5*time.Second)
 		<-handed
 		if !next.ok || next.status != 200 || next.header.Get("Lambda-Runtime-Aws-Request-Id") != id || next.body != `{"path":"/x"}` {
@@ -300,7 +301,7 @@ func TestRuntimeAPIAnswers(t *testing.T) {
 			w.cfg.MaxResponse = tt.maxResponse
 			api.use(t, w)
 			inv := &lambdaInvocation{req: &Request{ID: id, Event: json.RawMessage(`{}`)}, result: make(chan lambdaOutcome, 2)}
-			go func() { w.next <- inv }()
+			go w.handOver(context.Background(), inv, nil)
 			if next := api.send(t, "GET", rapiInvocationPath+"next", nil, nil, 5*time.Second); next.status != 200 {
 				t.Fatalf("/next = %+v", next)
 			}

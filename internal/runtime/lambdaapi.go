@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -41,8 +42,6 @@ type rapiAnswer struct {
 	// close ends the connection after the answer: the request's body was
 	// not read to its end.
 	close bool
-	// inv is the invocation a /next answer hands over.
-	inv *lambdaInvocation
 }
 
 // accepted is the answer aws-lambda-go insists on for /response, /error and
@@ -149,16 +148,46 @@ func (w *lambdaWorker) closeAPI() {
 }
 
 // serveConn answers the requests of one connection in order, each with a
-// single write.
+// single write. A GET /next is not answered here: it joins w.polls, and
+// the goroutine that invokes writes the invocation to the connection
+// itself (answerPoll), so no goroutine hand-off stands between a request
+// and the program. Meanwhile this loop reads on, and sees the program
+// hang up while it waits.
 func (w *lambdaWorker) serveConn(c net.Conn) {
 	defer w.trackConn(c, false)
 	br := bufio.NewReader(c)
 	var out []byte
+	var pending *rapiPoll
 	for {
 		r, err := http.ReadRequest(br)
 		if err != nil {
-			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+			if pending != nil {
+				w.withdrawPoll(pending)
+			}
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && pending == nil {
 				c.Write([]byte("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
+			}
+			return
+		}
+		if pending != nil {
+			// Answers go out in the order of the requests.
+			select {
+			case <-pending.answered:
+			case <-w.done:
+				return
+			}
+			pending = nil
+		}
+		if r.URL.Path == rapiNextPath && r.Method == http.MethodGet {
+			w.pollOnce.Do(func() { close(w.polled) })
+			pending = w.addPoll(c)
+			if !r.Close && r.Body.Close() == nil {
+				continue
+			}
+			// The connection ends with this answer.
+			select {
+			case <-pending.answered:
+			case <-w.done:
 			}
 			return
 		}
@@ -168,9 +197,6 @@ func (w *lambdaWorker) serveConn(c net.Conn) {
 		}
 		out = a.appendTo(out[:0], r.Method == http.MethodHead)
 		if _, err := c.Write(out); err != nil {
-			if a.inv != nil {
-				w.reoffer(a.inv)
-			}
 			return
 		}
 		// Close reads what the handler left of the body, so the next
@@ -181,16 +207,112 @@ func (w *lambdaWorker) serveConn(c net.Conn) {
 	}
 }
 
+// rapiPoll is a GET /next waiting for an invocation.
+type rapiPoll struct {
+	c        net.Conn
+	answered chan struct{} // closed once answerPoll has written to c
+}
+
+// addPoll queues a /next that came in on c.
+func (w *lambdaWorker) addPoll(c net.Conn) *rapiPoll {
+	p := &rapiPoll{c: c, answered: make(chan struct{})}
+	w.mu.Lock()
+	w.polls = append(w.polls, p)
+	w.mu.Unlock()
+	select {
+	case w.pollReady <- struct{}{}:
+	default:
+	}
+	return p
+}
+
+// withdrawPoll drops p: its connection ended before an invocation came.
+func (w *lambdaWorker) withdrawPoll(p *rapiPoll) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for i, q := range w.polls {
+		if q == p {
+			w.polls = append(w.polls[:i], w.polls[i+1:]...)
+			return
+		}
+	}
+}
+
+// takePoll returns the oldest waiting /next, or nil.
+func (w *lambdaWorker) takePoll() *rapiPoll {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.polls) == 0 {
+		return nil
+	}
+	p := w.polls[0]
+	w.polls = append(w.polls[:0], w.polls[1:]...)
+	if len(w.polls) > 0 {
+		// Another waiter may want the next one.
+		select {
+		case w.pollReady <- struct{}{}:
+		default:
+		}
+	}
+	return p
+}
+
+// Why handOver gave up.
+var (
+	errWorkerDone = errors.New("worker ended")
+	errTimedOut   = errors.New("timed out")
+)
+
+// handOver answers the program's oldest /next with inv, waiting for one
+// until the worker ends (errWorkerDone), timeout fires (errTimedOut) or
+// ctx ends (its error).
+func (w *lambdaWorker) handOver(ctx context.Context, inv *lambdaInvocation, timeout <-chan time.Time) error {
+	for {
+		if p := w.takePoll(); p != nil {
+			if w.answerPoll(p, inv) {
+				return nil
+			}
+			continue // that connection is gone: the next /next gets it
+		}
+		select {
+		case <-w.pollReady:
+		case <-w.done:
+			return errWorkerDone
+		case <-timeout:
+			return errTimedOut
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// answerPoll writes inv to the connection of p. It reports false if the
+// write failed: the program never saw inv, and inv is not current.
+func (w *lambdaWorker) answerPoll(p *rapiPoll, inv *lambdaInvocation) bool {
+	defer close(p.answered)
+	// Current before the write: the answer may come back before Write
+	// returns.
+	w.mu.Lock()
+	w.cur = inv
+	w.mu.Unlock()
+	if _, err := p.c.Write(w.nextAnswer(inv).appendTo(nil, false)); err != nil {
+		w.mu.Lock()
+		if w.cur == inv {
+			w.cur = nil
+		}
+		w.mu.Unlock()
+		return false
+	}
+	return true
+}
+
 // answer routes one request. It returns nil only when a long poll ended
 // because the worker did.
 func (w *lambdaWorker) answer(r *http.Request) *rapiAnswer {
 	path := r.URL.Path
 	switch path {
 	case rapiNextPath:
-		if r.Method != http.MethodGet {
-			return notAllowed(http.MethodGet)
-		}
-		return w.answerNext()
+		return notAllowed(http.MethodGet) // a GET never gets here
 	case rapiInitErrorPath:
 		if r.Method != http.MethodPost {
 			return notAllowed(http.MethodPost)
@@ -225,36 +347,6 @@ func notAllowed(method string) *rapiAnswer {
 	return &rapiAnswer{status: http.StatusMethodNotAllowed, header: []string{"Allow", method, "Content-Type", "text/plain; charset=utf-8"}, body: []byte("Method Not Allowed\n")}
 }
 
-// answerNext hands the program its next invocation, waiting for one.
-func (w *lambdaWorker) answerNext() *rapiAnswer {
-	w.pollOnce.Do(func() { close(w.polled) })
-	select {
-	case inv := <-w.next:
-		w.mu.Lock()
-		w.cur = inv
-		w.mu.Unlock()
-		return w.nextAnswer(inv)
-	case <-w.done:
-		return nil
-	}
-}
-
-// reoffer hands inv to the program's next /next again: the connection
-// that took it closed before it got the invocation, so it never ran.
-func (w *lambdaWorker) reoffer(inv *lambdaInvocation) {
-	w.mu.Lock()
-	if w.cur == inv {
-		w.cur = nil
-	}
-	w.mu.Unlock()
-	go func() {
-		select {
-		case w.next <- inv:
-		case <-w.done:
-		}
-	}()
-}
-
 // nextAnswer is the /next answer that carries inv.
 func (w *lambdaWorker) nextAnswer(inv *lambdaInvocation) *rapiAnswer {
 	id := inv.req.ID
@@ -268,9 +360,7 @@ func (w *lambdaWorker) nextAnswer(inv *lambdaInvocation) *rapiAnswer {
 	if len(inv.req.ClientContext) > 0 {
 		h = append(h, "Lambda-Runtime-Client-Context", string(inv.req.ClientContext))
 	}
-	a := jsonAnswer(http.StatusOK, inv.req.Event, h...)
-	a.inv = inv
-	return a
+	return jsonAnswer(http.StatusOK, inv.req.Event, h...)
 }
 
 // answerResponse takes the program's answer to invocation id.

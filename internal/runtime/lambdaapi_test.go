@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -118,7 +119,7 @@ func TestRuntimeAPIKeepAlive(t *testing.T) {
 	base := "http://" + api.addr + rapiInvocationPath
 	for i, id := range []string{"01a2334d2a543c9274b0", "01a2334d2a543c9274b1"} {
 		inv := &lambdaInvocation{req: &Request{ID: id, Event: json.RawMessage(`{"n":` + strconv.Itoa(i) + `}`)}, deadline: time.Now().Add(time.Minute), result: make(chan lambdaOutcome, 1)}
-		go func() { w.next <- inv }()
+		go w.handOver(context.Background(), inv, nil)
 		res, err := client.Get(base + "next")
 		if err != nil {
 			t.Fatal(err)
@@ -150,20 +151,73 @@ func TestRuntimeAPIKeepAlive(t *testing.T) {
 	}
 }
 
-// TestReoffer checks that an invocation whose /next answer could not be
-// written goes to the program's next /next, and is no longer current.
-func TestReoffer(t *testing.T) {
+// TestPollWithdrawn checks that a /next whose connection hung up before
+// an invocation came gets none: the invocation goes to the next /next.
+func TestPollWithdrawn(t *testing.T) {
 	api := newRuntimeAPI(t)
 	w := bareLambdaWorker()
 	api.use(t, w)
-	inv := &lambdaInvocation{req: &Request{ID: "01a2334d2a543c9274b0", Event: json.RawMessage(`{}`)}, deadline: time.Now().Add(time.Minute), result: make(chan lambdaOutcome, 1)}
-	w.cur = inv
-	w.reoffer(inv)
-	if w.current(inv.req.ID) != nil {
-		t.Fatal("the lost invocation is still current")
+	gone, err := net.Dial("tcp", api.addr)
+	if err != nil {
+		t.Fatal(err)
 	}
+	io.WriteString(gone, "GET "+rapiNextPath+" HTTP/1.1\r\nHost: x\r\n\r\n")
+	waitPolls(t, w, 1)
+	gone.Close()
+	waitPolls(t, w, 0)
+
+	inv := &lambdaInvocation{req: &Request{ID: "01a2334d2a543c9274b0", Event: json.RawMessage(`{}`)}, deadline: time.Now().Add(time.Minute), result: make(chan lambdaOutcome, 1)}
+	go w.handOver(context.Background(), inv, nil)
 	next := api.send(t, "GET", rapiInvocationPath+"next", nil, nil, 5*time.Second)
 	if next.status != 200 || next.header.Get("Lambda-Runtime-Aws-Request-Id") != inv.req.ID {
-		t.Fatalf("/next = %+v, want the reoffered invocation", next)
+		t.Fatalf("/next = %+v, want the invocation", next)
+	}
+}
+
+// TestHandOverEnds checks each way a hand-over with no /next ends.
+func TestHandOverEnds(t *testing.T) {
+	expired := make(chan time.Time, 1)
+	expired <- time.Now()
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	tests := []struct {
+		name    string
+		ctx     context.Context
+		timeout <-chan time.Time
+		done    bool
+		want    error
+	}{
+		{name: "worker ended", ctx: context.Background(), done: true, want: errWorkerDone},
+		{name: "timed out", ctx: context.Background(), timeout: expired, want: errTimedOut},
+		{name: "cancelled", ctx: cancelled, want: context.Canceled},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := bareLambdaWorker()
+			if tt.done {
+				close(w.done)
+			}
+			inv := &lambdaInvocation{req: &Request{ID: "x"}, result: make(chan lambdaOutcome, 1)}
+			if err := w.handOver(tt.ctx, inv, tt.timeout); !errors.Is(err, tt.want) {
+				t.Errorf("handOver = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+// waitPolls waits until w has n /next requests waiting.
+func waitPolls(t *testing.T, w *lambdaWorker, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		w.mu.Lock()
+		got := len(w.polls)
+		w.mu.Unlock()
+		if got == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d polls waiting, want %d", got, n)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
