@@ -191,6 +191,13 @@ func (w *lambdaWorker) serveConn(c net.Conn) {
 			}
 			return
 		}
+		if r.Header.Get("Expect") == "100-continue" && r.ContentLength != 0 {
+			// As net/http's server would: the client holds the body back
+			// until told to go on.
+			if _, err := io.WriteString(c, "HTTP/1.1 100 Continue\r\n\r\n"); err != nil {
+				return
+			}
+		}
 		a := w.answer(r)
 		if a == nil {
 			return // a long poll ended with the worker

@@ -221,3 +221,38 @@ func waitPolls(t *testing.T, w *lambdaWorker, n int) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestRuntimeAPIExpectContinue checks that a client that waits for
+// "100 Continue" before its body gets it, then the 202.
+func TestRuntimeAPIExpectContinue(t *testing.T) {
+	api := newRuntimeAPI(t)
+	w := bareLambdaWorker()
+	api.use(t, w)
+	const id = "01a2334d2a543c9274b0"
+	inv := &lambdaInvocation{req: &Request{ID: id, Event: json.RawMessage(`{}`)}, deadline: time.Now().Add(time.Minute), result: make(chan lambdaOutcome, 1)}
+	go w.handOver(context.Background(), inv, nil)
+	if next := api.send(t, "GET", rapiInvocationPath+"next", nil, nil, 5*time.Second); next.status != 200 {
+		t.Fatalf("/next = %+v", next)
+	}
+	c, err := net.Dial("tcp", api.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, "POST "+rapiInvocationPath+id+"/response HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n")
+	br := bufio.NewReader(c)
+	line, err := br.ReadString('\n')
+	if err != nil || line != "HTTP/1.1 100 Continue\r\n" {
+		t.Fatalf("first line %q, %v; want 100 Continue", line, err)
+	}
+	br.ReadString('\n')
+	io.WriteString(c, "{}")
+	res, err := http.ReadResponse(br, nil)
+	if err != nil || res.StatusCode != http.StatusAccepted {
+		t.Fatalf("answer %v, %v; want 202", res, err)
+	}
+	if out := takeOutcome(inv); out == nil || string(out.response) != "{}" {
+		t.Fatalf("delivered %+v", out)
+	}
+}
