@@ -10,10 +10,8 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/bgfn-dev/bgfn/internal/proc"
@@ -68,7 +66,6 @@ type lambdaInvocation struct {
 	req      *Request
 	deadline time.Time
 	result   chan lambdaOutcome
-	taken    atomic.Bool
 }
 
 type lambdaOutcome struct {
@@ -84,15 +81,18 @@ type lambdaWorker struct {
 	cmd *exec.Cmd
 	pid int
 	ln  net.Listener
-	srv *http.Server
 
-	next     chan *lambdaInvocation // handed to the program's /next
-	polled   chan struct{}          // closed at the program's first /next
-	pollOnce sync.Once
-	initErr  chan *FunctionError
+	connMu sync.Mutex
+	conns  map[net.Conn]struct{} // the Runtime API's open connections; nil once closed
 
-	mu  sync.Mutex
-	cur *lambdaInvocation
+	pollReady chan struct{} // cap 1: a /next joined polls
+	polled    chan struct{} // closed at the program's first /next
+	pollOnce  sync.Once
+	initErr   chan *FunctionError
+
+	mu    sync.Mutex
+	cur   *lambdaInvocation
+	polls []*rapiPoll // the program's /next requests waiting for an invocation, oldest first
 
 	logs     *logTarget
 	out      *pipeLog
@@ -115,47 +115,22 @@ func (s *LambdaStarter) Start(ctx context.Context) (Worker, error) {
 		return nil, fmt.Errorf("start runtime API for %s: %w", cfg.Name, err)
 	}
 	w := &lambdaWorker{
-		cfg:      cfg,
-		ln:       ln,
-		next:     make(chan *lambdaInvocation),
-		polled:   make(chan struct{}),
-		initErr:  make(chan *FunctionError, 1),
-		done:     make(chan struct{}),
-		shutdown: make(chan struct{}),
-		logs:     newLogTarget(cfg.IdleLog),
+		cfg:       cfg,
+		ln:        ln,
+		pollReady: make(chan struct{}, 1),
+		polled:    make(chan struct{}),
+		initErr:   make(chan *FunctionError, 1),
+		done:      make(chan struct{}),
+		shutdown:  make(chan struct{}),
+		logs:      newLogTarget(cfg.IdleLog),
+		conns:     map[net.Conn]struct{}{},
 	}
-	w.srv = &http.Server{Handler: w.routes()}
-	go w.srv.Serve(ln)
+	go w.serveAPI(ln)
 	if err := w.spawn(); err != nil {
 		ln.Close()
 		return nil, err
 	}
 	return w.awaitFirstPoll(ctx)
-}
-
-// routes is the Runtime API (and the extension API aws-lambda-go's
-// SIGTERM support registers with) for one worker.
-func (w *lambdaWorker) routes() http.Handler {
-	name := w.cfg.Name
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /2018-06-01/runtime/invocation/next", w.handleNext)
-	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/response", w.handleResponse)
-	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/error", w.handleError)
-	mux.HandleFunc("POST /2018-06-01/runtime/init/error", w.handleInitError)
-	mux.HandleFunc("POST /2020-01-01/extension/register", func(rw http.ResponseWriter, r *http.Request) {
-		rw.Header().Set("Lambda-Extension-Identifier", "bgfn-"+name)
-		rw.Header().Set("Content-Type", "application/json")
-		io.WriteString(rw, `{"functionName":`+strconv.Quote(name)+`,"functionVersion":"$LATEST","handler":"bootstrap"}`)
-	})
-	mux.HandleFunc("GET /2020-01-01/extension/event/next", func(rw http.ResponseWriter, r *http.Request) {
-		select {
-		case <-w.shutdown:
-			rw.Header().Set("Content-Type", "application/json")
-			io.WriteString(rw, `{"eventType":"SHUTDOWN","shutdownReason":"spindown","deadlineMs":`+strconv.FormatInt(time.Now().Add(2*time.Second).UnixMilli(), 10)+`}`)
-		case <-r.Context().Done():
-		}
-	})
-	return mux
 }
 
 // spawn starts the program with the worker's Runtime API address, its
@@ -174,14 +149,7 @@ func (w *lambdaWorker) spawn() error {
 	}
 	cmd := exec.Command(cfg.Binary)
 	cmd.Dir = cfg.Dir
-	env := make([]string, 0, len(cfg.Env)+4)
-	for _, kv := range cfg.Env {
-		// aws-lambda-go prefers the RPC mode when this is set.
-		if !strings.HasPrefix(kv, "_LAMBDA_SERVER_PORT=") {
-			env = append(env, kv)
-		}
-	}
-	cmd.Env = append(env, "AWS_LAMBDA_RUNTIME_API="+w.ln.Addr().String(), "_HANDLER=bootstrap", "AWS_EXECUTION_ENV=bgfn")
+	cmd.Env = lambdaEnv(cfg.Env, w.ln.Addr().String())
 	cmd.Stdout = outW
 	cmd.Stderr = errW
 	proc.Setup(cmd, cfg.Grace)
@@ -202,6 +170,33 @@ func (w *lambdaWorker) spawn() error {
 	go func() { defer w.readers.Done(); w.errs.run() }()
 	go w.wait()
 	return nil
+}
+
+// lambdaEnv is the environment of a Runtime API program: env without
+// _LAMBDA_SERVER_PORT (aws-lambda-go prefers the retired RPC mode when it
+// is set), with the Runtime API's address, and GOMAXPROCS=1 unless env
+// sets GOMAXPROCS. An instance at the 1024 MB bgfn reports
+// (AWS_LAMBDA_FUNCTION_MEMORY_SIZE) gets about 0.6 of a vCPU on Lambda,
+// and under 1769 MB never a whole one, so one P gives the program the
+// CPU it would have there. It also keeps the Go scheduler of each of
+// the many idle-and-woken instances from waking a second thread at every
+// hand-off between its HTTP client's goroutines (issue 19).
+func lambdaEnv(env []string, api string) []string {
+	out := make([]string, 0, len(env)+5)
+	maxprocs := false
+	for _, kv := range env {
+		switch {
+		case strings.HasPrefix(kv, "_LAMBDA_SERVER_PORT="):
+			continue
+		case strings.HasPrefix(kv, "GOMAXPROCS="):
+			maxprocs = true
+		}
+		out = append(out, kv)
+	}
+	if !maxprocs {
+		out = append(out, "GOMAXPROCS=1")
+	}
+	return append(out, "AWS_LAMBDA_RUNTIME_API="+api, "_HANDLER=bootstrap", "AWS_EXECUTION_ENV=bgfn")
 }
 
 // awaitFirstPoll waits until the program asks for its first invocation,
@@ -253,7 +248,7 @@ func (w *lambdaWorker) wait() {
 	case <-time.After(500 * time.Millisecond):
 	}
 	w.stopOnce.Do(func() { close(w.shutdown) })
-	w.srv.Close()
+	w.closeAPI()
 	close(w.done)
 }
 
@@ -263,30 +258,6 @@ func (w *lambdaWorker) wait() {
 func (w *lambdaWorker) drainLogs() {
 	w.out.drain()
 	w.errs.drain()
-}
-
-func (w *lambdaWorker) handleNext(rw http.ResponseWriter, r *http.Request) {
-	w.pollOnce.Do(func() { close(w.polled) })
-	select {
-	case inv := <-w.next:
-		inv.taken.Store(true)
-		w.mu.Lock()
-		w.cur = inv
-		w.mu.Unlock()
-		h := rw.Header()
-		h.Set("Lambda-Runtime-Aws-Request-Id", inv.req.ID)
-		h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(inv.deadline.UnixMilli(), 10))
-		h.Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:"+w.region()+":000000000000:function:"+w.cfg.Name)
-		h.Set("Lambda-Runtime-Trace-Id", "Root=1-"+inv.req.ID+";Parent=0000000000000000;Sampled=0")
-		if len(inv.req.ClientContext) > 0 {
-			h.Set("Lambda-Runtime-Client-Context", string(inv.req.ClientContext))
-		}
-		h.Set("Content-Type", "application/json")
-		rw.WriteHeader(http.StatusOK)
-		rw.Write(inv.req.Event)
-	case <-r.Context().Done():
-	case <-w.done:
-	}
 }
 
 func (w *lambdaWorker) region() string {
@@ -317,52 +288,6 @@ func (w *lambdaWorker) maxResponse() int64 {
 		return -1
 	default:
 		return n
-	}
-}
-
-// runtimeAPIError answers a Runtime API request with Lambda's error shape.
-func runtimeAPIError(rw http.ResponseWriter, status int, typ, msg string) {
-	b, _ := json.Marshal(map[string]string{"errorMessage": msg, "errorType": typ})
-	rw.Header().Set("Content-Type", "application/json")
-	rw.WriteHeader(status)
-	rw.Write(b)
-}
-
-// invalidRequestID refuses an answer to an invocation that is not the
-// program's current one (it does not exist, or was already answered), as
-// Lambda does. Accepting it would let a second answer look delivered.
-func invalidRequestID(rw http.ResponseWriter) {
-	runtimeAPIError(rw, http.StatusBadRequest, "InvalidRequestID", "Invalid request ID")
-}
-
-func (w *lambdaWorker) handleResponse(rw http.ResponseWriter, r *http.Request) {
-	inv := w.current(r.PathValue("id"))
-	if inv == nil {
-		invalidRequestID(rw)
-		return
-	}
-	rd := io.Reader(r.Body)
-	limit := w.maxResponse()
-	if limit >= 0 {
-		rd = http.MaxBytesReader(rw, r.Body, limit)
-	}
-	body, err := io.ReadAll(rd)
-	var tooBig *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooBig):
-		runtimeAPIError(rw, http.StatusRequestEntityTooLarge, "RequestEntityTooLarge",
-			fmt.Sprintf("Exceeded maximum allowed payload size (%d bytes).", limit))
-		inv.result <- lambdaOutcome{err: &FunctionError{
-			Type:    "Function.ResponseSizeTooLarge",
-			Message: fmt.Sprintf("Response payload size exceeded maximum allowed payload size (%d bytes).", limit),
-		}}
-	case err != nil:
-		runtimeAPIError(rw, http.StatusBadRequest, "InvalidRequest", "read response: "+err.Error())
-		inv.result <- lambdaOutcome{err: &FunctionError{Type: "Runtime.TruncatedResponse", Message: "the function's response could not be read: " + err.Error()}}
-	default:
-		// aws-lambda-go exits unless these POSTs are answered exactly 202.
-		rw.WriteHeader(http.StatusAccepted)
-		inv.result <- lambdaOutcome{response: body}
 	}
 }
 
@@ -400,26 +325,6 @@ func decodeLambdaError(r *http.Request) *FunctionError {
 	return le.toFunctionError(r.Header.Get("Lambda-Runtime-Function-Error-Type"))
 }
 
-func (w *lambdaWorker) handleError(rw http.ResponseWriter, r *http.Request) {
-	inv := w.current(r.PathValue("id"))
-	if inv == nil {
-		invalidRequestID(rw)
-		return
-	}
-	fe := decodeLambdaError(r)
-	rw.WriteHeader(http.StatusAccepted)
-	inv.result <- lambdaOutcome{err: fe}
-}
-
-func (w *lambdaWorker) handleInitError(rw http.ResponseWriter, r *http.Request) {
-	fe := decodeLambdaError(r)
-	rw.WriteHeader(http.StatusAccepted)
-	select {
-	case w.initErr <- fe:
-	default:
-	}
-}
-
 // Invoke implements Worker.
 func (w *lambdaWorker) Invoke(ctx context.Context, req *Request) (*Result, error) {
 	timeout := req.Timeout
@@ -432,16 +337,15 @@ func (w *lambdaWorker) Invoke(ctx context.Context, req *Request) (*Result, error
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 
-	select {
-	case w.next <- inv:
-	case <-w.done:
+	switch err := w.handOver(ctx, inv, timer.C); {
+	case errors.Is(err, errWorkerDone):
 		return nil, &NotDeliveredError{Exit: w.exitText}
-	case <-timer.C:
+	case errors.Is(err, errTimedOut):
 		w.kill()
 		<-w.done
 		return nil, &TimeoutError{Limit: timeout, Pid: w.pid}
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	case err != nil:
+		return nil, err
 	}
 	select {
 	case out := <-inv.result:

@@ -2,12 +2,12 @@ package runtime
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strconv"
 	"strings"
@@ -18,42 +18,57 @@ import (
 
 // bareLambdaWorker is a Runtime API server with no program behind it: the
 // tests play the program over raw HTTP, and hand it invocations the way
-// Invoke does, through w.next.
+// Invoke does, with handOver.
 func bareLambdaWorker() *lambdaWorker {
 	return &lambdaWorker{
-		cfg:      &LambdaConfig{Name: "fuzz"},
-		next:     make(chan *lambdaInvocation),
-		polled:   make(chan struct{}),
-		initErr:  make(chan *FunctionError, 1),
-		done:     make(chan struct{}),
-		shutdown: make(chan struct{}),
-		logs:     newLogTarget(nil),
+		cfg:       &LambdaConfig{Name: "fuzz"},
+		pollReady: make(chan struct{}, 1),
+		polled:    make(chan struct{}),
+		initErr:   make(chan *FunctionError, 1),
+		done:      make(chan struct{}),
+		shutdown:  make(chan struct{}),
+		logs:      newLogTarget(nil),
+		conns:     map[net.Conn]struct{}{},
 	}
 }
 
-// runtimeAPI serves the routes of whichever bare worker is current, so one
-// listener serves every fuzz input with a fresh worker.
+// runtimeAPI serves the Runtime API of whichever bare worker is current,
+// so one listener serves every fuzz input with a fresh worker.
 type runtimeAPI struct {
 	addr string
-	cur  atomic.Pointer[http.Handler]
+	cur  atomic.Pointer[lambdaWorker]
 }
 
 func newRuntimeAPI(tb testing.TB) *runtimeAPI {
 	tb.Helper()
-	api := &runtimeAPI{}
-	hs := httptest.NewUnstartedServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		(*api.cur.Load()).ServeHTTP(rw, r)
-	}))
-	hs.Start()
-	tb.Cleanup(hs.Close)
-	api.addr = hs.Listener.Addr().String()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ln.Close() })
+	api := &runtimeAPI{addr: ln.Addr().String()}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			w := api.cur.Load()
+			w.trackConn(c, true)
+			go w.serveConn(c)
+		}
+	}()
 	return api
 }
 
 // use makes w the worker the server answers for.
-func (api *runtimeAPI) use(w *lambdaWorker) {
-	h := w.routes()
-	api.cur.Store(&h)
+func (api *runtimeAPI) use(tb testing.TB, w *lambdaWorker) {
+	api.cur.Store(w)
+	tb.Cleanup(func() {
+		w.stopOnce.Do(func() { close(w.shutdown) })
+		close(w.done)
+		w.closeAPI()
+	})
 }
 
 // rawAnswer is what came back for one raw request: ok is false when no
@@ -146,7 +161,7 @@ func FuzzRuntimeAPI(f *testing.F) {
 			return
 		}
 		w := bareLambdaWorker()
-		api.use(w)
+		api.use(t, w)
 		const id = "01a2334d2a543c9274b0"
 		inv := &lambdaInvocation{
 			req:      &Request{ID: id, Event: json.RawMessage(`{"path":"/x"}`)},
@@ -154,7 +169,7 @@ func FuzzRuntimeAPI(f *testing.F) {
 			result:   make(chan lambdaOutcome, 2),
 		}
 		handed := make(chan struct{})
-		go func() { w.next <- inv; close(handed) }()
+		go func() { w.handOver(context.Background(), inv, nil); close(handed) }()
 		next := api.send(t, "GET", rapiInvocationPath+"next", nil, nil, 5*time.Second)
 		<-handed
 		if !next.ok || next.status != 200 || next.header.Get("Lambda-Runtime-Aws-Request-Id") != id || next.body != `{"path":"/x"}` {
@@ -284,9 +299,9 @@ func TestRuntimeAPIAnswers(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			w := bareLambdaWorker()
 			w.cfg.MaxResponse = tt.maxResponse
-			api.use(w)
+			api.use(t, w)
 			inv := &lambdaInvocation{req: &Request{ID: id, Event: json.RawMessage(`{}`)}, result: make(chan lambdaOutcome, 2)}
-			go func() { w.next <- inv }()
+			go w.handOver(context.Background(), inv, nil)
 			if next := api.send(t, "GET", rapiInvocationPath+"next", nil, nil, 5*time.Second); next.status != 200 {
 				t.Fatalf("/next = %+v", next)
 			}

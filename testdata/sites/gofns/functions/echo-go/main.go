@@ -1,10 +1,12 @@
-// Returns the event fields the tests check, and the worker's pid.
+// Returns the event fields the tests check, the worker's pid and its
+// GOMAXPROCS.
 package main
 
 import (
 	"context"
 	"encoding/json"
 	"os"
+	"runtime"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -17,6 +19,7 @@ func handler(_ context.Context, ev events.APIGatewayProxyRequest) (events.APIGat
 		"queryStringParameters": ev.QueryStringParameters,
 		"body":                  ev.Body,
 		"pid":                   os.Getpid(),
+		"gomaxprocs":            runtime.GOMAXPROCS(0),
 		"version":               "v1",
 	})
 	if err != nil {
