@@ -1,0 +1,104 @@
+package background
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/bgfn-dev/bgfn/internal/records"
+	"github.com/bgfn-dev/bgfn/internal/runtime"
+)
+
+// tracker is an invoker whose attempts take d and which counts how many
+// run at once.
+type tracker struct {
+	d        time.Duration
+	mu       sync.Mutex
+	now      int
+	peak     int
+	finished int
+}
+
+func (tr *tracker) Invoke(ctx context.Context, req *runtime.Request) (*runtime.Result, error) {
+	tr.mu.Lock()
+	tr.now++
+	tr.peak = max(tr.peak, tr.now)
+	tr.mu.Unlock()
+	time.Sleep(tr.d)
+	tr.mu.Lock()
+	tr.now--
+	tr.finished++
+	tr.mu.Unlock()
+	return &runtime.Result{Pid: 7}, nil
+}
+
+// takePeak returns the most attempts that ran at once since the last call,
+// and starts counting again from those running now.
+func (tr *tracker) takePeak() int {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	p := tr.peak
+	tr.peak = tr.now
+	return p
+}
+
+func (tr *tracker) running() int {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	return tr.now
+}
+
+// TestBurstOfAccepts: while accepts arrive faster than 400 a second,
+// attempts already running go on and at most BurstRunning start; once the
+// burst is over the queue runs MaxRunning at once again, and every
+// accepted invocation runs.
+func TestBurstOfAccepts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tr := &tracker{d: 10 * time.Millisecond}
+		q, _, _ := newQueue(t, tr, Options{MaxRunning: 4})
+		var recs []*records.Record
+		for i := range 400 {
+			if i == 40 {
+				// 20 ms in: what started before the burst has ended.
+				if p := tr.takePeak(); p != 4 {
+					t.Errorf("before the burst: %d attempts at once, want MaxRunning (4)", p)
+				}
+			}
+			recs = append(recs, accept(t, q))
+			time.Sleep(500 * time.Microsecond) // 2,000 accepts a second
+		}
+		if p := tr.takePeak(); p > DefaultBurstRunning {
+			t.Errorf("during the burst: %d attempts at once, want at most %d", p, DefaultBurstRunning)
+		}
+		time.Sleep(burstHold + time.Millisecond)
+		synctest.Wait()
+		if n := tr.running(); n != 4 {
+			t.Errorf("after the burst: %d attempts at once, want MaxRunning (4)", n)
+		}
+		for _, r := range recs {
+			<-r.Done()
+			if r.Status() != records.Succeeded {
+				t.Fatalf("%s: %s, want succeeded", r.ID(), r.Status())
+			}
+		}
+	})
+}
+
+// TestTrickleOfAccepts: accepts below the burst rate never hold attempts
+// back.
+func TestTrickleOfAccepts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tr := &tracker{d: time.Second}
+		q, _, _ := newQueue(t, tr, Options{MaxRunning: 8})
+		for range 12 {
+			accept(t, q)
+			time.Sleep(5 * time.Millisecond) // 200 a second, below the burst rate
+			synctest.Wait()
+		}
+		if n := tr.running(); n != 8 {
+			t.Errorf("%d attempts at once, want MaxRunning (8)", n)
+		}
+	})
+}
