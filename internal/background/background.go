@@ -136,6 +136,7 @@ type Invocation struct {
 // journal could not keep it: then nothing was accepted.
 func (q *Queue) Accept(inv Invocation) (*records.Record, error) {
 	q.burst.note(time.Now())
+	defer q.burst.done()
 	inv.Req.Timeout = q.opts.Timeout
 	inv.Req.Background = true
 	run := &journal.Run{

@@ -2,6 +2,7 @@ package background
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -11,9 +12,10 @@ import (
 // every accept waited behind them: 1,240 accepts/s at c50 with a p99 of
 // 917 ms. Attempts are work that can wait; a client waiting for its 202
 // cannot. So while accepts arrive faster than burstAccepts per
-// burstWindow, each function starts at most Options.BurstRunning attempts
+// burstWindow, or burstInflight of them wait for the journal at once
+// (clients that send many at a time), each function starts at most Options.BurstRunning attempts
 // at once (attempts already running go on); the queue fills up to
-// MaxRunning again once no window has been that busy for burstHold. A
+// MaxRunning again once neither has been seen for burstHold. A
 // single POST, or a steady trickle, never triggers it: its run starts at
 // once, as before.
 const (
@@ -22,8 +24,10 @@ const (
 	// that rate, so a higher bar would never be reached).
 	burstWindow  = 20 * time.Millisecond
 	burstAccepts = 8
+	// burstInflight accepts in progress at once are a burst too.
+	burstInflight = 4
 	// burstHold is how long a burst lasts after its last busy window.
-	burstHold = 50 * time.Millisecond
+	burstHold = 100 * time.Millisecond
 )
 
 // DefaultBurstRunning is how many attempts of one function start at once
@@ -34,6 +38,8 @@ const DefaultBurstRunning = 1
 type burst struct {
 	// ended is called, without the lock, when a burst ends.
 	ended func()
+	// inflight counts the accepts in progress.
+	inflight atomic.Int32
 
 	mu sync.Mutex
 	// start and n count the accepts of the current window.
@@ -45,15 +51,17 @@ type burst struct {
 	timer *time.Timer
 }
 
-// note counts an accept arriving at now.
+// note counts an accept arriving at now; done must follow when it has
+// been journaled, or has failed.
 func (b *burst) note(now time.Time) {
+	inflight := b.inflight.Add(1)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if now.Sub(b.start) >= burstWindow {
 		b.start, b.n = now, 0
 	}
 	b.n++
-	if b.n < burstAccepts {
+	if b.n < burstAccepts && inflight < burstInflight {
 		return
 	}
 	b.until = now.Add(burstHold)
@@ -63,6 +71,9 @@ func (b *burst) note(now time.Time) {
 	b.on = true
 	b.timer = time.AfterFunc(burstHold, b.check)
 }
+
+// done ends an accept that note counted.
+func (b *burst) done() { b.inflight.Add(-1) }
 
 // check ends the burst once its hold has passed, or waits for it.
 func (b *burst) check() {

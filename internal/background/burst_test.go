@@ -102,3 +102,48 @@ func TestTrickleOfAccepts(t *testing.T) {
 		}
 	})
 }
+
+// TestBurstDetection: what starts a burst, and when it ends.
+func TestBurstDetection(t *testing.T) {
+	tests := []struct {
+		name string
+		// gap is the time between accepts; done says whether each one
+		// ends before the next arrives.
+		gap   time.Duration
+		n     int
+		done  bool
+		burst bool
+	}{
+		{"one accept", 0, 1, true, false},
+		{"a trickle", 5 * time.Millisecond, 50, true, false},
+		{"400 a second", burstWindow / burstAccepts, 20, true, true},
+		{"a few at once", 0, burstInflight - 1, false, false},
+		{"many at once", time.Millisecond, burstInflight, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ended := 0
+				b := &burst{ended: func() { ended++ }}
+				for range tt.n {
+					b.note(time.Now())
+					if tt.done {
+						b.done()
+					}
+					time.Sleep(tt.gap)
+				}
+				if got := b.active(); got != tt.burst {
+					t.Fatalf("burst = %v, want %v", got, tt.burst)
+				}
+				time.Sleep(burstHold + burstWindow)
+				synctest.Wait()
+				if b.active() {
+					t.Errorf("still a burst %v after the last accept", burstHold+burstWindow)
+				}
+				if tt.burst != (ended == 1) {
+					t.Errorf("ended called %d times", ended)
+				}
+			})
+		})
+	}
+}
