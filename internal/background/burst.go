@@ -26,8 +26,13 @@ const (
 	burstAccepts = 8
 	// burstInflight accepts in progress at once are a burst too.
 	burstInflight = 4
-	// burstHold is how long a burst lasts after its last busy window.
-	burstHold = 100 * time.Millisecond
+	// burstHold is how long a burst lasts after its last busy window, at
+	// least: a burst that has gone on for a while holds for a quarter of
+	// its length, up to maxBurstHold, since a loaded machine stalls the
+	// clients now and then (wrk's p99 was 700 ms there) and a burst that
+	// ended at each stall would start 64 attempts each time.
+	burstHold    = 100 * time.Millisecond
+	maxBurstHold = time.Second
 )
 
 // DefaultBurstRunning is how many attempts of one function start at once
@@ -45,8 +50,10 @@ type burst struct {
 	// start and n count the accepts of the current window.
 	start time.Time
 	n     int
-	// on is set during a burst, which lasts until until.
+	// on is set during a burst, which began at began and lasts until
+	// until.
 	on    bool
+	began time.Time
 	until time.Time
 	timer *time.Timer
 }
@@ -64,7 +71,10 @@ func (b *burst) note(now time.Time) {
 	if b.n < burstAccepts && inflight < burstInflight {
 		return
 	}
-	b.until = now.Add(burstHold)
+	if !b.on {
+		b.began = now
+	}
+	b.until = now.Add(min(max(burstHold, now.Sub(b.began)/4), maxBurstHold))
 	if b.on {
 		return
 	}

@@ -147,3 +147,24 @@ func TestBurstDetection(t *testing.T) {
 		})
 	}
 }
+
+// TestLongBurstHolds: a burst that went on for a second outlasts a
+// stall of its clients of 200 ms.
+func TestLongBurstHolds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := &burst{ended: func() {}}
+		for range 1000 {
+			b.note(time.Now())
+			b.done()
+			time.Sleep(time.Millisecond)
+		}
+		time.Sleep(200 * time.Millisecond)
+		if !b.active() {
+			t.Fatal("a one-second burst ended after a 200 ms pause")
+		}
+		time.Sleep(maxBurstHold)
+		if b.active() {
+			t.Fatalf("still a burst %v after the last accept", maxBurstHold+200*time.Millisecond)
+		}
+	})
+}
