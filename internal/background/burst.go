@@ -33,6 +33,11 @@ const (
 	// ended at each stall would start 64 attempts each time.
 	burstHold    = 100 * time.Millisecond
 	maxBurstHold = time.Second
+	// After a burst the limit doubles every rampEvery until it is
+	// rampFull times BurstRunning, and then lifted: a burst that only
+	// seemed to end (a stall) then starts a few attempts, not 64.
+	rampEvery = 25 * time.Millisecond
+	rampFull  = 64
 )
 
 // DefaultBurstRunning is how many attempts of one function start at once
@@ -55,6 +60,10 @@ type burst struct {
 	on    bool
 	began time.Time
 	until time.Time
+	// factor times BurstRunning attempts may run; 0 lifts the limit. It
+	// is 1 during a burst, and doubles after it (the ramp).
+	factor int
+	// timer ends the burst, then steps the ramp.
 	timer *time.Timer
 }
 
@@ -78,26 +87,37 @@ func (b *burst) note(now time.Time) {
 	if b.on {
 		return
 	}
-	b.on = true
+	b.on, b.factor = true, 1
+	if b.timer != nil {
+		b.timer.Reset(burstHold) // it was ramping
+		return
+	}
 	b.timer = time.AfterFunc(burstHold, b.check)
 }
 
 // done ends an accept that note counted.
 func (b *burst) done() { b.inflight.Add(-1) }
 
-// check ends the burst once its hold has passed, or waits for it.
+// check ends the burst once its hold has passed, or waits for it; then
+// it steps the ramp.
 func (b *burst) check() {
 	b.mu.Lock()
 	if b.timer == nil {
 		b.mu.Unlock()
 		return // stopped
 	}
-	if left := time.Until(b.until); left > 0 {
+	if left := time.Until(b.until); b.on && left > 0 {
 		b.timer.Reset(left)
 		b.mu.Unlock()
 		return
 	}
-	b.on, b.timer = false, nil
+	b.on = false
+	b.factor *= 2
+	if b.factor >= rampFull {
+		b.factor, b.timer = 0, nil
+	} else {
+		b.timer.Reset(rampEvery)
+	}
 	b.mu.Unlock()
 	b.ended()
 }
@@ -109,6 +129,14 @@ func (b *burst) active() bool {
 	return b.on
 }
 
+// limitFactor is how many times BurstRunning attempts may run now; 0
+// when there is no limit.
+func (b *burst) limitFactor() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.factor
+}
+
 // stop cancels the timer of a burst that is on.
 func (b *burst) stop() {
 	b.mu.Lock()
@@ -117,19 +145,19 @@ func (b *burst) stop() {
 		b.timer.Stop()
 		b.timer = nil
 	}
-	b.on = false
+	b.on, b.factor = false, 0
 }
 
 // limit is how many attempts of one function may run now.
 func (q *Queue) limit() int {
-	if q.opts.BurstRunning < q.opts.MaxRunning && q.burst.active() {
-		return q.opts.BurstRunning
+	if f := q.burst.limitFactor(); f > 0 {
+		return min(q.opts.MaxRunning, f*q.opts.BurstRunning)
 	}
 	return q.opts.MaxRunning
 }
 
 // refill starts runners for the queued invocations that waited for a
-// burst of accepts to end, up to MaxRunning per function.
+// burst of accepts to end, up to the limit per function.
 func (q *Queue) refill() {
 	if q.isDraining() {
 		return
@@ -142,7 +170,7 @@ func (q *Queue) refill() {
 	q.mu.Unlock()
 	for _, fq := range fqs {
 		fq.mu.Lock()
-		n := min(q.opts.MaxRunning-fq.running, len(fq.items)-fq.head)
+		n := min(q.limit()-fq.running, len(fq.items)-fq.head)
 		if n > 0 {
 			fq.running += n
 		}

@@ -74,6 +74,11 @@ func TestBurstOfAccepts(t *testing.T) {
 		}
 		time.Sleep(burstHold + time.Millisecond)
 		synctest.Wait()
+		if n := tr.running(); n != 2*DefaultBurstRunning {
+			t.Errorf("as the burst ends: %d attempts at once, want %d", n, 2*DefaultBurstRunning)
+		}
+		time.Sleep(rampEvery)
+		synctest.Wait()
 		if n := tr.running(); n != 4 {
 			t.Errorf("after the burst: %d attempts at once, want MaxRunning (4)", n)
 		}
@@ -140,7 +145,12 @@ func TestBurstDetection(t *testing.T) {
 				if b.active() {
 					t.Errorf("still a burst %v after the last accept", burstHold+burstWindow)
 				}
-				if tt.burst != (ended == 1) {
+				time.Sleep(10 * rampEvery)
+				synctest.Wait()
+				if f := b.limitFactor(); f != 0 {
+					t.Errorf("limit factor %d after the ramp, want none", f)
+				}
+				if tt.burst != (ended > 0) {
 					t.Errorf("ended called %d times", ended)
 				}
 			})
@@ -165,6 +175,40 @@ func TestLongBurstHolds(t *testing.T) {
 		time.Sleep(maxBurstHold)
 		if b.active() {
 			t.Fatalf("still a burst %v after the last accept", maxBurstHold+200*time.Millisecond)
+		}
+	})
+}
+
+// TestRampAfterBurst: after a burst the limit doubles step by step, and a
+// burst that comes back during the ramp brings it down again.
+func TestRampAfterBurst(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := &burst{ended: func() {}}
+		many := func() {
+			for range burstAccepts {
+				b.note(time.Now())
+				b.done()
+			}
+		}
+		many()
+		if f := b.limitFactor(); f != 1 {
+			t.Fatalf("factor %d during a burst, want 1", f)
+		}
+		time.Sleep(burstHold + time.Millisecond)
+		if f := b.limitFactor(); f != 2 {
+			t.Fatalf("factor %d as the burst ends, want 2", f)
+		}
+		time.Sleep(rampEvery)
+		if f := b.limitFactor(); f != 4 {
+			t.Fatalf("factor %d a step later, want 4", f)
+		}
+		many()
+		if f := b.limitFactor(); f != 1 || !b.active() {
+			t.Fatalf("factor %d (burst %v) when a burst comes back, want 1", f, b.active())
+		}
+		time.Sleep(burstHold + time.Millisecond)
+		if f := b.limitFactor(); f != 2 {
+			t.Fatalf("factor %d as the second burst ends, want 2", f)
 		}
 	})
 }
