@@ -31,12 +31,12 @@ const (
 	// its length, up to maxBurstHold, since a loaded machine stalls the
 	// clients now and then (wrk's p99 was 700 ms there) and a burst that
 	// ended at each stall would start 64 attempts each time.
-	burstHold    = 100 * time.Millisecond
+	burstHold    = 50 * time.Millisecond
 	maxBurstHold = time.Second
 	// After a burst the limit doubles every rampEvery until it is
 	// rampFull times BurstRunning, and then lifted: a burst that only
 	// seemed to end (a stall) then starts a few attempts, not 64.
-	rampEvery = 25 * time.Millisecond
+	rampEvery = 10 * time.Millisecond
 	rampFull  = 64
 )
 
