@@ -1,7 +1,10 @@
 package background
 
 import (
+	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -211,4 +214,72 @@ func TestRampAfterBurst(t *testing.T) {
 			t.Fatalf("factor %d as the second burst ends, want 2", f)
 		}
 	})
+}
+
+// TestBurstCrashResumes: 50 accepts at once (a burst) each return only
+// once their line is in the journal; a crash then (the file as it is,
+// read by the next bgfn) finds every one of them, most never started
+// (accepted, not yet begun), and resuming runs them all.
+func TestBurstCrashResumes(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "journal.jsonl")
+	held := &scripted{outcomes: []error{nil}, block: make(chan struct{})}
+	q, _, _, _ := journaled(t, path, held, Options{MaxRunning: 8})
+	const n = 50
+	ids := make(chan string, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			rec, err := q.Accept(Invocation{Function: "job-background", Kind: "background", Method: "POST", URI: "/.netlify/functions/job-background",
+				Req: &runtime.Request{ID: records.NewID(), Event: []byte(`{"body":"x"}`)}})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if b, _ := os.ReadFile(path); !bytes.Contains(b, []byte(`"id":"`+rec.ID()+`"`)) {
+				t.Errorf("Accept(%s) returned before its line was in the journal", rec.ID())
+			}
+			ids <- rec.ID()
+		})
+	}
+	wg.Wait()
+	close(ids)
+	// The crash: the next bgfn reads the file as it is now.
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := filepath.Join(dir, "next", "journal.jsonl")
+	os.MkdirAll(filepath.Dir(next), 0o755)
+	if err := os.WriteFile(next, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	q2, _, rec, _ := journaled(t, next, &scripted{outcomes: []error{nil}}, Options{MaxRunning: 8})
+	if len(rec.Unfinished) != n {
+		t.Fatalf("%d unfinished runs after the crash, want %d", len(rec.Unfinished), n)
+	}
+	queued := 0
+	for _, r := range rec.Unfinished {
+		if len(r.Attempts) == 0 {
+			queued++
+		}
+	}
+	if queued < n-8 {
+		t.Errorf("%d of %d runs never started, want at least %d (at most MaxRunning start)", queued, n, n-8)
+	}
+	q2.Recover(rec.Unfinished)
+	resumed, err := q2.Resume()
+	if err != nil || len(resumed) != n {
+		t.Fatalf("Resume = %d runs, %v", len(resumed), err)
+	}
+	want := map[string]bool{}
+	for id := range ids {
+		want[id] = true
+	}
+	for _, r := range resumed {
+		waitDone(t, r)
+		if !want[r.ID()] || r.Status() != records.Succeeded {
+			t.Errorf("resumed %s: %s (accepted: %v)", r.ID(), r.Status(), want[r.ID()])
+		}
+	}
 }
