@@ -53,6 +53,9 @@ type Options struct {
 	// MaxRunning caps the invocations of one function that run at once;
 	// the rest wait in arrival order.
 	MaxRunning int
+	// BurstRunning caps them instead while accepts arrive in a burst
+	// (see burst.go); 0 means DefaultBurstRunning.
+	BurstRunning int
 	// SpillAfter is how many queued invocations keep their events in
 	// memory; past it, a newly queued invocation's event stays only in the
 	// journal and is read back when its attempt starts, so a long queue
@@ -75,6 +78,8 @@ type Queue struct {
 
 	// journalWarned is set once a journal write failure has been printed.
 	journalWarned sync.Once
+	// burst notices bursts of accepts, during which fewer attempts start.
+	burst burst
 
 	mu       sync.Mutex
 	draining bool
@@ -99,7 +104,11 @@ func New(opts Options) *Queue {
 	if opts.MaxRunning <= 0 {
 		opts.MaxRunning = 4
 	}
+	if opts.BurstRunning <= 0 {
+		opts.BurstRunning = DefaultBurstRunning
+	}
 	q := &Queue{opts: opts, queues: make(map[string]*fnQueue), runs: make(map[string]*item)}
+	q.burst.ended = q.refill
 	q.base, q.cancel = context.WithCancel(context.Background())
 	return q
 }
@@ -126,6 +135,8 @@ type Invocation struct {
 // function has a free slot. It returns the record, or an error when the
 // journal could not keep it: then nothing was accepted.
 func (q *Queue) Accept(inv Invocation) (*records.Record, error) {
+	q.burst.note(time.Now())
+	defer q.burst.done()
 	inv.Req.Timeout = q.opts.Timeout
 	inv.Req.Background = true
 	run := &journal.Run{
@@ -308,6 +319,7 @@ func (q *Queue) Wait(ctx context.Context) error {
 func (q *Queue) Close(ctx context.Context) {
 	q.Drain()
 	q.cancel()
+	q.burst.stop()
 	// The queues are copied first: enqueue holds a queue's lock while it
 	// takes q.mu, so holding q.mu while taking a queue's lock could
 	// deadlock with a retry timer firing now.
@@ -393,7 +405,7 @@ func (q *Queue) enqueue(name string, it *item) {
 	fq := q.queue(name)
 	fq.mu.Lock()
 	fq.items = append(fq.items, it)
-	start := fq.running < q.opts.MaxRunning && !q.isDraining()
+	start := fq.running < q.limit() && !q.isDraining()
 	if start {
 		fq.running++
 	}
@@ -436,7 +448,9 @@ func (q *Queue) run(fq *fnQueue) {
 	for {
 		fq.mu.Lock()
 		var it *item
-		if !q.isDraining() {
+		if !q.isDraining() && fq.running <= q.limit() {
+			// Past the limit (a burst of accepts began), this runner
+			// stops; refill starts it again when the burst ends.
 			it = fq.pop()
 		}
 		if it == nil {

@@ -49,12 +49,31 @@ func (s *scripted) Invoke(ctx context.Context, req *runtime.Request) (*runtime.R
 // flushed is the printer's output so far.
 type flushed struct {
 	p *logs.Printer
-	b *bytes.Buffer
+	b *syncBuffer
 }
 
 func (f flushed) String() string {
 	f.p.Flush()
 	return f.b.String()
+}
+
+// syncBuffer is a buffer the printer's own flush timer may write while a
+// test reads it (the race detector saw bytes.Buffer grow under String).
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func newQueue(t *testing.T, inv Invoker, o Options) (*Queue, *records.Store, flushed) {
@@ -63,7 +82,7 @@ func newQueue(t *testing.T, inv Invoker, o Options) (*Queue, *records.Store, flu
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out bytes.Buffer
+	var out syncBuffer
 	o.Records, o.Printer = st, logs.NewPrinter(&out, false)
 	f := flushed{o.Printer, &out}
 	o.Lookup = func(name string) (Invoker, bool) { return inv, name == "job-background" }

@@ -47,7 +47,12 @@
 // fsynced, renamed over the journal) with one accept line per run that is
 // unfinished or resumable, carrying its attempts and status, and nothing
 // of the runs that ended. The limit then grows to twice what was kept, so
-// a large backlog is not rewritten on every batch.
+// a large backlog is not rewritten on every batch. While the runs still
+// held take more than half of the file (a burst of accepts, all queued),
+// there is nothing worth dropping: the limit moves on to twice what they
+// take, without a rewrite. A run unchanged since its accept line (queued,
+// perhaps spilled) has that line copied as it is, not decoded and encoded
+// again (issue 19).
 //
 // One bgfn at a time owns a site's journal: Open takes an exclusive lock
 // on journal.lock next to it.

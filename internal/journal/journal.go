@@ -95,6 +95,8 @@ type Journal struct {
 	f     *os.File
 	size  int64
 	syncs int // fsyncs done, for tests
+	// rewrites counts compactions, for tests.
+	rewrites int
 
 	kick chan struct{}
 	done chan struct{}
@@ -362,7 +364,7 @@ func (j *Journal) Resume(ids ...string) ([]Run, error) {
 	runs := j.st.list(func(r *Run) bool {
 		return r.Status == records.Interrupted && (len(ids) == 0 || want[r.ID])
 	})
-	if err := j.fillEvents(runs); err != nil {
+	if err := j.fillEvents(runs, false); err != nil {
 		j.mu.Unlock()
 		return nil, err
 	}
@@ -425,7 +427,7 @@ func (j *Journal) add(e *entry, wait bool) error {
 // (which is thus always what the journal holds once the batch is written:
 // compaction snapshots it) and wakes the committer.
 func (j *Journal) appendLocked(e *entry) error {
-	line, err := json.Marshal(e)
+	line, err := encodeEntry(e)
 	if err != nil {
 		return fmt.Errorf("encode journal entry: %w", err)
 	}
@@ -506,7 +508,7 @@ func (j *Journal) flush(closing bool) {
 			b.finals = true
 		}
 		var kept []Run
-		compact := j.size+int64(len(b.buf)) > j.limit
+		compact := j.size+int64(len(b.buf)) > j.limit && j.worthCompacting(int64(len(b.buf)))
 		if compact {
 			// The state includes b and the held finals, and nothing after:
 			// the runs those end are left out, so their records must be
@@ -576,7 +578,7 @@ func (j *Journal) writeSync(buf []byte) error {
 // that fails, b goes to the old file, which is still whole, and the next
 // try waits until the journal has grown as much again.
 func (j *Journal) compact(b *batch, kept []Run) error {
-	err := j.fillEvents(kept)
+	err := j.fillEvents(kept, true)
 	if err == nil {
 		err = j.rewrite(kept)
 	}
@@ -599,8 +601,24 @@ func (j *Journal) rewrite(runs []Run) error {
 	n, _ := bw.Write(headerLine())
 	size := int64(n)
 	at := make(map[string]loc, len(runs))
+	var cp lineCopier
 	for i := range runs {
-		line, err := json.Marshal(entry{Op: opAccept, Run: &runs[i]})
+		r := &runs[i]
+		if r.exact && r.at.n > 0 && j.rf != nil {
+			// Its accept line says it all: copied, not encoded again.
+			if err := cp.add(j.rf, bw, r.at); err != nil {
+				f.Close()
+				os.Remove(tmp)
+				return fmt.Errorf("compact journal: %w", err)
+			}
+			at[r.ID] = loc{size, r.at.n}
+			size += r.at.n
+			continue
+		}
+		line, err := encodeEntry(&entry{Op: opAccept, Run: r})
+		if err == nil {
+			err = cp.flush(j.rf, bw)
+		}
 		if err != nil {
 			f.Close()
 			os.Remove(tmp)
@@ -608,10 +626,13 @@ func (j *Journal) rewrite(runs []Run) error {
 		}
 		bw.Write(line)
 		bw.WriteByte('\n')
-		at[runs[i].ID] = loc{size, int64(len(line) + 1)}
+		at[r.ID] = loc{size, int64(len(line) + 1)}
 		size += int64(len(line) + 1)
 	}
-	err = bw.Flush()
+	err = cp.flush(j.rf, bw)
+	if err == nil {
+		err = bw.Flush()
+	}
 	if err == nil {
 		err = f.Sync()
 	}
@@ -634,6 +655,7 @@ func (j *Journal) rewrite(runs []Run) error {
 	j.f.Close()
 	j.f, j.size = f, size
 	j.mu.Lock()
+	j.rewrites++
 	old := j.rf
 	j.rf = rf
 	for id, l := range at {
@@ -685,11 +707,12 @@ func (j *Journal) Event(id string) (json.RawMessage, error) {
 }
 
 // fillEvents reads the events of spilled runs among runs back from the
-// file. It is called by the committer, which alone replaces the file, or
+// file; when compacting, not those of the runs that rewrite copies. It is called by the committer, which alone replaces the file, or
 // under mu.
-func (j *Journal) fillEvents(runs []Run) error {
+func (j *Journal) fillEvents(runs []Run, compacting bool) error {
 	for i := range runs {
-		if runs[i].Event != nil {
+		if runs[i].Event != nil || compacting && runs[i].exact && runs[i].at.n > 0 {
+			// An exact run's line is copied as it is (rewrite).
 			continue
 		}
 		ev, err := j.readEvent(&runs[i])

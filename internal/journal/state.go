@@ -42,6 +42,10 @@ type Run struct {
 	// is written: a spilled run (Spill) has no Event in memory and reads
 	// it from there.
 	at loc
+	// exact is set while the run is what its accept line says: nothing
+	// has changed it since, so compaction copies the line as it is
+	// instead of encoding the run again (issue 19).
+	exact bool
 }
 
 // loc is a line's offset and length in the journal file.
@@ -130,6 +134,7 @@ func (s *state) apply(e *entry) error {
 		if e.Run == nil || e.Run.ID == "" || e.Run.Function == "" {
 			return fmt.Errorf("accept without a run")
 		}
+		e.Run.exact = len(e.Run.Attempts) == 0 && e.Run.Status == ""
 		s.runs[e.Run.ID] = e.Run
 		return nil
 	case opStart, opEnd, opFinal, opResume:
@@ -140,6 +145,7 @@ func (s *state) apply(e *entry) error {
 	if !ok {
 		return nil
 	}
+	r.exact = false
 	switch e.Op {
 	case opStart:
 		if e.N < 1 {
