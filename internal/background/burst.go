@@ -38,6 +38,11 @@ const (
 	// seemed to end (a stall) then starts a few attempts, not 64.
 	rampEvery = 10 * time.Millisecond
 	rampFull  = 64
+	// maxLimited bounds how long a burst holds attempts back: accepts
+	// that go on arriving faster than the bar for longer (a load test)
+	// are a steady load, not a burst, and the queue's work must go on at
+	// MaxRunning, or it would wait for the POSTs to stop.
+	maxLimited = 2 * time.Second
 )
 
 // DefaultBurstRunning is how many attempts of one function start at once
@@ -130,10 +135,13 @@ func (b *burst) active() bool {
 }
 
 // limitFactor is how many times BurstRunning attempts may run now; 0
-// when there is no limit.
+// when there is no limit, as in a burst older than maxLimited.
 func (b *burst) limitFactor() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.on && time.Since(b.began) > maxLimited {
+		return 0
+	}
 	return b.factor
 }
 

@@ -184,6 +184,43 @@ func TestLongBurstHolds(t *testing.T) {
 	})
 }
 
+// TestSteadyLoadIsNotABurst: accepts that go on past maxLimited at the
+// burst rate are a steady load: the queue runs MaxRunning at once again
+// while they still arrive, and every invocation runs.
+func TestSteadyLoadIsNotABurst(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tr := &tracker{d: 20 * time.Millisecond}
+		q, _, _ := newQueue(t, tr, Options{MaxRunning: 4})
+		var recs []*records.Record
+		began := time.Now()
+		deadline := began.Add(maxLimited + 500*time.Millisecond)
+		limitedPeak := 0
+		for time.Now().Before(deadline) {
+			recs = append(recs, accept(t, q))
+			time.Sleep(time.Millisecond) // 1,000 accepts a second
+			// What started before the burst was seen has ended by 100 ms.
+			if age := time.Since(began); age > 100*time.Millisecond && age < maxLimited-100*time.Millisecond {
+				limitedPeak = max(limitedPeak, tr.running())
+			}
+		}
+		if limitedPeak > DefaultBurstRunning {
+			t.Errorf("in the first %v: %d attempts at once, want at most %d", maxLimited, limitedPeak, DefaultBurstRunning)
+		}
+		if !q.burst.active() {
+			t.Fatal("the accepts did not count as a burst")
+		}
+		if n := tr.running(); n != 4 {
+			t.Errorf("%v into the load, accepts still arriving: %d attempts at once, want MaxRunning (4)", maxLimited+500*time.Millisecond, n)
+		}
+		for _, r := range recs {
+			<-r.Done()
+			if r.Status() != records.Succeeded {
+				t.Fatalf("%s: %s, want succeeded", r.ID(), r.Status())
+			}
+		}
+	})
+}
+
 // TestRampAfterBurst: after a burst the limit doubles step by step, and a
 // burst that comes back during the ramp brings it down again.
 func TestRampAfterBurst(t *testing.T) {
