@@ -1040,6 +1040,32 @@ describe('bootstrap.mjs', { concurrency: 4 }, () => {
     // With no multiValueHeaders, headers are read.
     const single = await w.invoke('rh3', event({ headers: { 'x-one': '1', 'x-null': null }, multiValueHeaders: {} }))
     assert.deepEqual(JSON.parse(single.response.body).all, [['x-one', '1']])
+    // Values with white space at the ends are trimmed, upper-case names
+    // lower-cased, cookies kept apart from other values: what the Headers
+    // API does, whichever way the Request was filled.
+    const odd = await w.invoke('rh4', event({ multiValueHeaders: { 'x-pad': ['  padded\t'], 'x-empty': [''], cookie: ['a=1; b=2'], 'x-tab': ['a\tb'] } }))
+    assert.deepEqual(JSON.parse(odd.response.body).all, [['cookie', 'a=1; b=2'], ['x-empty', ''], ['x-pad', 'padded'], ['x-tab', 'a\tb']])
+    const upper = await w.invoke('rh5', event({ multiValueHeaders: { 'X-Upper': ['u'], 'x-lower': ['l'] } }))
+    assert.deepEqual(JSON.parse(upper.response.body).all, [['x-lower', 'l'], ['x-upper', 'u']])
+    await w.close()
+  })
+
+  test('v2 request body and its content type', async () => {
+    const w = await start(
+      `export default async (req) => Response.json({ ct: req.headers.get('content-type'), body: await req.text(), m: req.method })`,
+      'v2',
+    )
+    const cases = [
+      ['json', event({ httpMethod: 'POST', multiValueHeaders: { 'content-type': ['application/json'] }, body: '{"a":1}' }), { ct: 'application/json', body: '{"a":1}', m: 'POST' }],
+      ['none', event({ httpMethod: 'PUT', multiValueHeaders: { host: ['h'] }, body: 'raw' }), { ct: 'text/plain;charset=UTF-8', body: 'raw', m: 'PUT' }],
+      ['empty', event({ httpMethod: 'POST', multiValueHeaders: { 'content-type': ['text/csv'] }, body: '' }), { ct: 'text/csv', body: '', m: 'POST' }],
+      ['nobody', event({ httpMethod: 'DELETE', multiValueHeaders: { 'content-type': ['text/csv'] } }), { ct: 'text/csv', body: '', m: 'DELETE' }],
+      ['get', event({ multiValueHeaders: { 'content-type': ['text/csv'] }, body: 'dropped' }), { ct: 'text/csv', body: '', m: 'GET' }],
+    ]
+    for (const [name, ev, want] of cases) {
+      const m = await w.invoke('rb-' + name, ev)
+      assert.deepEqual(JSON.parse(m.response.body), want, name)
+    }
     await w.close()
   })
 
