@@ -187,6 +187,9 @@ func headerValues(raw json.RawMessage) ([]string, error) {
 	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' && bytes.IndexByte(raw[1:n-1], '\\') < 0 && bytes.IndexByte(raw[1:n-1], '"') < 0 {
 		return []string{string(raw[1 : n-1])}, nil
 	}
+	if vals, ok := plainStrings(raw); ok {
+		return vals, nil
+	}
 	var v any
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return nil, err
@@ -215,6 +218,44 @@ func headerValues(raw json.RawMessage) ([]string, error) {
 		return nil
 	}
 	return out, add(v)
+}
+
+// plainStrings decodes the usual multiValueHeaders value, a JSON array of
+// printable ASCII strings without escapes (["application/json"], as a v2
+// function's answer has for every header), without encoding/json's
+// reflection. Anything else (escapes, other bytes, white space, numbers,
+// an empty array) reports false and is decoded in full.
+func plainStrings(raw json.RawMessage) ([]string, bool) {
+	n := len(raw)
+	if n < 4 || raw[0] != '[' || raw[n-1] != ']' {
+		return nil, false
+	}
+	out := make([]string, 0, bytes.Count(raw, []byte(`","`))+1)
+	i := 1
+	for {
+		if raw[i] != '"' {
+			return nil, false
+		}
+		j := i + 1
+		for j < n-1 && raw[j] != '"' {
+			if c := raw[j]; c < 0x20 || c >= 0x7f || c == '\\' {
+				return nil, false
+			}
+			j++
+		}
+		if j >= n-1 {
+			return nil, false
+		}
+		out = append(out, string(raw[i+1:j]))
+		switch {
+		case j+1 == n-1:
+			return out, true
+		case raw[j+1] == ',' && j+2 < n-1:
+			i = j + 2
+		default:
+			return nil, false
+		}
+	}
 }
 
 // validHeaderValue rejects what Node's setHeader rejects: control bytes

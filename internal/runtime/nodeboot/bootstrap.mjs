@@ -481,8 +481,127 @@ function appendHeader(headers, name, value) {
   }
 }
 
+// buildRequest makes a v2 handler's Request. It hands the headers to the
+// Request as [name, value] pairs, which costs undici less than filling a
+// Headers first; when one of them is refused (a value that is not
+// Latin-1), it builds the Headers one by one, with the Latin-1 fallback.
 function buildRequest(event) {
+  const pairs = headerPairs(event)
+  if (pairs !== null) {
+    try {
+      const req = listedRequest(event, pairs)
+      if (req !== null) return req
+      return newRequest(event, pairs)
+    } catch {
+      // A header undici refuses: build it the slow way, which fixes or drops it.
+    }
+  }
+  return newRequest(event, eventHeaders(event))
+}
+
+// headerPairs returns the event's headers as [name, value] pairs
+// (multiValueHeaders, else headers, as eventHeaders reads them), or null
+// when there are none to give.
+function headerPairs(event) {
+  const pairs = []
+  const mv = event.multiValueHeaders
+  let useMulti = false
+  if (mv !== null && typeof mv === 'object') {
+    for (const _ in mv) {
+      useMulti = true
+      break
+    }
+  }
+  if (useMulti) {
+    for (const name in mv) {
+      const values = mv[name]
+      if (Array.isArray(values)) {
+        for (let i = 0; i < values.length; i++) {
+          const v = values[i]
+          if (v !== null && v !== undefined) pairs.push([name, String(v)])
+        }
+      } else if (values !== null && values !== undefined) {
+        pairs.push([name, String(values)])
+      }
+    }
+  } else if (event.headers !== null && typeof event.headers === 'object') {
+    const h = event.headers
+    for (const name in h) {
+      const v = h[name]
+      if (v !== null && v !== undefined) pairs.push([name, String(v)])
+    }
+  } else {
+    return null
+  }
+  return pairs
+}
+
+// The fast path for a Request's headers. Filling them through the Headers
+// API (WebIDL conversions, normalising and validating each value) is most
+// of what building a v2 Request costs in a thread whose JIT is still cold.
+// Node's Request (undici) keeps its headers in a list on its internal
+// state, with an append method of its own; headers that are plainly valid
+// (a lower-case token name, a Latin-1 value with no control characters and
+// no white space at either end, which is what bgfn sends) are appended to
+// it directly. The list is found once, by probing a known Request; when the
+// probe fails, or a header is not plainly valid, the Headers API is used.
+let requestState // undefined: not probed yet; null: no fast path
+const PLAIN_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/
+const PLAIN_VALUE = /^(?:[\x21-\x7e\x80-\xff](?:[\t\x20-\x7e\x80-\xff]*[\x21-\x7e\x80-\xff])?)?$/
+
+// probeRequestState returns the symbol under which Request keeps its state
+// (whose headersList appends as the Headers API does), or null.
+function probeRequestState() {
+  try {
+    const req = new Request('http://localhost/', { method: 'GET', headers: [['x-a', '1']] })
+    for (const sym of Object.getOwnPropertySymbols(req)) {
+      const list = req[sym]?.headersList
+      if (list === null || typeof list !== 'object' || typeof list.append !== 'function') continue
+      list.append('x-b', '2', true)
+      list.append('x-b', '3', true)
+      list.append('set-cookie', 'c=4', true)
+      const all = JSON.stringify([...req.headers])
+      if (all === '[["set-cookie","c=4"],["x-a","1"],["x-b","2, 3"]]' && req.headers.get('x-b') === '2, 3') return sym
+    }
+  } catch {}
+  return null
+}
+
+// listedRequest builds the Request of a bodiless event with its headers
+// appended straight to the Request's list, or returns null when it cannot
+// (no fast path, a body, which would give the Request a default
+// content-type first, or a header that is not plainly valid).
+function listedRequest(event, pairs) {
+  if (requestState === undefined) requestState = probeRequestState()
+  if (requestState === null) return null
   const method = typeof event.httpMethod === 'string' && event.httpMethod !== '' ? event.httpMethod.toUpperCase() : 'GET'
+  if (method !== 'GET' && method !== 'HEAD' && typeof event.body === 'string') return null
+  for (let i = 0; i < pairs.length; i++) {
+    if (!PLAIN_NAME.test(pairs[i][0]) || !PLAIN_VALUE.test(pairs[i][1])) return null
+  }
+  const req = newRequest(event, undefined)
+  const list = req[requestState].headersList
+  for (let i = 0; i < pairs.length; i++) list.append(pairs[i][0], pairs[i][1], true)
+  return req
+}
+
+// newRequest builds the Request of event with headers (a Headers or pairs).
+function newRequest(event, headers) {
+  const method = typeof event.httpMethod === 'string' && event.httpMethod !== '' ? event.httpMethod.toUpperCase() : 'GET'
+  const init = headers === undefined ? { method } : { method, headers }
+  if (method !== 'GET' && method !== 'HEAD' && typeof event.body === 'string') {
+    init.body = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : event.body
+  }
+  let url = event.rawUrl
+  if (typeof url !== 'string' || url === '') {
+    url = 'http://localhost' + (event.path || '/') + (event.rawQuery ? '?' + event.rawQuery : '')
+  }
+  return new Request(url, init)
+}
+
+// eventHeaders fills a Headers from the event one value at a time: a value
+// Headers refuses is retried as Latin-1, then dropped.
+function eventHeaders(event) {
   const headers = new Headers()
   const mv = event.multiValueHeaders
   let useMulti = false
@@ -504,15 +623,7 @@ function buildRequest(event) {
   } else if (event.headers !== null && typeof event.headers === 'object') {
     for (const name in event.headers) appendHeader(headers, name, event.headers[name])
   }
-  const init = { method, headers }
-  if (method !== 'GET' && method !== 'HEAD' && typeof event.body === 'string') {
-    init.body = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : event.body
-  }
-  let url = event.rawUrl
-  if (typeof url !== 'string' || url === '') {
-    url = 'http://localhost' + (event.path || '/') + (event.rawQuery ? '?' + event.rawQuery : '')
-  }
-  return new Request(url, init)
+  return headers
 }
 
 function defaultGeo() {
@@ -806,6 +917,11 @@ function respondV2(inv, res) {
   try {
     multiValueHeaders = responseHeaders(res.headers, setCookies)
     if (typeof multiValueHeaders !== 'string') {
+      const whole = bodySource(res)
+      if (whole !== undefined) {
+        succeedBody(inv, res.status, multiValueHeaders, whole)
+        return
+      }
       const rs = res.body
       if (rs !== null && typeof rs === 'object' && typeof rs.getReader === 'function') {
         probeBody(inv, res.status, multiValueHeaders, rs.getReader())
@@ -826,6 +942,62 @@ function respondV2(inv, res) {
     (ab) => succeedBody(inv, res.status, multiValueHeaders, Buffer.from(ab)),
     (err) => fail(inv, err),
   )
+}
+
+// The fast path for a Response's body. Reading a body through its stream
+// (getReader, read, a turn of the event loop to see whether it waits) runs
+// a few hundred microseconds of undici's stream code per request in a
+// thread whose JIT is still cold. Node's Response (undici) keeps what it
+// was built from, a string or bytes, in its internal state, as
+// state.body.source; when that is there and the body is untouched, it is
+// the whole body. The internal symbol is found once, by probing a known
+// Response; when the probe fails (another undici, a polyfilled global), or
+// a Response is not a plain one, bodies go through the stream as before.
+let bodyState // undefined: not probed yet; null: no fast path
+let PlainResponse = null // the Response the probe ran on
+
+// probeBodyState returns the symbol under which Response keeps its state,
+// or null. It checks the whole shape the fast path relies on: a string
+// source, a bytes source, and no body for a null one.
+function probeBodyState() {
+  try {
+    const R = globalThis.Response
+    const text = new R('probe')
+    const bytes = new R(new Uint8Array([1, 2]))
+    const none = new R(null)
+    for (const sym of Object.getOwnPropertySymbols(text)) {
+      const st = text[sym]
+      if (st === null || typeof st !== 'object' || !('body' in st) || st.body?.source !== 'probe') continue
+      const b = bytes[sym]?.body?.source
+      if (!(b instanceof Uint8Array) || b.length !== 2 || b[1] !== 2) continue
+      if (none[sym]?.body != null) continue
+      PlainResponse = R
+      return sym
+    }
+  } catch {}
+  return null
+}
+
+const EMPTY = Buffer.alloc(0)
+
+// bodySource returns the whole body of res when it can be read without its
+// stream: a null body, or an untouched string or bytes source. Otherwise
+// (a stream, a Blob or FormData body, a body already read or locked, a
+// subclass or a polyfill) it returns undefined and the caller reads the
+// stream.
+function bodySource(res) {
+  if (bodyState === undefined) bodyState = probeBodyState()
+  if (bodyState === null || Object.getPrototypeOf(res) !== PlainResponse.prototype) return undefined
+  const st = res[bodyState]
+  if (st === null || typeof st !== 'object') return undefined
+  const body = st.body
+  if (body === null || body === undefined) return EMPTY
+  const stream = body.stream
+  if (stream !== null && stream !== undefined && (stream.locked || res.bodyUsed)) return undefined
+  const src = body.source
+  if (typeof src === 'string') return Buffer.from(src)
+  if (src instanceof Uint8Array) return Buffer.from(src.buffer, src.byteOffset, src.byteLength)
+  return undefined
 }
 
 // succeedBody answers with a whole body: text when the content type is

@@ -905,6 +905,170 @@ describe('bootstrap.mjs', { concurrency: 4 }, () => {
     await w.close()
   })
 
+  // Every kind of Response a handler may return, read whole: the bootstrap
+  // reads some straight from undici's state and the rest through their
+  // stream, and each must come out as its own body, status and headers.
+  test('v2 Response kinds: body, status and headers of each', async () => {
+    const w = await start(
+      `class MyResponse extends Response {}
+       class Lying extends Response { get body() { return new Response('from the getter').body } }
+       const kinds = {
+         json: () => Response.json({ a: 1, s: 'é' }, { status: 201, headers: { 'x-a': 'b' } }),
+         text: () => new Response('plain', { status: 404, statusText: 'Nope' }),
+         empty: () => new Response(''),
+         none: () => new Response(null, { status: 202, headers: { 'x-n': '1' } }),
+         redirect: () => Response.redirect('http://example.com/next', 307),
+         bytes: () => { const u = new Uint8Array([104, 105]); const r = new Response(u, { headers: { 'content-type': 'text/plain' } }); u[0] = 0; return r },
+         view: () => new Response(new Uint8Array([0, 104, 105, 33, 0]).subarray(1, 4), { headers: { 'content-type': 'text/plain' } }),
+         arraybuffer: () => new Response(new Uint8Array([0xff, 0x00, 0xfe]).buffer, { headers: { 'content-type': 'text/plain' } }),
+         binary: () => new Response(new Uint8Array([0xc3, 0x28, 0x00, 0xff]), { headers: { 'content-type': 'application/json' } }),
+         surrogate: () => new Response('a\\ud800b', { headers: { 'content-type': 'text/plain' } }),
+         blob: () => new Response(new Blob(['blob ', 'body'], { type: 'text/plain' })),
+         params: () => new Response(new URLSearchParams({ a: '1', b: 'x y' })),
+         form: () => { const f = new FormData(); f.append('field', 'value'); return new Response(f) },
+         clone: () => new Response('cloned body').clone(),
+         original: () => { const r = new Response('original body'); r.clone(); return r },
+         cloneread: async () => { const r = new Response('tee body'); const c = r.clone(); await c.text(); return r },
+         used: async () => { const r = new Response('read already'); await r.text(); return r },
+         locked: () => { const r = new Response('locked body'); r.body.getReader(); return r },
+         partial: async () => { const r = new Response('partly'); await r.body.getReader().read(); return r },
+         subclass: () => new MyResponse('sub body', { status: 203 }),
+         getter: () => new Lying('hidden'),
+         stream: () => new Response(new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode('str')); c.enqueue('eam'); c.close() } })),
+         data: () => fetch('data:text/plain;charset=utf-8,fetched%20body'),
+         cookies: (ctx) => {
+           const r = new Response('c', { headers: [['set-cookie', 'a=1'], ['set-cookie', 'b=2; Path=/'], ['x-two', 'x'], ['x-two', 'y']] })
+           ctx.cookies.set('c', '3')
+           return r
+         },
+       }
+       export default (req, ctx) => kinds[req.headers.get('x-kind')](ctx)`,
+      'v2',
+    )
+    const b64 = (bytes) => Buffer.from(bytes).toString('base64')
+    const cases = {
+      json: [201, { 'content-type': ['application/json'], 'x-a': ['b'] }, '{"a":1,"s":"é"}', false],
+      text: [404, { 'content-type': ['text/plain;charset=UTF-8'] }, 'plain', false],
+      empty: [200, { 'content-type': ['text/plain;charset=UTF-8'] }, '', false],
+      none: [202, { 'x-n': ['1'] }, '', false],
+      redirect: [307, { location: ['http://example.com/next'] }, '', false],
+      bytes: [200, { 'content-type': ['text/plain'] }, 'hi', false],
+      view: [200, { 'content-type': ['text/plain'] }, 'hi!', false],
+      arraybuffer: [200, { 'content-type': ['text/plain'] }, b64([0xff, 0x00, 0xfe]), true],
+      binary: [200, { 'content-type': ['application/json'] }, b64([0xc3, 0x28, 0x00, 0xff]), true],
+      surrogate: [200, { 'content-type': ['text/plain'] }, 'a\ufffdb', false],
+      blob: [200, { 'content-type': ['text/plain'] }, 'blob body', false],
+      params: [200, { 'content-type': ['application/x-www-form-urlencoded;charset=UTF-8'] }, 'a=1&b=x+y', false],
+      clone: [200, { 'content-type': ['text/plain;charset=UTF-8'] }, 'cloned body', false],
+      original: [200, { 'content-type': ['text/plain;charset=UTF-8'] }, 'original body', false],
+      cloneread: [200, { 'content-type': ['text/plain;charset=UTF-8'] }, 'tee body', false],
+      subclass: [203, { 'content-type': ['text/plain;charset=UTF-8'] }, 'sub body', false],
+      getter: [200, { 'content-type': ['text/plain;charset=UTF-8'] }, 'from the getter', false],
+      stream: [200, {}, b64(Buffer.from('stream')), true],
+      data: [200, { 'content-type': ['text/plain;charset=utf-8'] }, 'fetched body', false],
+      cookies: [200, { 'content-type': ['text/plain;charset=UTF-8'], 'x-two': ['x, y'], 'set-cookie': ['a=1', 'b=2; Path=/', 'c=3'] }, 'c', false],
+    }
+    for (const [kind, [statusCode, multiValueHeaders, body, isBase64Encoded]] of Object.entries(cases)) {
+      const m = await w.invoke('k-' + kind, event({ multiValueHeaders: { 'x-kind': [kind] } }))
+      assert.equal(m.type, 'result', kind + ': ' + JSON.stringify(m))
+      assert.deepEqual(m.response, { statusCode, multiValueHeaders, body, isBase64Encoded }, kind)
+    }
+    // FormData: a multipart body whose boundary is the content type's.
+    const f = await w.invoke('k-form', event({ multiValueHeaders: { 'x-kind': ['form'] } }))
+    const ct = f.response.multiValueHeaders['content-type'][0]
+    const boundary = /^multipart\/form-data; boundary=(.+)$/.exec(ct)?.[1]
+    assert.ok(boundary, ct)
+    const text = f.response.isBase64Encoded ? Buffer.from(f.response.body, 'base64').toString() : f.response.body
+    assert.match(text, new RegExp('^--' + boundary + '\\r\\nContent-Disposition: form-data; name="field"\\r\\n\\r\\nvalue\\r\\n--' + boundary + '--'))
+    // A body already read, or locked by the handler (a reader it kept),
+    // cannot be read again:
+    // an error, as for any unusable body, never the bytes it once had.
+    for (const kind of ['used', 'locked', 'partial']) {
+      const m = await w.invoke('k-' + kind, event({ multiValueHeaders: { 'x-kind': [kind] } }))
+      assert.equal(m.type, 'error', kind + ': ' + JSON.stringify(m))
+      assert.equal(m.error.errorType, 'TypeError', kind)
+    }
+    await w.close()
+  })
+
+  // The common bodies (a string, bytes, Response.json, none) are read from
+  // undici's state without touching their stream: with the stream reader
+  // broken, they still answer; a stream body still needs it.
+  test('v2 string, bytes, JSON and null bodies are read without their stream', async () => {
+    const w = await start(
+      `ReadableStream.prototype.getReader = function () { throw new Error('the stream was read') }
+       const kinds = {
+         text: () => new Response('t'),
+         bytes: () => new Response(new Uint8Array([98])),
+         json: () => Response.json(1),
+         none: () => new Response(null),
+         stream: () => new Response(new ReadableStream({ start(c) { c.close() } })),
+       }
+       export default (req) => kinds[req.headers.get('x-kind')]()`,
+      'v2',
+    )
+    for (const [kind, body] of [['text', 't'], ['bytes', 'Yg=='], ['json', '1'], ['none', '']]) {
+      const m = await w.invoke('f-' + kind, event({ multiValueHeaders: { 'x-kind': [kind] } }))
+      assert.equal(m.type, 'result', kind + ': ' + JSON.stringify(m))
+      assert.equal(m.response.body, body, kind)
+    }
+    const m = await w.invoke('f-stream', event({ multiValueHeaders: { 'x-kind': ['stream'] } }))
+    assert.equal(m.type, 'error')
+    assert.equal(m.error.errorMessage, 'the stream was read')
+    await w.close()
+  })
+
+  test('v2 request headers: pairs, repeated values, a value that is not Latin-1, a name Headers refuses', async () => {
+    const w = await start(
+      `export default (req) => Response.json({ all: [...req.headers], multi: req.headers.get('x-multi'), ok: req instanceof Request })`,
+      'v2',
+    )
+    const m = await w.invoke('rh1', event({ multiValueHeaders: { host: ['localhost:8888'], 'x-multi': ['one', 'two'], 'x-num': [7] } }))
+    assert.deepEqual(JSON.parse(m.response.body), {
+      all: [['host', 'localhost:8888'], ['x-multi', 'one, two'], ['x-num', '7']],
+      multi: 'one, two',
+      ok: true,
+    })
+    // A UTF-8 value becomes its Latin-1 reading (as Node's HTTP server gives
+    // it); a name with a space is dropped; the other headers stay.
+    const bad = await w.invoke('rh2', event({ multiValueHeaders: { 'x-utf': ['h€llo'], 'bad name': ['x'], 'x-ok': ['yes'] } }))
+    assert.deepEqual(JSON.parse(bad.response.body), {
+      all: [['x-ok', 'yes'], ['x-utf', 'h\u00e2\u0082\u00acllo']],
+      multi: null,
+      ok: true,
+    })
+    // With no multiValueHeaders, headers are read.
+    const single = await w.invoke('rh3', event({ headers: { 'x-one': '1', 'x-null': null }, multiValueHeaders: {} }))
+    assert.deepEqual(JSON.parse(single.response.body).all, [['x-one', '1']])
+    // Values with white space at the ends are trimmed, upper-case names
+    // lower-cased, cookies kept apart from other values: what the Headers
+    // API does, whichever way the Request was filled.
+    const odd = await w.invoke('rh4', event({ multiValueHeaders: { 'x-pad': ['  padded\t'], 'x-empty': [''], cookie: ['a=1; b=2'], 'x-tab': ['a\tb'] } }))
+    assert.deepEqual(JSON.parse(odd.response.body).all, [['cookie', 'a=1; b=2'], ['x-empty', ''], ['x-pad', 'padded'], ['x-tab', 'a\tb']])
+    const upper = await w.invoke('rh5', event({ multiValueHeaders: { 'X-Upper': ['u'], 'x-lower': ['l'] } }))
+    assert.deepEqual(JSON.parse(upper.response.body).all, [['x-lower', 'l'], ['x-upper', 'u']])
+    await w.close()
+  })
+
+  test('v2 request body and its content type', async () => {
+    const w = await start(
+      `export default async (req) => Response.json({ ct: req.headers.get('content-type'), body: await req.text(), m: req.method })`,
+      'v2',
+    )
+    const cases = [
+      ['json', event({ httpMethod: 'POST', multiValueHeaders: { 'content-type': ['application/json'] }, body: '{"a":1}' }), { ct: 'application/json', body: '{"a":1}', m: 'POST' }],
+      ['none', event({ httpMethod: 'PUT', multiValueHeaders: { host: ['h'] }, body: 'raw' }), { ct: 'text/plain;charset=UTF-8', body: 'raw', m: 'PUT' }],
+      ['empty', event({ httpMethod: 'POST', multiValueHeaders: { 'content-type': ['text/csv'] }, body: '' }), { ct: 'text/csv', body: '', m: 'POST' }],
+      ['nobody', event({ httpMethod: 'DELETE', multiValueHeaders: { 'content-type': ['text/csv'] } }), { ct: 'text/csv', body: '', m: 'DELETE' }],
+      ['get', event({ multiValueHeaders: { 'content-type': ['text/csv'] }, body: 'dropped' }), { ct: 'text/csv', body: '', m: 'GET' }],
+    ]
+    for (const [name, ev, want] of cases) {
+      const m = await w.invoke('rb-' + name, ev)
+      assert.deepEqual(JSON.parse(m.response.body), want, name)
+    }
+    await w.close()
+  })
+
   test('v2 logs and markers', async () => {
     const w = await start(`export default (req, context) => { context.log('v2 log'); return new Response('x') }`, 'v2')
     const m = await w.invoke('v2l', event())
