@@ -1096,9 +1096,11 @@ describe('bootstrap.mjs', { concurrency: 4 }, () => {
   }
 
   test('v2 stream: head, chunks as written, end', async () => {
+    // The pull waits 100 ms: long enough that the probe (one turn of the event
+    // loop) sees the read pending even when a loaded machine stalls the test.
     const w = await start(
       `export default () => new Response(new ReadableStream({
-         async pull(c) { await new Promise((r) => setTimeout(r, 5)); c.enqueue('x'.repeat(40000)); c.enqueue(new Uint8Array([1, 2])); c.close() },
+         async pull(c) { await new Promise((r) => setTimeout(r, 100)); c.enqueue('x'.repeat(40000)); c.enqueue(new Uint8Array([1, 2])); c.close() },
        }), { status: 201, headers: { 'content-type': 'text/plain' } })`,
       'v2',
     )
@@ -1224,7 +1226,7 @@ describe('bootstrap.mjs', { concurrency: 4 }, () => {
          let n = 0
          return new Response(new ReadableStream({
            async pull(c) {
-             await new Promise((r) => setTimeout(r, 5))
+             await new Promise((r) => setTimeout(r, 100))
              if (n++ === 0) c.enqueue('first')
              else if (fail) c.error(new RangeError('source broke'))
              else c.close()
