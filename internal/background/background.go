@@ -323,13 +323,7 @@ func (q *Queue) Close(ctx context.Context) {
 	// The queues are copied first: enqueue holds a queue's lock while it
 	// takes q.mu, so holding q.mu while taking a queue's lock could
 	// deadlock with a retry timer firing now.
-	q.mu.Lock()
-	fqs := make([]*fnQueue, 0, len(q.queues))
-	for _, fq := range q.queues {
-		fqs = append(fqs, fq)
-	}
-	q.mu.Unlock()
-	for _, fq := range fqs {
+	for _, fq := range q.fnQueues() {
 		fq.stopTimers()
 	}
 	q.Wait(ctx)
@@ -774,4 +768,15 @@ func finishDeferred(ctx context.Context, res *runtime.Result) error {
 		}
 	}
 	return res.Wait()
+}
+
+// fnQueues returns the functions' queues as they are now.
+func (q *Queue) fnQueues() []*fnQueue {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	fqs := make([]*fnQueue, 0, len(q.queues))
+	for _, fq := range q.queues {
+		fqs = append(fqs, fq)
+	}
+	return fqs
 }

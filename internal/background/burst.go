@@ -170,13 +170,7 @@ func (q *Queue) refill() {
 	if q.isDraining() {
 		return
 	}
-	q.mu.Lock()
-	fqs := make([]*fnQueue, 0, len(q.queues))
-	for _, fq := range q.queues {
-		fqs = append(fqs, fq)
-	}
-	q.mu.Unlock()
-	for _, fq := range fqs {
+	for _, fq := range q.fnQueues() {
 		fq.mu.Lock()
 		n := min(q.limit()-fq.running, len(fq.items)-fq.head)
 		if n > 0 {

@@ -499,20 +499,22 @@ function buildRequest(event) {
   return newRequest(event, eventHeaders(event))
 }
 
+// hasEntries reports whether v is an object with at least one key: an
+// event's multiValueHeaders, when they are given, take the place of its
+// headers.
+function hasEntries(v) {
+  if (v === null || typeof v !== 'object') return false
+  for (const _ in v) return true
+  return false
+}
+
 // headerPairs returns the event's headers as [name, value] pairs
 // (multiValueHeaders, else headers, as eventHeaders reads them), or null
 // when there are none to give.
 function headerPairs(event) {
   const pairs = []
   const mv = event.multiValueHeaders
-  let useMulti = false
-  if (mv !== null && typeof mv === 'object') {
-    for (const _ in mv) {
-      useMulti = true
-      break
-    }
-  }
-  if (useMulti) {
+  if (hasEntries(mv)) {
     for (const name in mv) {
       const values = mv[name]
       if (Array.isArray(values)) {
@@ -604,14 +606,7 @@ function newRequest(event, headers) {
 function eventHeaders(event) {
   const headers = new Headers()
   const mv = event.multiValueHeaders
-  let useMulti = false
-  if (mv !== null && typeof mv === 'object') {
-    for (const _ in mv) {
-      useMulti = true
-      break
-    }
-  }
-  if (useMulti) {
+  if (hasEntries(mv)) {
     for (const name in mv) {
       const values = mv[name]
       if (Array.isArray(values)) {
