@@ -224,9 +224,21 @@ func hasLog(logs []records.LogLine, line string) bool {
 // exercise calls every tool against the fixture site and checks the
 // structured results.
 func exercise(t *testing.T, s *session, dir string) {
-	// list_functions: kinds, runtimes, routes, events, files, builds.
+	// list_functions: kinds, runtimes, routes, events, files, builds. bgfn
+	// dev serves before slow start-up builds end; wait until none is
+	// still building.
 	var fns listFunctionsOut
-	s.call("list_functions", nil, &fns)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		fns = listFunctionsOut{}
+		s.call("list_functions", nil, &fns)
+		building := false
+		for _, f := range fns.Functions {
+			building = building || f.Build.State == "building"
+		}
+		if !building || time.Now().After(deadline) {
+			break
+		}
+	}
 	byName := map[string]api.Function{}
 	for _, f := range fns.Functions {
 		byName[f.Name] = f
