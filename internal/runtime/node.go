@@ -469,16 +469,7 @@ func (w *nodeWorker) Invoke(ctx context.Context, req *Request) (*Result, error) 
 	go func() {
 		defer close(pending)
 		defer w.logs.set(nil)
-		m, err := w.await(ctx, deadline, timeout)
-		if err != nil {
-			res.after = afterResponse(w.exitCall, req.ID, err)
-			return
-		}
-		if m.Logs {
-			timer := time.NewTimer(time.Until(deadline))
-			w.awaitMarkers(ctx, timer, timeout, req.ID)
-			timer.Stop()
-		}
+		res.after = w.awaitEnd(ctx, deadline, timeout, req.ID)
 	}()
 	return res, nil
 }
@@ -530,16 +521,23 @@ func (w *nodeWorker) follow(ctx context.Context, req *Request, res *Result, dead
 		return
 	}
 	res.deferred = true
-	m, aerr := w.await(ctx, deadline, limit)
-	if aerr != nil {
-		res.after = afterResponse(w.exitCall, req.ID, aerr)
-		return
+	res.after = w.awaitEnd(ctx, deadline, limit, req.ID)
+}
+
+// awaitEnd waits for the end of an invocation whose answer has gone out
+// (its idle message, then its log markers when it logged), and returns
+// what happened after the answer, or nil.
+func (w *nodeWorker) awaitEnd(ctx context.Context, deadline time.Time, limit time.Duration, id string) error {
+	m, err := w.await(ctx, deadline, limit)
+	if err != nil {
+		return afterResponse(w.exitCall, id, err)
 	}
 	if m.Logs {
 		timer := time.NewTimer(time.Until(deadline))
-		w.awaitMarkers(ctx, timer, limit, req.ID)
+		w.awaitMarkers(ctx, timer, limit, id)
 		timer.Stop()
 	}
+	return nil
 }
 
 // await waits for the next message of the running invocation until
