@@ -275,7 +275,9 @@ func (l *load) start() {
 }
 
 func (l *load) worker() {
-	body := []byte(`{"ms":20}`)
+	// 200 ms a run: while POSTs arrive in a burst a function runs one
+	// attempt at a time, and the bgfn kill must find one in progress.
+	body := []byte(`{"ms":200}`)
 	for l.next.Add(1) <= int64(l.n) {
 		end := time.Now().Add(60 * time.Second)
 		for {

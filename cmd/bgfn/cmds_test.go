@@ -542,7 +542,8 @@ func cmdHeaderEnv(ts *testscript.TestScript, neg bool, args []string) {
 
 // cmdWaitJSON polls GET URLPATH (every 100 ms, slower than the waiting
 // commands' 20 ms: its answers can be large) until it answers 200 with
-// VALUE at PATH in its JSON, as jsonfield compares them. The last answer
+// VALUE at PATH in its JSON, as jsonfield compares them (~REGEXP: a value
+// that matches). The last answer
 // is left in $WORK/body.
 func cmdWaitJSON(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 3 {
@@ -584,10 +585,16 @@ func cmdWaitJSON(ts *testscript.TestScript, neg bool, args []string) {
 			got = jsonText(x)
 		}
 	}
+	match := func() bool { return got == want }
+	if re, ok := strings.CutPrefix(want, "~"); ok {
+		// ~REGEXP: the value (as jsonfield prints it) must match.
+		rx := regexp.MustCompile(re)
+		match = func() bool { return rx.MatchString(got) }
+	}
 	end := time.Now().Add(deadline(ts))
 	for {
 		get()
-		if got == want {
+		if match() {
 			return
 		}
 		if time.Now().After(end) {
