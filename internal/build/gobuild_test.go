@@ -3,9 +3,11 @@ package build
 import (
 	"bytes"
 	"context"
+	"debug/elf"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -64,6 +66,17 @@ func TestGoBuilder(t *testing.T) {
 			dir:        "functions/loud",
 			wantOut:    "QUIET\n",
 			wantInputs: []string{"go.mod", "functions/loud/main.go", "lib/shout/shout.go"},
+		},
+		{
+			name: "built with production's tags",
+			files: map[string]string{
+				"functions/tagged/go.mod":   "module example.com/tagged\n\ngo 1.22\n",
+				"functions/tagged/main.go":  "package main\n\nimport \"fmt\"\n\nvar tag = \"default\"\n\nfunc main() { fmt.Println(tag) }\n",
+				"functions/tagged/rpc.go":   "//go:build !lambda.norpc\n\npackage main\n\nvar _ = notBuiltOnNetlify\n",
+				"functions/tagged/norpc.go": "//go:build lambda.norpc\n\npackage main\n\nfunc init() { tag = \"lambda.norpc\" }\n",
+			},
+			dir:     "functions/tagged",
+			wantOut: "lambda.norpc\n",
 		},
 		{
 			name: "compile error",
@@ -145,6 +158,18 @@ func TestGoBuilder(t *testing.T) {
 			}
 			if string(out) != tt.wantOut {
 				t.Errorf("binary printed %q, want %q", out, tt.wantOut)
+			}
+			if runtime.GOOS == "linux" {
+				f, err := elf.Open(art.Entry)
+				if err != nil {
+					t.Fatalf("read %s: %v", art.Entry, err)
+				}
+				defer f.Close()
+				for _, sec := range []string{".symtab", ".debug_info"} {
+					if f.Section(sec) != nil {
+						t.Errorf("the binary has %s: it was not linked with -s -w", sec)
+					}
+				}
 			}
 		})
 	}
@@ -280,5 +305,45 @@ func TestGoModuleWarnings(t *testing.T) {
 	site := writeTree(t, map[string]string{"go.mod": "module m\nrequire github.com/aws/aws-lambda-go v1.2.0\n", "functions/fn/main.go": "package main\n"})
 	if got := GoModuleWarnings(site, filepath.Join(site, "functions", "fn")); len(got) != 1 || got[0].File != "go.mod" {
 		t.Errorf("module at the site root: %+v", got)
+	}
+}
+
+func TestGoBuildFlags(t *testing.T) {
+	base := []string{"PATH=/usr/bin", "HOME=/h"}
+	tests := []struct {
+		name      string
+		environ   []string
+		wantFlags []string
+		wantCgo   string // the CGO_ENABLED the build sees
+	}{
+		{"production's flags", base, []string{"-ldflags", "-s -w", "-tags", "lambda.norpc"}, "0"},
+		{"user's ldflags win", append(base, "GOFLAGS=-mod=mod -ldflags=-X=main.v=1"), []string{"-tags", "lambda.norpc"}, "0"},
+		{"user's tags win", append(base, "GOFLAGS=--tags=integration"), []string{"-ldflags", "-s -w"}, "0"},
+		{"a flag that only starts alike", append(base, "GOFLAGS=-tagsx -ldflagsy"), []string{"-ldflags", "-s -w", "-tags", "lambda.norpc"}, "0"},
+		{"user's cgo wins", append(base, "CGO_ENABLED=1"), []string{"-ldflags", "-s -w", "-tags", "lambda.norpc"}, "1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			environ := append([]string(nil), tt.environ...)
+			flags, env := goBuildFlags(environ)
+			if !slices.Equal(flags, tt.wantFlags) {
+				t.Errorf("flags = %q, want %q", flags, tt.wantFlags)
+			}
+			cgo := ""
+			for _, kv := range env {
+				if v, ok := strings.CutPrefix(kv, "CGO_ENABLED="); ok {
+					if cgo != "" {
+						t.Errorf("CGO_ENABLED twice in %q", env)
+					}
+					cgo = v
+				}
+			}
+			if cgo != tt.wantCgo {
+				t.Errorf("CGO_ENABLED = %q, want %q", cgo, tt.wantCgo)
+			}
+			if !slices.Equal(environ, tt.environ) {
+				t.Errorf("the caller's environment changed: %q", environ)
+			}
+		})
 	}
 }
