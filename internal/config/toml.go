@@ -9,9 +9,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/bgfn-dev/bgfn/internal/tomltype"
 )
 
 // fileConfig is what bgfn takes from netlify.toml, before paths are
@@ -47,20 +48,20 @@ type rawConfig struct {
 }
 
 type rawBuild struct {
-	Base        tomlString     `toml:"base"`
-	Functions   tomlString     `toml:"functions"`
-	Environment toml.Primitive `toml:"environment"` // map[string]envValue
+	Base        tomltype.String `toml:"base"`
+	Functions   tomltype.String `toml:"functions"`
+	Environment toml.Primitive  `toml:"environment"` // map[string]envValue
 }
 
 type rawDev struct {
-	Port          tomlPort    `toml:"port"`
-	FunctionsPort tomlPort    `toml:"functionsPort"`
-	Functions     tomlString  `toml:"functions"`
-	EnvFiles      tomlStrings `toml:"envFiles"`
+	Port          tomlPort        `toml:"port"`
+	FunctionsPort tomlPort        `toml:"functionsPort"`
+	Functions     tomltype.String `toml:"functions"`
+	EnvFiles      tomlStrings     `toml:"envFiles"`
 }
 
 type rawContext struct {
-	Base tomlString `toml:"base"`
+	Base tomltype.String `toml:"base"`
 	// Functions is a directory when it is a string and a context-specific
 	// [functions] table when it is a table, as in @netlify/config.
 	Functions   toml.Primitive `toml:"functions"`
@@ -69,10 +70,10 @@ type rawContext struct {
 
 // rawFunctionSettings is one [functions."pattern"] table.
 type rawFunctionSettings struct {
-	NodeBundler         tomlString         `toml:"node_bundler"`
+	NodeBundler         tomltype.String    `toml:"node_bundler"`
 	ExternalNodeModules tomlStrings        `toml:"external_node_modules"`
 	IncludedFiles       tomlStrings        `toml:"included_files"`
-	Schedule            tomlString         `toml:"schedule"`
+	Schedule            tomltype.String    `toml:"schedule"`
 	Background          tomlBool           `toml:"background"`
 	Directory           forbiddenDirectory `toml:"directory"`
 }
@@ -193,7 +194,7 @@ func decodeNetlifyTOML(file string, data []byte, ctxName string) (*fileConfig, e
 				fc.warnings = append(fc.warnings, fmt.Sprintf("%s: %s: per-context [functions] settings are not supported (ignored)",
 					file, quoteKey(toml.Key{"context", ctxName, "functions"})))
 			} else {
-				var dir tomlString
+				var dir tomltype.String
 				if err := md.PrimitiveDecode(c.Functions, &dir); err != nil {
 					return nil, typeError(file, err, "")
 				}
@@ -266,11 +267,11 @@ func decodeFunctions(file string, md *toml.MetaData, table map[string]toml.Primi
 		var dst any
 		switch name {
 		case "directory":
-			dst = (*tomlString)(&fc.functionsDirectory)
+			dst = (*tomltype.String)(&fc.functionsDirectory)
 		case "node_bundler":
-			dst = (*tomlString)(&d.NodeBundler)
+			dst = (*tomltype.String)(&d.NodeBundler)
 		case "schedule":
-			dst = (*tomlString)(&d.Schedule)
+			dst = (*tomltype.String)(&d.Schedule)
 		case "external_node_modules":
 			dst = (*tomlStrings)(&d.ExternalNodeModules)
 		case "included_files":
@@ -415,60 +416,19 @@ func typeError(file string, err error, pattern string) error {
 	return &ParseError{File: file, Line: line, Col: col, Msg: msg}
 }
 
-// tomlTypeName names the TOML type of a decoded value for error messages.
-func tomlTypeName(v any) string {
-	switch v.(type) {
-	case string:
-		return "a string"
-	case int64:
-		return "an integer"
-	case float64:
-		return "a float"
-	case bool:
-		return "a boolean"
-	case time.Time:
-		return "a datetime"
-	case map[string]any:
-		return "a table"
-	case []map[string]any:
-		return "an array of tables"
-	case []any:
-		return "an array"
-	default:
-		return fmt.Sprintf("%T", v)
-	}
-}
-
-func wrongType(want string, got any) error {
-	return fmt.Errorf("expected %s, got %s", want, tomlTypeName(got))
-}
-
-// tomlString is a string value. Its UnmarshalTOML makes toml report a wrong
-// type as a ParseError with the key's position.
-type tomlString string
-
-func (s *tomlString) UnmarshalTOML(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return wrongType("a string", v)
-	}
-	*s = tomlString(str)
-	return nil
-}
-
 // tomlStrings is an array of strings.
 type tomlStrings []string
 
 func (s *tomlStrings) UnmarshalTOML(v any) error {
 	arr, ok := v.([]any)
 	if !ok {
-		return wrongType("an array of strings", v)
+		return tomltype.Mismatch("an array of strings", v)
 	}
 	out := make([]string, 0, len(arr))
 	for i, e := range arr {
 		str, ok := e.(string)
 		if !ok {
-			return fmt.Errorf("expected an array of strings, element %d is %s", i, tomlTypeName(e))
+			return fmt.Errorf("expected an array of strings, element %d is %s", i, tomltype.Name(e))
 		}
 		out = append(out, str)
 	}
@@ -484,7 +444,7 @@ type tomlBool struct {
 func (b *tomlBool) UnmarshalTOML(v any) error {
 	val, ok := v.(bool)
 	if !ok {
-		return wrongType("a boolean", v)
+		return tomltype.Mismatch("a boolean", v)
 	}
 	*b = tomlBool{val: val, set: true}
 	return nil
@@ -507,7 +467,7 @@ type tomlPort struct {
 func (p *tomlPort) UnmarshalTOML(v any) error {
 	n, ok := v.(int64)
 	if !ok {
-		return wrongType("an integer", v)
+		return tomltype.Mismatch("an integer", v)
 	}
 	if n < 0 || n > 65535 {
 		return errors.New("must be between 0 and 65535")
@@ -531,7 +491,7 @@ func (e *envValue) UnmarshalTOML(v any) error {
 	case bool:
 		*e = envValue(strconv.FormatBool(v))
 	default:
-		return wrongType("a string", v)
+		return tomltype.Mismatch("a string", v)
 	}
 	return nil
 }
@@ -540,7 +500,7 @@ func (e *envValue) UnmarshalTOML(v any) error {
 type notTable struct{}
 
 func (*notTable) UnmarshalTOML(v any) error {
-	return wrongType("a table", v)
+	return tomltype.Mismatch("a table", v)
 }
 
 // forbiddenDirectory rejects [functions."x"] directory, which Netlify only

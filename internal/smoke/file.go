@@ -17,6 +17,8 @@ import (
 
 	"github.com/bgfn-dev/bgfn/internal/discover"
 	"github.com/bgfn-dev/bgfn/internal/textdist"
+
+	"github.com/bgfn-dev/bgfn/internal/tomltype"
 )
 
 // DefaultFile is the smoke file bgfn smoke reads when it is given none.
@@ -377,7 +379,7 @@ func (cp *caseParser) use(key toml.Key, refs []string) error {
 
 // text decodes a string that may use variables.
 func (cp *caseParser) text(key toml.Key) (text, error) {
-	var s tString
+	var s tomltype.String
 	if err := cp.d.decode(key, &s); err != nil {
 		return text{}, err
 	}
@@ -463,11 +465,11 @@ func (cp *caseParser) field(key toml.Key) error {
 	var err error
 	switch key[1] {
 	case "name":
-		var s tString
+		var s tomltype.String
 		err = d.decode(key, &s)
 		c.Name = string(s)
 	case "function":
-		var s tString
+		var s tomltype.String
 		if err = d.decode(key, &s); err == nil {
 			c.Function = string(s)
 			err = cp.checkFunction(key)
@@ -479,7 +481,7 @@ func (cp *caseParser) field(key toml.Key) error {
 			err = d.errAt(key, "must start with / (the URL path on the server, e.g. /api/items)")
 		}
 	case "method":
-		var s tString
+		var s tomltype.String
 		if err = d.decode(key, &s); err == nil {
 			c.Method = strings.ToUpper(string(s))
 			cp.methodSet = true
@@ -533,7 +535,7 @@ func (cp *caseParser) bodyField(key toml.Key) error {
 		return d.errAt(key, "a case has body or json, not both")
 	}
 	c.body.set = true
-	var s tString
+	var s tomltype.String
 	if err := d.decode(key, &s); err != nil {
 		return err
 	}
@@ -612,7 +614,7 @@ func (cp *caseParser) expect(key toml.Key) error {
 		return err
 	}
 	if _, ok := v.v.(map[string]any); !ok {
-		return d.errAt(key, "expected a table ([case.expect]), got %s", tomlTypeName(v.v))
+		return d.errAt(key, "expected a table ([case.expect]), got %s", tomltype.Name(v.v))
 	}
 	for _, k := range d.children(key) {
 		ek := append(key[:2:2], k)
@@ -701,7 +703,7 @@ func (cp *caseParser) check(key toml.Key) ([]check, error) {
 		}
 		return []check{maxDuration{limit: time.Duration(t)}}, nil
 	case "state":
-		var s tString
+		var s tomltype.String
 		if err := d.decode(key, &s); err != nil {
 			return nil, err
 		}
@@ -747,7 +749,7 @@ func (cp *caseParser) capture(key toml.Key) error {
 		return err
 	}
 	if _, ok := v.v.(map[string]any); !ok {
-		return d.errAt(key, "expected a table ([case.capture]), got %s", tomlTypeName(v.v))
+		return d.errAt(key, "expected a table ([case.capture]), got %s", tomltype.Name(v.v))
 	}
 	for _, name := range d.children(key) {
 		ck := append(key[:2:2], name)

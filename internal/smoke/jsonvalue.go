@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/bgfn-dev/bgfn/internal/tomltype"
 )
 
 // A JSON tree from the smoke file (a request's json body, an expected
@@ -52,7 +54,7 @@ func fromTOML(v any) (any, error) {
 		}
 		return out, nil
 	}
-	return nil, fmt.Errorf("%s has no JSON form: use a string", tomlTypeName(v))
+	return nil, fmt.Errorf("%s has no JSON form: use a string", tomltype.Name(v))
 }
 
 // treeRefs lists the variables a tree refers to.

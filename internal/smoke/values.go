@@ -1,31 +1,21 @@
 package smoke
 
 import (
-	"errors"
 	"fmt"
 	"time"
+
+	"github.com/bgfn-dev/bgfn/internal/tomltype"
 )
 
 // The leaf types of a smoke file. Their UnmarshalTOML checks the type, and
 // toml reports an error from it with the key's line.
-
-type tString string
-
-func (s *tString) UnmarshalTOML(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return wrongType("a string", v)
-	}
-	*s = tString(str)
-	return nil
-}
 
 type tBool bool
 
 func (b *tBool) UnmarshalTOML(v any) error {
 	val, ok := v.(bool)
 	if !ok {
-		return wrongType("true or false", v)
+		return tomltype.Mismatch("true or false", v)
 	}
 	*b = tBool(val)
 	return nil
@@ -36,7 +26,7 @@ type tInt int64
 func (n *tInt) UnmarshalTOML(v any) error {
 	i, ok := v.(int64)
 	if !ok {
-		return wrongType("an integer", v)
+		return tomltype.Mismatch("an integer", v)
 	}
 	*n = tInt(i)
 	return nil
@@ -48,7 +38,7 @@ type tDuration time.Duration
 func (d *tDuration) UnmarshalTOML(v any) error {
 	s, ok := v.(string)
 	if !ok {
-		return wrongType(`a duration such as "500ms"`, v)
+		return tomltype.Mismatch(`a duration such as "500ms"`, v)
 	}
 	t, err := time.ParseDuration(s)
 	if err != nil || t <= 0 {
@@ -71,14 +61,14 @@ func (s *tStrings) UnmarshalTOML(v any) error {
 		for i, e := range v {
 			str, ok := e.(string)
 			if !ok {
-				return fmt.Errorf("expected strings, element %d is %s", i, tomlTypeName(e))
+				return fmt.Errorf("expected strings, element %d is %s", i, tomltype.Name(e))
 			}
 			out = append(out, str)
 		}
 		*s = out
 		return nil
 	}
-	return wrongType("a string or an array of strings", v)
+	return tomltype.Mismatch("a string or an array of strings", v)
 }
 
 // tStringTable is a table of strings.
@@ -87,13 +77,13 @@ type tStringTable map[string]string
 func (t *tStringTable) UnmarshalTOML(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wrongType("a table of strings", v)
+		return tomltype.Mismatch("a table of strings", v)
 	}
 	out := make(map[string]string, len(m))
 	for _, k := range sortedKeys(m) {
 		s, ok := m[k].(string)
 		if !ok {
-			return fmt.Errorf("%s: expected a string, got %s", k, tomlTypeName(m[k]))
+			return fmt.Errorf("%s: expected a string, got %s", k, tomltype.Name(m[k]))
 		}
 		out[k] = s
 	}
@@ -107,31 +97,4 @@ type tValue struct{ v any }
 func (t *tValue) UnmarshalTOML(v any) error {
 	t.v = v
 	return nil
-}
-
-// tomlTypeName names the TOML type of a decoded value for messages.
-func tomlTypeName(v any) string {
-	switch v.(type) {
-	case string:
-		return "a string"
-	case int64:
-		return "an integer"
-	case float64:
-		return "a float"
-	case bool:
-		return "a boolean"
-	case time.Time:
-		return "a datetime"
-	case map[string]any:
-		return "a table"
-	case []map[string]any:
-		return "an array of tables"
-	case []any:
-		return "an array"
-	}
-	return fmt.Sprintf("%T", v)
-}
-
-func wrongType(want string, got any) error {
-	return errors.New("expected " + want + ", got " + tomlTypeName(got))
 }
