@@ -364,16 +364,7 @@ func (w *nodeWorker) readMessage(deadline time.Time) (*nodeMessage, error) {
 	default:
 	}
 	for {
-		line, err := w.br.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			// A large response: gather the rest of the line.
-			big := append([]byte(nil), line...)
-			for errors.Is(err, bufio.ErrBufferFull) {
-				line, err = w.br.ReadSlice('\n')
-				big = append(big, line...)
-			}
-			line = big
-		}
+		line, err := readLine(w.br)
 		if err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) {
 				select {
@@ -385,7 +376,7 @@ func (w *nodeWorker) readMessage(deadline time.Time) (*nodeMessage, error) {
 			}
 			return nil, err
 		}
-		if len(line) <= 1 {
+		if len(line) == 0 {
 			continue
 		}
 		if id, data, ok := parseChunk(line[1:]); ok {
