@@ -9,7 +9,6 @@ import (
 
 	"github.com/bgfn-dev/bgfn/internal/dev"
 	"github.com/bgfn-dev/bgfn/internal/invoke"
-	"github.com/bgfn-dev/bgfn/internal/runtime"
 )
 
 // NewCmdInvoke builds `bgfn invoke`.
@@ -49,39 +48,23 @@ Exit codes:
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
-			opts.DataSet = cmd.Flags().Changed("data")
 			opts.MethodSet = cmd.Flags().Changed("method")
-			opts.Config = f.ConfigOptions(functions)
-			if opts.Standalone && opts.Server != "" {
-				return usageError(fmt.Errorf("--standalone and --server cannot be used together"))
+			if err := prepareCall(cmd, f, opts, functions); err != nil {
+				return err
 			}
-			opts.Printer = f.Printer()
 			defer opts.Printer.Flush()
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return invoke.Run(cmd.Context(), *opts)
+			return runCall(cmd.Context(), opts, runF, invoke.Run)
 		},
 	}
+	addCallFlags(cmd, opts, &functions, "the function")
 	fl := cmd.Flags()
 	fl.StringVarP(&opts.Data, "data", "d", "", "request body: text or JSON, @FILE to read a file (never executed), - for stdin")
 	fl.StringVarP(&opts.Method, "method", "X", "POST", "HTTP method")
-	fl.StringArrayVarP(&opts.Headers, "header", "H", nil, "request header 'Name: value' (repeatable)")
 	fl.StringVarP(&opts.Query, "query", "q", "", "query string, e.g. 'a=1&b=2'")
 	fl.StringVar(&opts.Path, "path", "", "request path, with its query if any (default: /.netlify/functions/NAME, or the function's first literal config.path route)")
 	fl.BoolVar(&opts.Identity, "identity", false, "send a Netlify Identity-like Bearer JWT so context.clientContext.user is filled")
-	fl.DurationVar(&opts.Timeout, "timeout", 60*time.Second, "limit for a synchronous function")
-	fl.IntVar(&opts.Port, "port", 0, "port of a running bgfn dev (default: netlify.toml's, else 9999)")
-	fl.StringVar(&opts.Server, "server", "", "URL of a running bgfn dev to use")
-	fl.BoolVar(&opts.Standalone, "standalone", false, "always build and run the function here, even if bgfn dev runs")
 	fl.BoolVar(&opts.JSON, "json", false, "print one JSON object (status, headers, body, duration, invocation id, record)")
-	fl.BoolVarP(&opts.Verbose, "verbose", "v", false, "print response headers on stderr")
 	fl.BoolVar(&opts.Wait, "wait", false, "for a background function, wait until it ends and exit with its outcome")
-	fl.Float64Var(&opts.RetryScale, "retry-scale", 1, "standalone: scale the background retry delays (0 retries at once)")
-	fl.BoolVar(&opts.NoRetries, "no-retries", false, "standalone: do not retry a failed background invocation")
-	fl.DurationVar(&opts.BackgroundTimeout, "background-timeout", 15*time.Minute, "standalone: limit for a background function")
-	fl.DurationVar(&opts.InitTimeout, "init-timeout", runtime.DefaultInitTimeout, "standalone: limit for the worker's start (at most --timeout)")
-	fl.StringVar(&functions, "functions", "", "functions folder (overrides netlify.toml)")
 	return cmd
 }
 

@@ -4,13 +4,11 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/bgfn-dev/bgfn/internal/events"
 	"github.com/bgfn-dev/bgfn/internal/invoke"
-	"github.com/bgfn-dev/bgfn/internal/runtime"
 )
 
 // NewCmdTrigger builds `bgfn trigger`.
@@ -49,34 +47,18 @@ Exit codes (as bgfn invoke):
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Event = args[0]
-			opts.DataSet = cmd.Flags().Changed("data")
-			opts.Config = f.ConfigOptions(functions)
-			if opts.Standalone && opts.Server != "" {
-				return usageError(fmt.Errorf("--standalone and --server cannot be used together"))
+			if err := prepareCall(cmd, f, &opts.Options, functions); err != nil {
+				return err
 			}
-			opts.Printer = f.Printer()
 			defer opts.Printer.Flush()
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return invoke.Trigger(cmd.Context(), *opts)
+			return runCall(cmd.Context(), opts, runF, invoke.Trigger)
 		},
 	}
+	addCallFlags(cmd, &opts.Options, &functions, "the functions")
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Function, "function", "", "send the event only to this function")
 	fl.StringVarP(&opts.Data, "data", "d", "", "the event payload instead of the sample: JSON, @FILE to read a file, - for stdin")
-	fl.StringArrayVarP(&opts.Headers, "header", "H", nil, "request header 'Name: value' (repeatable)")
-	fl.DurationVar(&opts.Timeout, "timeout", 60*time.Second, "limit for a synchronous function")
-	fl.IntVar(&opts.Port, "port", 0, "port of a running bgfn dev (default: netlify.toml's, else 9999)")
-	fl.StringVar(&opts.Server, "server", "", "URL of a running bgfn dev to use")
-	fl.BoolVar(&opts.Standalone, "standalone", false, "always build and run the functions here, even if bgfn dev runs")
 	fl.BoolVar(&opts.JSON, "json", false, "print one JSON object per function (status, headers, body, duration, invocation id)")
-	fl.BoolVarP(&opts.Verbose, "verbose", "v", false, "print response headers on stderr")
-	fl.Float64Var(&opts.RetryScale, "retry-scale", 1, "standalone: scale the background retry delays (0 retries at once)")
-	fl.BoolVar(&opts.NoRetries, "no-retries", false, "standalone: do not retry a failed background invocation")
-	fl.DurationVar(&opts.BackgroundTimeout, "background-timeout", 15*time.Minute, "standalone: limit for a background function")
-	fl.DurationVar(&opts.InitTimeout, "init-timeout", runtime.DefaultInitTimeout, "standalone: limit for the worker's start (at most --timeout)")
-	fl.StringVar(&functions, "functions", "", "functions folder (overrides netlify.toml)")
 	return cmd
 }
 
