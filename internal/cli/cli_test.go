@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/bgfn-dev/bgfn/internal/exit"
 	"github.com/bgfn-dev/bgfn/internal/invoke"
 	"github.com/bgfn-dev/bgfn/internal/ui"
@@ -152,19 +154,26 @@ func TestNewCmdInvokeFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, _ := testFactory()
-			var got *invoke.Options
-			cmd := NewCmdInvoke(f, func(_ context.Context, o *invoke.Options) error { got = o; return nil })
-			cmd.SetArgs(tt.args)
-			if err := cmd.ExecuteContext(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			if got == nil {
-				t.Fatal("run function not called")
-			}
-			tt.check(t, got)
+			tt.check(t, parsedOptions(t, NewCmdInvoke, tt.args))
 		})
 	}
+}
+
+// parsedOptions runs the command newCmd builds with args and returns the
+// options its run function was called with.
+func parsedOptions[O any](t *testing.T, newCmd func(*Factory, func(context.Context, *O) error) *cobra.Command, args []string) *O {
+	t.Helper()
+	f, _ := testFactory()
+	var got *O
+	cmd := newCmd(f, func(_ context.Context, o *O) error { got = o; return nil })
+	cmd.SetArgs(args)
+	if err := cmd.ExecuteContext(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got == nil {
+		t.Fatal("run function not called")
+	}
+	return got
 }
 
 func TestNewCmdListAndReplayFlags(t *testing.T) {

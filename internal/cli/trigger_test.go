@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -32,17 +31,7 @@ func TestNewCmdTriggerFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, _ := testFactory()
-			var got *invoke.TriggerOptions
-			cmd := NewCmdTrigger(f, func(_ context.Context, o *invoke.TriggerOptions) error { got = o; return nil })
-			cmd.SetArgs(tt.args)
-			if err := cmd.ExecuteContext(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			if got == nil {
-				t.Fatal("run function not called")
-			}
-			tt.check(t, got)
+			tt.check(t, parsedOptions(t, NewCmdTrigger, tt.args))
 		})
 	}
 }
