@@ -13,6 +13,17 @@ async function* chunks(n, gap) {
   }
 }
 
+// webStream is ReadableStream.from(it), which Node 18 lacks.
+function webStream(it) {
+  return new ReadableStream({
+    async pull(c) {
+      const { value, done } = await it.next()
+      if (done) c.close()
+      else c.enqueue(value)
+    },
+  })
+}
+
 export const handler = stream(async (event) => {
   const q = event.queryStringParameters ?? {}
   const n = Number(q.n ?? 5)
@@ -23,7 +34,7 @@ export const handler = stream(async (event) => {
       body = 'all at once\n'
       break
     case 'web':
-      body = ReadableStream.from(chunks(n, gap)).pipeThrough(new TextEncoderStream())
+      body = webStream(chunks(n, gap)).pipeThrough(new TextEncoderStream())
       break
     default:
       body = Readable.from(chunks(n, gap))
