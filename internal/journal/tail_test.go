@@ -1,0 +1,276 @@
+package journal
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/bgfn-dev/bgfn/internal/records"
+)
+
+// crashCopy is the crash of the journal at path: the file as it is now,
+// copied to a new folder, where the next bgfn opens it.
+func crashCopy(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := filepath.Join(t.TempDir(), "journal.jsonl")
+	if err := os.WriteFile(next, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return next
+}
+
+// TestZeroTail: a journal file whose lines are followed by zeros (the
+// tail a batch overwrites) reads back up to the first NUL; a line cut by
+// a crash before the zeros is a torn last line, cut off with the usual
+// warning; the next bgfn writes right after the last whole line, over the
+// zeros, not at the file's end, and keeps a zero tail that is not longer
+// than its length.
+func TestZeroTail(t *testing.T) {
+	good := line(t, entry{Op: opHeader, Version: Version}) + line(t, entry{Op: opAccept, Run: run("1", 0)})
+	acc2 := line(t, entry{Op: opAccept, Run: run("2", 1)})
+	z := func(n int) string { return strings.Repeat("\x00", n) }
+	tests := []struct {
+		name        string
+		content     string
+		wantWarning string // "" for none
+		unfinished  []string
+		// resumeAt is where the next line must go: the end of the last
+		// whole line.
+		resumeAt int
+		// keepsTail: the zeros found are kept (not cut off and written
+		// again).
+		keepsTail bool
+	}{
+		{"lines and then zeros", good + z(5000), "", []string{"1"}, len(good), true},
+		{"two lines and then zeros", good + acc2 + z(5000), "", []string{"1", "2"}, len(good + acc2), true},
+		{"a torn line before the zeros", good + acc2[:len(acc2)/2] + z(5000), "ignored a partial last line (" + fmt.Sprint(len(acc2)/2) + " bytes)", []string{"1"}, len(good), false},
+		{"a line torn just before its newline, then zeros", good + acc2[:len(acc2)-1] + z(3), "ignored a partial last line", []string{"1"}, len(good), false},
+		{"a tail longer than the read buffer", good + z(200 << 10), "", []string{"1"}, len(good), true},
+		{"only zeros", z(4096), "", nil, 0, true},
+		{"zeros, then a line a crash left", good + z(4096) + acc2, "zeros followed by a write bgfn did not finish", []string{"1"}, len(good), false},
+		{"no tail (an older bgfn's file)", good, "", []string{"1"}, len(good), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "journal.jsonl")
+			if err := os.WriteFile(path, []byte(tt.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			j, rec := open(t, path, Options{tail: 1 << 20})
+			w := strings.Join(rec.Warnings, "\n")
+			switch {
+			case tt.wantWarning == "" && w != "":
+				t.Errorf("unexpected warning %q", w)
+			case tt.wantWarning != "" && (!strings.Contains(w, tt.wantWarning) || !strings.Contains(w, path) || strings.Contains(w, "\n")):
+				t.Errorf("warnings = %q, want one line naming %s with %q", w, path, tt.wantWarning)
+			}
+			if got := ids(rec.Unfinished); !slices.Equal(got, orEmpty(tt.unfinished)) {
+				t.Errorf("unfinished = %v, want %v", got, tt.unfinished)
+			}
+			j.fmu.Lock()
+			size, alloc := j.size, j.alloc
+			j.fmu.Unlock()
+			want := int64(tt.resumeAt)
+			if tt.resumeAt == 0 {
+				want = int64(len(headerLine()))
+			}
+			if size != want {
+				t.Errorf("the next line goes at offset %d, want %d (after the last whole line)", size, want)
+			}
+			if tt.keepsTail && alloc < int64(len(tt.content)) {
+				t.Errorf("the file was cut to %d bytes (was %d): the zeros should have been kept", alloc, len(tt.content))
+			}
+			if err := j.Accept(run("9", 9)); err != nil {
+				t.Fatal(err)
+			}
+			lines, zeroTail := parts(t, path)
+			if tt.resumeAt > 0 && !bytes.HasPrefix(lines, []byte(tt.content[:tt.resumeAt])) {
+				t.Errorf("the lines before the resume point changed")
+			}
+			if rest := lines[want:]; !bytes.HasPrefix(rest, []byte(`{"op":"accept","run":{"id":"9"`)) || bytes.Count(rest, []byte("\n")) != 1 {
+				t.Errorf("after the resume point the file holds %q, want the new accept line only", rest)
+			}
+			if zeroTail > 1<<20 && zeroTail > int64(len(tt.content)) {
+				t.Errorf("%d bytes of zeros after the lines: more than one tail", zeroTail)
+			}
+			// A crash now, then a clean stop: both read the same runs.
+			wantNext := append(slices.Clone(orEmpty(tt.unfinished)), "9")
+			_, crashed := open(t, crashCopy(t, path), Options{})
+			if got := ids(crashed.Unfinished); !slices.Equal(got, wantNext) || len(crashed.Warnings) > 0 {
+				t.Errorf("after a crash: unfinished %v (warnings %q), want %v and no warning", got, crashed.Warnings, wantNext)
+			}
+			if err := j.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if _, zeroTail := parts(t, path); zeroTail != 0 {
+				t.Errorf("Close left %d bytes of zeros", zeroTail)
+			}
+			_, rec2 := open(t, path, Options{})
+			if got := ids(rec2.Unfinished); !slices.Equal(got, wantNext) || len(rec2.Warnings) > 0 {
+				t.Errorf("after Close: unfinished %v (warnings %q), want %v and no warning", got, rec2.Warnings, wantNext)
+			}
+		})
+	}
+}
+
+// TestCompactionZeroTail: the file a compaction writes has its zero tail
+// too, no longer than one tail, and what reads it back finds the runs.
+func TestCompactionZeroTail(t *testing.T) {
+	for _, tail := range []int64{4 << 10, 64 << 10} {
+		t.Run(fmt.Sprint(tail), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "journal.jsonl")
+			j, _ := open(t, path, Options{MaxSize: 8 << 10, tail: tail})
+			var keep []string
+			for i := range 300 {
+				id := fmt.Sprintf("%05d", i)
+				if err := j.Accept(run(id, i)); err != nil {
+					t.Fatal(err)
+				}
+				if i%30 == 0 {
+					keep = append(keep, id)
+					continue
+				}
+				j.Final(id, records.Succeeded, t0)
+			}
+			// One more accept, so the finals are written.
+			if err := j.Accept(run("last", 999)); err != nil {
+				t.Fatal(err)
+			}
+			keep = append(keep, "last")
+			j.mu.Lock()
+			rewrites := j.rewrites
+			j.mu.Unlock()
+			if rewrites == 0 {
+				t.Fatal("no compaction")
+			}
+			lines, zeroTail := parts(t, path)
+			if zeroTail == 0 || zeroTail > tail {
+				t.Errorf("after %d compactions: %d bytes of zeros after %d of lines, want some and at most %d", rewrites, zeroTail, len(lines), tail)
+			}
+			_, crashed := open(t, crashCopy(t, path), Options{})
+			if got := ids(crashed.Unfinished); !slices.Equal(got, keep) || len(crashed.Warnings) > 0 {
+				t.Errorf("after a crash: unfinished %v (warnings %q), want %v", got, crashed.Warnings, keep)
+			}
+		})
+	}
+}
+
+// TestExtendRace: many writers at once while the tail is small, so the
+// extender extends the file again and again while the committer writes
+// batches (run with -race): every accepted run is on disk before its
+// Accept returns, no zero ever lands inside the lines, and the zeros stay
+// within a tail of them.
+func TestExtendRace(t *testing.T) {
+	const tail, writers, each = 4 << 10, 50, 40
+	path := filepath.Join(t.TempDir(), "journal.jsonl")
+	j, _ := open(t, path, Options{MaxSize: 64 << 20, tail: tail})
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for k := range each {
+				id := fmt.Sprintf("%02d-%02d", w, k)
+				if err := j.Accept(run(id, w*each+k)); err != nil {
+					t.Error(err)
+					return
+				}
+				j.End(id, records.Attempt{N: 1, Status: records.Failed, StartedAt: t0})
+				if k%8 == 0 {
+					// Between the lines, not after the zeros.
+					b, _ := os.ReadFile(path)
+					if i := bytes.IndexByte(b, 0); i >= 0 {
+						b = b[:i]
+					}
+					if !bytes.Contains(b, []byte(`"id":"`+id+`"`)) {
+						t.Errorf("Accept(%s) returned before its line was in the file, before the zeros", id)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	lines, zeroTail := parts(t, path)
+	j.fmu.Lock()
+	extensions := j.extensions
+	j.fmu.Unlock()
+	t.Logf("%d bytes of lines, %d of zeros, %d extensions", len(lines), zeroTail, extensions)
+	if extensions < 2 {
+		t.Errorf("%d extensions for %d bytes of lines with a %d-byte tail", extensions, len(lines), tail)
+	}
+	if zeroTail > tail {
+		t.Errorf("%d bytes of zeros, more than the tail (%d)", zeroTail, tail)
+	}
+	_, rec := open(t, crashCopy(t, path), Options{})
+	if len(rec.Unfinished) != writers*each || len(rec.Warnings) > 0 {
+		t.Errorf("after a crash: %d unfinished runs (warnings %q), want %d", len(rec.Unfinished), rec.Warnings, writers*each)
+	}
+}
+
+// TestCrashMidWrite: 50 accepts at once each return once their line is in
+// the file, over the zeros; a crash in the middle of the next batch leaves
+// part of a line followed by zeros. The next bgfn finds all 50, ignores
+// the partial line with the torn-line warning, writes its own lines where
+// the partial one began, and the one after it finds those too, with
+// nothing to warn about.
+func TestCrashMidWrite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "journal.jsonl")
+	j, _ := open(t, path, Options{tail: 8 << 10})
+	const n = 50
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			if err := j.Accept(run(fmt.Sprintf("r%02d", i), i)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	// The crash, as the kernel left the file: part of the next batch
+	// written over the zeros.
+	b, err := os.ReadFile(crashCopy(t, path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := bytes.IndexByte(b, 0)
+	if end < 0 {
+		t.Fatal("no zeros after the lines")
+	}
+	torn := line(t, entry{Op: opAccept, Run: run("torn", 99)})
+	torn = torn[:len(torn)/2]
+	copy(b[end:], torn)
+	next := filepath.Join(t.TempDir(), "journal.jsonl")
+	if err := os.WriteFile(next, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	j2, rec := open(t, next, Options{tail: 8 << 10})
+	if len(rec.Unfinished) != n {
+		t.Errorf("%d unfinished runs after the crash, want %d", len(rec.Unfinished), n)
+	}
+	if w := strings.Join(rec.Warnings, "\n"); len(rec.Warnings) != 1 || !strings.Contains(w, fmt.Sprintf("ignored a partial last line (%d bytes)", len(torn))) {
+		t.Errorf("warnings %q, want the torn-line one", w)
+	}
+	if j2.size != int64(end) {
+		t.Errorf("the next bgfn writes at %d, want %d (where the partial line began)", j2.size, end)
+	}
+	for _, id := range []string{"after1", "after2"} {
+		if err := j2.Accept(run(id, 100)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, rec3 := open(t, crashCopy(t, next), Options{})
+	if len(rec3.Unfinished) != n+2 || len(rec3.Warnings) > 0 {
+		t.Errorf("after a second crash: %d unfinished (warnings %q), want %d and no warning", len(rec3.Unfinished), rec3.Warnings, n+2)
+	}
+	if got := ids(rec3.Unfinished); !slices.Contains(got, "after2") || slices.Contains(got, "torn") {
+		t.Errorf("unfinished %v: want after1 and after2, never torn", got)
+	}
+}
