@@ -54,7 +54,7 @@ func TestZeroTail(t *testing.T) {
 		{"two lines and then zeros", good + acc2 + z(5000), "", []string{"1", "2"}, len(good + acc2), true},
 		{"a torn line before the zeros", good + acc2[:len(acc2)/2] + z(5000), "ignored a partial last line (" + fmt.Sprint(len(acc2)/2) + " bytes)", []string{"1"}, len(good), false},
 		{"a line torn just before its newline, then zeros", good + acc2[:len(acc2)-1] + z(3), "ignored a partial last line", []string{"1"}, len(good), false},
-		{"a tail longer than the read buffer", good + z(200 << 10), "", []string{"1"}, len(good), true},
+		{"a tail longer than the read buffer", good + z(200<<10), "", []string{"1"}, len(good), true},
 		{"only zeros", z(4096), "", nil, 0, true},
 		{"zeros, then a line a crash left", good + z(4096) + acc2, "zeros followed by a write bgfn did not finish", []string{"1"}, len(good), false},
 		{"no tail (an older bgfn's file)", good, "", []string{"1"}, len(good), false},
