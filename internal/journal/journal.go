@@ -87,6 +87,9 @@ type Journal struct {
 	// final line, and losing one to a kill only makes its run look
 	// unfinished (run again, at-least-once), as before.
 	held []byte
+	// ready are held final lines BeforeFinal has run for (finals.go),
+	// waiting to go out with the next batch.
+	ready []byte
 	// lastFinal is when BeforeFinal last ran.
 	lastFinal time.Time
 	closed    bool
@@ -117,6 +120,9 @@ type Journal struct {
 
 	kick    chan struct{}
 	done    chan struct{}
+	finKick chan struct{}
+	finStop chan struct{}
+	finDone chan struct{}
 	extKick chan struct{}
 	extDone chan struct{}
 }
@@ -165,7 +171,8 @@ func Open(path string, opts Options) (*Journal, *Recovery, error) {
 		return nil, nil, err
 	}
 	j := &Journal{path: path, maxSize: opts.MaxSize, beforeFinal: opts.BeforeFinal, lock: lock, st: newState(), tail: opts.tail,
-		kick: make(chan struct{}, 1), done: make(chan struct{}), extKick: make(chan struct{}, 1), extDone: make(chan struct{})}
+		kick: make(chan struct{}, 1), done: make(chan struct{}), extKick: make(chan struct{}, 1), extDone: make(chan struct{}),
+		finKick: make(chan struct{}, 1), finStop: make(chan struct{}), finDone: make(chan struct{})}
 	rec, err := j.load()
 	if err != nil {
 		lock.Close()
@@ -183,6 +190,7 @@ func Open(path string, opts Options) (*Journal, *Recovery, error) {
 	}
 	go j.commitLoop()
 	go j.extendLoop()
+	go j.finalLoop()
 	j.kickExtend()
 	return j, rec, nil
 }
@@ -484,6 +492,9 @@ func (j *Journal) appendLocked(e *entry) error {
 		// Nothing follows such a final for its run, so it may go out after
 		// lines written later. An interrupted one can be followed by a
 		// resume: it keeps its place.
+		if len(j.held) == 0 {
+			j.kickFinals()
+		}
 		j.held = append(append(j.held, line...), '\n')
 	default:
 		if e.Op == opAccept {
@@ -506,50 +517,32 @@ func (j *Journal) appendLocked(e *entry) error {
 // fsync, while the next one fills.
 func (j *Journal) commitLoop() {
 	defer close(j.done)
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
 	for {
-		if wait, ok := j.heldWait(); ok {
-			timer.Reset(wait)
-		}
-		select {
-		case _, ok := <-j.kick:
-			timer.Stop()
-			j.flush(!ok)
-			if !ok {
-				return
-			}
-		case <-timer.C:
-			j.flush(false)
+		_, ok := <-j.kick
+		j.flush(!ok)
+		if !ok {
+			return
 		}
 	}
 }
 
-// heldWait says how long until the held final lines are due, if there are
-// any.
-func (j *Journal) heldWait() (time.Duration, bool) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if len(j.held) == 0 {
-		return 0, false
-	}
-	return max(finalEvery-time.Since(j.lastFinal), 0), true
-}
-
-// flush writes batches until none is waiting, with the held final lines
-// when they are due (always when closing). A batch that would take the
-// journal past its limit is written as a compaction instead.
+// flush writes batches until none is waiting, with the final lines that
+// are ready (finals.go), and when closing the held ones too. A batch that
+// would take the journal past its limit is written as a compaction
+// instead.
 func (j *Journal) flush(closing bool) {
 	for {
 		j.mu.Lock()
 		b := j.cur
-		due := len(j.held) > 0 && (closing || time.Since(j.lastFinal) >= finalEvery)
-		if len(b.buf) == 0 && !due {
+		due := len(j.held) > 0 && closing
+		if len(b.buf) == 0 && !due && len(j.ready) == 0 {
 			j.mu.Unlock()
 			return
 		}
 		j.cur = newBatch(j.spare)
 		j.spare = nil
+		b.buf = append(b.buf, j.ready...)
+		j.ready = j.ready[:0]
 		if due {
 			b.buf = append(b.buf, j.held...)
 			j.held = j.held[:0]
@@ -825,6 +818,12 @@ func (j *Journal) Close() error {
 		return nil
 	}
 	j.closed = true
+	j.mu.Unlock()
+	// The finalizer hands back what it holds; the committer then writes
+	// it, and the held finals after one BeforeFinal of its own.
+	close(j.finStop)
+	<-j.finDone
+	j.mu.Lock()
 	// Under j.mu, so no writer wakes the committer after this.
 	close(j.kick)
 	j.mu.Unlock()

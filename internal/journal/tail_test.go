@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/bgfn-dev/bgfn/internal/records"
 )
@@ -272,5 +273,58 @@ func TestCrashMidWrite(t *testing.T) {
 	}
 	if got := ids(rec3.Unfinished); !slices.Contains(got, "after2") || slices.Contains(got, "torn") {
 		t.Errorf("unfinished %v: want after1 and after2, never torn", got)
+	}
+}
+
+// TestAcceptsDoNotWaitForBeforeFinal: while BeforeFinal (the history's
+// fsync) is slow, accepts still return once their line is written, and a
+// final line is never written before BeforeFinal has returned for it.
+func TestAcceptsDoNotWaitForBeforeFinal(t *testing.T) {
+	entered, release := make(chan struct{}, 16), make(chan struct{})
+	opts := Options{BeforeFinal: func() error {
+		entered <- struct{}{}
+		<-release
+		return nil
+	}}
+	path := filepath.Join(t.TempDir(), "journal.jsonl")
+	j, _ := open(t, path, opts)
+	if err := j.Accept(run("a", 0)); err != nil {
+		t.Fatal(err)
+	}
+	j.Final("a", records.Succeeded, t0)
+	select {
+	case <-entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("BeforeFinal was never called for the held final")
+	}
+	accepted := make(chan error, 1)
+	go func() { accepted <- j.Accept(run("b", 1)) }()
+	select {
+	case err := <-accepted:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		close(release)
+		t.Fatal("Accept waited for BeforeFinal")
+	}
+	if lines, _ := parts(t, path); bytes.Contains(lines, []byte(`"op":"final","id":"a"`)) {
+		t.Error("a's final line was written before BeforeFinal returned")
+	}
+	close(release)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if lines, _ := parts(t, path); bytes.Contains(lines, []byte(`"op":"final","id":"a"`)) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a's final line never reached the file once BeforeFinal returned")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	j.Close()
+	_, rec := open(t, path, Options{})
+	if got := ids(rec.Unfinished); !slices.Equal(got, []string{"b"}) {
+		t.Errorf("unfinished %v, want [b]", got)
 	}
 }
