@@ -29,3 +29,17 @@ func datasync(f *os.File) error {
 	}
 	return err
 }
+
+// writeBack writes the n bytes at off of f to disk and waits for them,
+// without their metadata: the extender's zeros then never wait as dirty
+// pages for the committer's fdatasync to write them (it flushes the
+// whole file).
+func writeBack(f *os.File, off, n int64) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return
+	}
+	rc.Control(func(fd uintptr) {
+		unix.SyncFileRange(int(fd), off, n, unix.SYNC_FILE_RANGE_WAIT_BEFORE|unix.SYNC_FILE_RANGE_WRITE|unix.SYNC_FILE_RANGE_WAIT_AFTER)
+	})
+}

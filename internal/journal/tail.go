@@ -65,7 +65,8 @@ func (j *Journal) kickExtend() {
 func (j *Journal) lowTail() bool { return j.alloc-j.size < j.tail/2 }
 
 // extend writes zeros at the end of the file until it is a tail past the
-// last line, then makes them durable. It gives up on an error (the next
+// last line, each piece written back to disk before the next (writeBack),
+// then makes them and the file's new size durable. It gives up on an error (the next
 // batch kicks it again) and when compaction replaces the file.
 func (j *Journal) extend() {
 	j.fmu.Lock()
@@ -81,12 +82,14 @@ func (j *Journal) extend() {
 			j.fmu.Unlock()
 			break
 		}
-		n, err := f.WriteAt(zeros[:min(zeroPiece, target-j.alloc)], j.alloc)
+		off := j.alloc
+		n, err := f.WriteAt(zeros[:min(zeroPiece, target-off)], off)
 		j.alloc += int64(n)
 		j.fmu.Unlock()
 		if err != nil {
 			return
 		}
+		writeBack(f, off, int64(n))
 	}
 	if datasync(f) == nil {
 		j.fmu.Lock()
