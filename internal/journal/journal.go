@@ -117,6 +117,15 @@ type Journal struct {
 	tail int64
 	// extensions counts the tails the extender made durable, for tests.
 	extensions int
+	// next is the next compaction's file, written with zeros ahead by
+	// the extender once the journal is half way to its limit (next.go);
+	// wantNext asks for it, nextSize is its length.
+	next      *os.File
+	nextSize  int64
+	wantNext  bool
+	nextFails int
+	// nextUsed counts compactions into a prepared file, for tests.
+	nextUsed int
 
 	kick    chan struct{}
 	done    chan struct{}
@@ -173,6 +182,8 @@ func Open(path string, opts Options) (*Journal, *Recovery, error) {
 	j := &Journal{path: path, maxSize: opts.MaxSize, beforeFinal: opts.BeforeFinal, lock: lock, st: newState(), tail: opts.tail,
 		kick: make(chan struct{}, 1), done: make(chan struct{}), extKick: make(chan struct{}, 1), extDone: make(chan struct{}),
 		finKick: make(chan struct{}, 1), finStop: make(chan struct{}), finDone: make(chan struct{})}
+	// A next compaction's file a killed bgfn left is only zeros.
+	os.Remove(j.nextPath())
 	rec, err := j.load()
 	if err != nil {
 		lock.Close()
@@ -621,6 +632,10 @@ func (j *Journal) writeSync(buf []byte) error {
 	}
 	j.size += int64(len(buf))
 	low := j.lowTail()
+	if j.next == nil && !j.wantNext && j.size > j.limit/2 {
+		j.wantNext = true
+		low = true
+	}
 	j.fmu.Unlock()
 	if low {
 		j.kickExtend()
@@ -646,8 +661,7 @@ func (j *Journal) compact(b *batch, kept []Run) error {
 
 // rewrite replaces the journal with a header and one accept line per run.
 func (j *Journal) rewrite(runs []Run) error {
-	tmp := j.path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	tmp, f, zeroed, err := j.rewriteFile()
 	if err != nil {
 		return fmt.Errorf("compact journal: %w", err)
 	}
@@ -684,14 +698,17 @@ func (j *Journal) rewrite(runs []Run) error {
 		size += int64(len(line) + 1)
 	}
 	err = cp.flush(j.rf, bw)
-	if err == nil {
+	if err == nil && zeroed == 0 {
 		// The new file gets its tail before it is the journal.
 		err = writeZeros(bw, j.tail)
 	}
 	if err == nil {
 		err = bw.Flush()
 	}
-	if err == nil {
+	if err == nil && zeroed > 0 {
+		// Its zeros and its size are durable already (next.go).
+		err = datasync(f)
+	} else if err == nil {
 		err = f.Sync()
 	}
 	if err == nil {
@@ -713,6 +730,10 @@ func (j *Journal) rewrite(runs []Run) error {
 	j.fmu.Lock()
 	j.f.Close()
 	j.f, j.size, j.alloc = f, size, size+j.tail
+	if zeroed > 0 {
+		j.alloc = max(size, zeroed)
+		j.nextUsed++
+	}
 	j.gen++
 	j.fmu.Unlock()
 	j.mu.Lock()
@@ -830,6 +851,7 @@ func (j *Journal) Close() error {
 	<-j.done
 	close(j.extKick)
 	<-j.extDone
+	j.dropNext()
 	if j.rf != nil {
 		j.rf.Close()
 	}

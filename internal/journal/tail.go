@@ -49,6 +49,7 @@ func (j *Journal) extendLoop() {
 	defer close(j.extDone)
 	for range j.extKick {
 		j.extend()
+		j.prepareNext()
 	}
 }
 
