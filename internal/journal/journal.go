@@ -113,8 +113,11 @@ type Journal struct {
 	// alloc is the end of what is written to f, lines or zeros: its size.
 	alloc int64
 	// gen counts the files f has been (compaction replaces it).
-	gen  int
-	tail int64
+	gen int
+	// tail is the most zeros kept past the last line, want how many
+	// now; extended is set once the extender has run (tail.go).
+	tail, want int64
+	extended   bool
 	// extensions counts the tails the extender made durable, for tests.
 	extensions int
 	// next is the next compaction's file, written with zeros ahead by
@@ -179,7 +182,7 @@ func Open(path string, opts Options) (*Journal, *Recovery, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	j := &Journal{path: path, maxSize: opts.MaxSize, beforeFinal: opts.BeforeFinal, lock: lock, st: newState(), tail: opts.tail,
+	j := &Journal{path: path, maxSize: opts.MaxSize, beforeFinal: opts.BeforeFinal, lock: lock, st: newState(), tail: opts.tail, want: min(opts.tail, firstTail),
 		kick: make(chan struct{}, 1), done: make(chan struct{}), extKick: make(chan struct{}, 1), extDone: make(chan struct{}),
 		finKick: make(chan struct{}, 1), finStop: make(chan struct{}), finDone: make(chan struct{})}
 	// A next compaction's file a killed bgfn left is only zeros.
@@ -665,6 +668,9 @@ func (j *Journal) rewrite(runs []Run) error {
 	if err != nil {
 		return fmt.Errorf("compact journal: %w", err)
 	}
+	j.fmu.Lock()
+	want := j.want
+	j.fmu.Unlock()
 	bw := bufio.NewWriterSize(f, 256<<10)
 	n, _ := bw.Write(headerLine())
 	size := int64(n)
@@ -700,7 +706,7 @@ func (j *Journal) rewrite(runs []Run) error {
 	err = cp.flush(j.rf, bw)
 	if err == nil && zeroed == 0 {
 		// The new file gets its tail before it is the journal.
-		err = writeZeros(bw, j.tail)
+		err = writeZeros(bw, want)
 	}
 	if err == nil {
 		err = bw.Flush()
@@ -729,7 +735,7 @@ func (j *Journal) rewrite(runs []Run) error {
 	// runs' lines are where it put them.
 	j.fmu.Lock()
 	j.f.Close()
-	j.f, j.size, j.alloc = f, size, size+j.tail
+	j.f, j.size, j.alloc = f, size, size+want
 	if zeroed > 0 {
 		j.alloc = max(size, zeroed)
 		j.nextUsed++

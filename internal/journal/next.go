@@ -14,8 +14,9 @@ import (
 // writes its lines over those zeros and only needs an fdatasync before
 // the rename. When no such file is ready (the first compaction at Open,
 // or the extender has not finished it), the compaction writes a new file
-// with its zeros itself, as before. Close deletes an unused one, so the
-// zeros ahead are at most two tails while bgfn runs, and none after.
+// with its zeros itself (the tail's length then, tail.go). Close deletes
+// an unused one, so the zeros ahead are at most two tails while bgfn
+// runs, and none after.
 
 // nextPath is where the next compaction's file is prepared.
 func (j *Journal) nextPath() string { return j.path + ".next" }

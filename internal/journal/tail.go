@@ -25,16 +25,22 @@ import (
 // past what they wrote. Zeros thus only ever go past every byte written,
 // so they never land on a line; a batch longer than the tail simply writes
 // past alloc (an append, as before). The extender runs when the committer
-// sees the tail below half of Options.tail and writes it back to the full
+// sees the tail below half its length and writes it back to the full
 // length, so the zeros are at most one tail long and extending (a slow
 // commit of its own, as the file grows) happens once per half a tail of
-// lines, not with every batch. Compaction gives the new file its tail
+// lines, not with every batch. The length starts at firstTail and doubles
+// with each extension, up to Options.tail. Compaction gives the new file its tail
 // before it replaces the journal, and bumps gen so an extension under way
 // for the old file stops.
 
 // DefaultTail is how many bytes of zeros the journal keeps written ahead
-// of its last line.
+// of its last line, at most.
 const DefaultTail = 8 << 20
+
+// firstTail is the tail of a journal just opened: it doubles with each
+// extension up to the full tail, so a bgfn that accepts little (most
+// starts, every test) writes 1 MB of zeros, not 8.
+const firstTail = 1 << 20
 
 // zeroPiece is how many zeros are written at a time: fmu is held that
 // long, so a batch never waits for a whole tail.
@@ -61,9 +67,9 @@ func (j *Journal) kickExtend() {
 	}
 }
 
-// lowTail reports whether the zeros past the last line are under half a
-// tail. Called with fmu held.
-func (j *Journal) lowTail() bool { return j.alloc-j.size < j.tail/2 }
+// lowTail reports whether the zeros past the last line are under half the
+// tail's length now. Called with fmu held.
+func (j *Journal) lowTail() bool { return j.alloc-j.size < j.want/2 }
 
 // extend writes zeros at the end of the file until it is a tail past the
 // last line, each piece written back to disk before the next (writeBack),
@@ -75,7 +81,12 @@ func (j *Journal) extend() {
 		j.fmu.Unlock()
 		return
 	}
-	f, gen, target := j.f, j.gen, j.size+j.tail
+	if j.extended {
+		// Used since the last one: twice as long, up to the tail.
+		j.want = min(j.tail, 2*j.want)
+	}
+	j.extended = true
+	f, gen, target := j.f, j.gen, j.size+j.want
 	j.fmu.Unlock()
 	for {
 		j.fmu.Lock()

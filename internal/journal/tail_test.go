@@ -367,3 +367,65 @@ func TestAcceptsDoNotWaitForBeforeFinal(t *testing.T) {
 		t.Errorf("unfinished %v, want [b]", got)
 	}
 }
+
+// TestTailGrows: a journal just opened writes a short tail (firstTail),
+// and the tail doubles as the journal is used, up to its full length, so
+// a bgfn that accepts little writes little.
+func TestTailGrows(t *testing.T) {
+	const tail = 4 << 20
+	path := filepath.Join(t.TempDir(), "journal.jsonl")
+	j, _ := open(t, path, Options{tail: tail})
+	zerosNow := func() int64 {
+		j.fmu.Lock()
+		defer j.fmu.Unlock()
+		return j.alloc - j.size
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for zerosNow() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no tail after Open")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	// Only the extender writes zeros, and it is done once they are durable.
+	for {
+		j.fmu.Lock()
+		n := j.extensions
+		j.fmu.Unlock()
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first extension never ended")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if z := zerosNow(); z > firstTail {
+		t.Fatalf("%d bytes of zeros after Open, want at most %d", z, firstTail)
+	}
+	// About 4 MB of lines, 50 writers at once.
+	big := strings.Repeat("x", 4000)
+	var wg sync.WaitGroup
+	for w := range 50 {
+		wg.Go(func() {
+			for k := range 20 {
+				r := run(fmt.Sprintf("%02d-%02d", w, k), k)
+				r.Request.Body = big
+				if err := j.Accept(r); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	j.fmu.Lock()
+	want, extensions := j.want, j.extensions
+	j.fmu.Unlock()
+	if want != tail {
+		t.Errorf("after %d extensions the tail is %d bytes long, want %d", extensions, want, tail)
+	}
+	if _, z := parts(t, path); z > tail {
+		t.Errorf("%d bytes of zeros, more than the tail (%d)", z, tail)
+	}
+}
