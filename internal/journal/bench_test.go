@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/bgfn-dev/bgfn/internal/records"
 )
@@ -40,6 +42,7 @@ func BenchmarkAccept50(b *testing.B) {
 			defer j.Close()
 			var n atomic.Int64
 			var wg sync.WaitGroup
+			lat := make([]time.Duration, b.N)
 			b.ResetTimer()
 			for range 50 {
 				wg.Go(func() {
@@ -49,10 +52,12 @@ func BenchmarkAccept50(b *testing.B) {
 							return
 						}
 						id := fmt.Sprint(i)
+						start := time.Now()
 						if err := j.Accept(run(id, 0)); err != nil {
 							b.Error(err)
 							return
 						}
+						lat[i-1] = time.Since(start)
 						if finals {
 							j.Final(id, records.Succeeded, t0)
 						}
@@ -65,6 +70,10 @@ func BenchmarkAccept50(b *testing.B) {
 			syncs := j.syncs
 			j.mu.Unlock()
 			b.ReportMetric(float64(syncs+int(beforeFinal.Load()))/float64(b.N), "fsyncs/op")
+			// The accept's wait, as a client waiting for its 202 sees it.
+			slices.Sort(lat)
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
 		})
 	}
 }

@@ -18,6 +18,11 @@
 //	{"op":"final","id":…,"status":"succeeded","at":…} succeeded, failed, timed_out, interrupted or cancelled
 //	{"op":"resume","id":…,"at":…}                     an interrupted run runs again
 //
+// While the journal is open the lines are followed by zeros, up to
+// DefaultTail bytes of them, which each batch overwrites (tail.go):
+// reading stops at the first NUL byte, and a line cut by a crash before
+// the zeros is a torn last line like any other. Close cuts the zeros off.
+//
 // A run is unfinished from its accept line until a final line. A final
 // interrupted run stays resumable until a resume line reopens it. Reading
 // the file back applies the lines in order (see state.apply); a last line
@@ -30,7 +35,7 @@
 //
 // Writers append their line to a batch in memory and, for the lines that
 // must be durable before bgfn goes on (accept, start, resume), wait for
-// the batch. One goroutine writes each batch with one write and one fsync
+// the batch. One goroutine writes each batch with one write and one fdatasync
 // while the next batch fills, so under load a single fsync acknowledges
 // every request that arrived during the previous one. End and final lines
 // go out with the next batch without being waited for: losing one to a
@@ -39,7 +44,9 @@
 // Options.BeforeFinal (an fsync of the invocation history before the
 // journal forgets a run), final lines other than interrupted ones are held
 // and go out together at most every 100 ms, so that fsync is not added to
-// every batch of accepts while runs finish (issue 19).
+// every batch of accepts while runs finish (issue 19); a goroutine of
+// their own runs BeforeFinal for them, so no batch waits for it
+// (finals.go).
 //
 // # Compaction
 //

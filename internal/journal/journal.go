@@ -32,6 +32,10 @@ type Options struct {
 	// lines are held back and written together, at most every
 	// finalEvery (see Journal.held).
 	BeforeFinal func() error
+
+	// tail is how many bytes of zeros are kept written past the last
+	// line (default DefaultTail; tests make it small).
+	tail int64
 }
 
 // Recovery is what Open found in the journal.
@@ -83,6 +87,9 @@ type Journal struct {
 	// final line, and losing one to a kill only makes its run look
 	// unfinished (run again, at-least-once), as before.
 	held []byte
+	// ready are held final lines BeforeFinal has run for (finals.go),
+	// waiting to go out with the next batch.
+	ready []byte
 	// lastFinal is when BeforeFinal last ran.
 	lastFinal time.Time
 	closed    bool
@@ -91,15 +98,45 @@ type Journal struct {
 	// rf reads the journal file (spilled events, Event); it is replaced,
 	// under mu, only by the committer's compaction.
 	rf *os.File
-	// f, size and syncs belong to the committer once Open has returned.
-	f     *os.File
-	size  int64
-	syncs int // fsyncs done, for tests
+	// syncs counts the committer's fsyncs, for tests.
+	syncs int
 	// rewrites counts compactions, for tests.
 	rewrites int
 
-	kick chan struct{}
-	done chan struct{}
+	// fmu guards the file between the committer and the extender
+	// (tail.go). f and size change only in the committer, under fmu, so
+	// the committer reads them without it.
+	fmu sync.Mutex
+	f   *os.File
+	// size is the end of the last line: where the next batch goes.
+	size int64
+	// alloc is the end of what is written to f, lines or zeros: its size.
+	alloc int64
+	// gen counts the files f has been (compaction replaces it).
+	gen int
+	// tail is the most zeros kept past the last line, want how many
+	// now; extended is set once the extender has run (tail.go).
+	tail, want int64
+	extended   bool
+	// extensions counts the tails the extender made durable, for tests.
+	extensions int
+	// next is the next compaction's file, written with zeros ahead by
+	// the extender once the journal is half way to its limit (next.go);
+	// wantNext asks for it, nextSize is its length.
+	next      *os.File
+	nextSize  int64
+	wantNext  bool
+	nextFails int
+	// nextUsed counts compactions into a prepared file, for tests.
+	nextUsed int
+
+	kick    chan struct{}
+	done    chan struct{}
+	finKick chan struct{}
+	finStop chan struct{}
+	finDone chan struct{}
+	extKick chan struct{}
+	extDone chan struct{}
 }
 
 // batch is lines written together, with one fsync.
@@ -135,6 +172,9 @@ func Open(path string, opts Options) (*Journal, *Recovery, error) {
 	if opts.MaxSize <= 0 {
 		opts.MaxSize = DefaultMaxSize
 	}
+	if opts.tail <= 0 {
+		opts.tail = DefaultTail
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, nil, fmt.Errorf("open journal: %w", err)
 	}
@@ -142,7 +182,11 @@ func Open(path string, opts Options) (*Journal, *Recovery, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	j := &Journal{path: path, maxSize: opts.MaxSize, beforeFinal: opts.BeforeFinal, lock: lock, st: newState(), kick: make(chan struct{}, 1), done: make(chan struct{})}
+	j := &Journal{path: path, maxSize: opts.MaxSize, beforeFinal: opts.BeforeFinal, lock: lock, st: newState(), tail: opts.tail, want: min(opts.tail, firstTail),
+		kick: make(chan struct{}, 1), done: make(chan struct{}), extKick: make(chan struct{}, 1), extDone: make(chan struct{}),
+		finKick: make(chan struct{}, 1), finStop: make(chan struct{}), finDone: make(chan struct{})}
+	// A next compaction's file a killed bgfn left is only zeros.
+	os.Remove(j.nextPath())
 	rec, err := j.load()
 	if err != nil {
 		lock.Close()
@@ -159,6 +203,9 @@ func Open(path string, opts Options) (*Journal, *Recovery, error) {
 		}
 	}
 	go j.commitLoop()
+	go j.extendLoop()
+	go j.finalLoop()
+	j.kickExtend()
 	return j, rec, nil
 }
 
@@ -184,14 +231,16 @@ func takeLock(path string) (*os.File, error) {
 }
 
 // load reads the journal into j.st, cuts a torn last line off and opens
-// the file for appending.
+// the file for writing after its last line: over the zeros that follow it
+// when they are all that follows (tail.go), else after cutting off what
+// does.
 func (j *Journal) load() (*Recovery, error) {
 	rec := &Recovery{}
 	f, err := os.OpenFile(j.path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("open journal: %w", err)
 	}
-	good, warnings, err := readEntries(f, j.path, j.st)
+	good, end, warnings, err := readEntries(f, j.path, j.st)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("read journal %s: %w", j.path, err)
@@ -202,19 +251,26 @@ func (j *Journal) load() (*Recovery, error) {
 		f.Close()
 		return nil, fmt.Errorf("read journal: %w", err)
 	}
-	if fi.Size() > good {
-		// Appending after a partial line would glue the next entry to it.
+	size := fi.Size()
+	zeroRest, err := zeroFrom(f, end, size)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("read journal %s: %w", j.path, err)
+	}
+	if !zeroRest {
+		rec.Warnings = append(rec.Warnings, fmt.Sprintf("journal %s: ignored %d bytes from offset %d on, zeros followed by a write bgfn did not finish", j.path, size-end, end))
+	}
+	if size > good && (end > good || !zeroRest) {
+		// Writing after a partial line would glue the next entry to it,
+		// and what follows the zeros is not the journal's.
 		if err := f.Truncate(good); err != nil {
 			f.Close()
 			return nil, fmt.Errorf("cut the torn end of journal %s: %w", j.path, err)
 		}
+		size = good
 	}
-	j.f, j.size = f, good
+	j.f, j.size, j.alloc = f, good, size
 	if j.rf, err = os.Open(j.path); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("open journal: %w", err)
-	}
-	if _, err := f.Seek(good, io.SeekStart); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("open journal: %w", err)
 	}
@@ -234,24 +290,30 @@ func headerLine() []byte {
 	return append(b, '\n')
 }
 
-// readEntries applies every complete line of r to st. It returns the
-// offset after the last complete line and a warning for each kind of bad
-// line: a torn last line, and lines that are not journal entries.
-func readEntries(r io.Reader, path string, st *state) (good int64, warnings []string, err error) {
+// readEntries applies every complete line of r to st, up to the end of
+// the file or the first NUL byte (the zeros of the tail, tail.go). It
+// returns the offset after the last complete line, where it stopped
+// reading (after a partial last line, at the first NUL or at the end),
+// and a warning for each kind of bad line: a torn last line, and lines
+// that are not journal entries.
+func readEntries(r io.Reader, path string, st *state) (good, end int64, warnings []string, err error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	var off int64
 	lineNo, bad, firstBad := 0, 0, ""
 	for {
-		line, rerr := readLine(br)
-		if len(line) > 0 && line[len(line)-1] != '\n' {
-			// EOF in the middle of a line: bgfn was killed while writing it.
+		line, nul, rerr := readLine(br)
+		if rerr != nil && !errors.Is(rerr, io.EOF) {
+			return 0, 0, nil, rerr
+		}
+		if len(line) > 0 && (nul || line[len(line)-1] != '\n') {
+			// A line cut by the end of the file or by the zeros after it:
+			// bgfn was killed while writing it.
 			warnings = append(warnings, fmt.Sprintf("journal %s: ignored a partial last line (%d bytes), written as bgfn stopped", path, len(line)))
+			end = off + int64(len(line))
 			break
 		}
-		if rerr != nil && !errors.Is(rerr, io.EOF) {
-			return 0, nil, rerr
-		}
 		if len(line) == 0 {
+			end = off
 			break
 		}
 		lineNo++
@@ -275,21 +337,29 @@ func readEntries(r io.Reader, path string, st *state) (good int64, warnings []st
 	if bad > 0 {
 		warnings = append(warnings, fmt.Sprintf("journal %s: ignored %d line(s) that are not journal entries (first at %s)", path, bad, firstBad))
 	}
-	return off, warnings, nil
+	return off, end, warnings, nil
 }
 
 // readLine reads one line of any length, with its newline (none at EOF).
-func readLine(br *bufio.Reader) ([]byte, error) {
-	line, err := br.ReadSlice('\n')
+// At a NUL byte it stops and reports it: what it read before the NUL is
+// then the line, never a whole one (tail.go).
+func readLine(br *bufio.Reader) (line []byte, nul bool, err error) {
+	frag, err := br.ReadSlice('\n')
+	if i := bytes.IndexByte(frag, 0); i >= 0 {
+		return frag[:i], true, nil
+	}
 	if !errors.Is(err, bufio.ErrBufferFull) {
-		return line, err
+		return frag, false, err
 	}
-	big := append([]byte(nil), line...)
+	big := append([]byte(nil), frag...)
 	for errors.Is(err, bufio.ErrBufferFull) {
-		line, err = br.ReadSlice('\n')
-		big = append(big, line...)
+		frag, err = br.ReadSlice('\n')
+		if i := bytes.IndexByte(frag, 0); i >= 0 {
+			return append(big, frag[:i]...), true, nil
+		}
+		big = append(big, frag...)
 	}
-	return big, err
+	return big, false, err
 }
 
 // Path is the journal's file.
@@ -436,6 +506,9 @@ func (j *Journal) appendLocked(e *entry) error {
 		// Nothing follows such a final for its run, so it may go out after
 		// lines written later. An interrupted one can be followed by a
 		// resume: it keeps its place.
+		if len(j.held) == 0 {
+			j.kickFinals()
+		}
 		j.held = append(append(j.held, line...), '\n')
 	default:
 		if e.Op == opAccept {
@@ -458,50 +531,32 @@ func (j *Journal) appendLocked(e *entry) error {
 // fsync, while the next one fills.
 func (j *Journal) commitLoop() {
 	defer close(j.done)
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
 	for {
-		if wait, ok := j.heldWait(); ok {
-			timer.Reset(wait)
-		}
-		select {
-		case _, ok := <-j.kick:
-			timer.Stop()
-			j.flush(!ok)
-			if !ok {
-				return
-			}
-		case <-timer.C:
-			j.flush(false)
+		_, ok := <-j.kick
+		j.flush(!ok)
+		if !ok {
+			return
 		}
 	}
 }
 
-// heldWait says how long until the held final lines are due, if there are
-// any.
-func (j *Journal) heldWait() (time.Duration, bool) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if len(j.held) == 0 {
-		return 0, false
-	}
-	return max(finalEvery-time.Since(j.lastFinal), 0), true
-}
-
-// flush writes batches until none is waiting, with the held final lines
-// when they are due (always when closing). A batch that would take the
-// journal past its limit is written as a compaction instead.
+// flush writes batches until none is waiting, with the final lines that
+// are ready (finals.go), and when closing the held ones too. A batch that
+// would take the journal past its limit is written as a compaction
+// instead.
 func (j *Journal) flush(closing bool) {
 	for {
 		j.mu.Lock()
 		b := j.cur
-		due := len(j.held) > 0 && (closing || time.Since(j.lastFinal) >= finalEvery)
-		if len(b.buf) == 0 && !due {
+		due := len(j.held) > 0 && closing
+		if len(b.buf) == 0 && !due && len(j.ready) == 0 {
 			j.mu.Unlock()
 			return
 		}
 		j.cur = newBatch(j.spare)
 		j.spare = nil
+		b.buf = append(b.buf, j.ready...)
+		j.ready = j.ready[:0]
 		if due {
 			b.buf = append(b.buf, j.held...)
 			j.held = j.held[:0]
@@ -557,20 +612,37 @@ func (j *Journal) writeBatch(b *batch) error {
 	return nil
 }
 
-// writeSync appends buf and fsyncs. After a failure the file is cut back
-// to where it was, so a partial batch is never followed by the next one.
+// writeSync writes buf after the last line, over the zeros of the tail
+// (past them when it is longer), and fdatasyncs. After a failure the file
+// is cut back to where it was, so a partial batch is never followed by
+// the next one. A tail under half its length wakes the extender.
 func (j *Journal) writeSync(buf []byte) error {
-	_, err := j.f.Write(buf)
+	j.fmu.Lock()
+	f := j.f
+	_, err := f.WriteAt(buf, j.size)
+	j.alloc = max(j.alloc, j.size+int64(len(buf)))
+	j.fmu.Unlock()
 	if err == nil {
-		err = j.f.Sync()
+		err = datasync(f)
 		j.syncs++
 	}
+	j.fmu.Lock()
 	if err != nil {
-		j.f.Truncate(j.size)
-		j.f.Seek(j.size, io.SeekStart)
+		f.Truncate(j.size)
+		j.alloc = j.size
+		j.fmu.Unlock()
 		return fmt.Errorf("write journal %s: %w", j.path, err)
 	}
 	j.size += int64(len(buf))
+	low := j.lowTail()
+	if j.next == nil && !j.wantNext && j.size > j.limit/2 {
+		j.wantNext = true
+		low = true
+	}
+	j.fmu.Unlock()
+	if low {
+		j.kickExtend()
+	}
 	return nil
 }
 
@@ -592,11 +664,13 @@ func (j *Journal) compact(b *batch, kept []Run) error {
 
 // rewrite replaces the journal with a header and one accept line per run.
 func (j *Journal) rewrite(runs []Run) error {
-	tmp := j.path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	tmp, f, zeroed, err := j.rewriteFile()
 	if err != nil {
 		return fmt.Errorf("compact journal: %w", err)
 	}
+	j.fmu.Lock()
+	want := j.want
+	j.fmu.Unlock()
 	bw := bufio.NewWriterSize(f, 256<<10)
 	n, _ := bw.Write(headerLine())
 	size := int64(n)
@@ -630,10 +704,17 @@ func (j *Journal) rewrite(runs []Run) error {
 		size += int64(len(line) + 1)
 	}
 	err = cp.flush(j.rf, bw)
+	if err == nil && zeroed == 0 {
+		// The new file gets its tail before it is the journal.
+		err = writeZeros(bw, want)
+	}
 	if err == nil {
 		err = bw.Flush()
 	}
-	if err == nil {
+	if err == nil && zeroed > 0 {
+		// Its zeros and its size are durable already (next.go).
+		err = datasync(f)
+	} else if err == nil {
 		err = f.Sync()
 	}
 	if err == nil {
@@ -650,10 +731,17 @@ func (j *Journal) rewrite(runs []Run) error {
 		// The new file is whole; only spilling stops until the next one.
 		rf = nil
 	}
-	// The new file is the journal now, open at its end; the runs' lines
-	// are where it put them.
+	// The new file is the journal now, written after its last line; the
+	// runs' lines are where it put them.
+	j.fmu.Lock()
 	j.f.Close()
-	j.f, j.size = f, size
+	j.f, j.size, j.alloc = f, size, size+want
+	if zeroed > 0 {
+		j.alloc = max(size, zeroed)
+		j.nextUsed++
+	}
+	j.gen++
+	j.fmu.Unlock()
 	j.mu.Lock()
 	j.rewrites++
 	old := j.rf
@@ -757,14 +845,26 @@ func (j *Journal) Close() error {
 		return nil
 	}
 	j.closed = true
+	j.mu.Unlock()
+	// The finalizer hands back what it holds; the committer then writes
+	// it, and the held finals after one BeforeFinal of its own.
+	close(j.finStop)
+	<-j.finDone
+	j.mu.Lock()
 	// Under j.mu, so no writer wakes the committer after this.
 	close(j.kick)
 	j.mu.Unlock()
 	<-j.done
+	close(j.extKick)
+	<-j.extDone
+	j.dropNext()
 	if j.rf != nil {
 		j.rf.Close()
 	}
-	err := j.f.Close()
+	err := j.trimTail()
+	if cerr := j.f.Close(); err == nil {
+		err = cerr
+	}
 	j.lock.Close()
 	return err
 }

@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,12 +30,38 @@ func run(id string, sec int) *Run {
 
 func open(t *testing.T, path string, opts Options) (*Journal, *Recovery) {
 	t.Helper()
+	if opts.tail == 0 {
+		opts.tail = testTail
+	}
 	j, rec, err := Open(path, opts)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
 	t.Cleanup(func() { j.Close() })
 	return j, rec
+}
+
+// testTail is the zero tail of the tests' journals, unless they set one:
+// small, so compactions and extensions are cheap and frequent.
+const testTail = 16 << 10
+
+// parts splits the journal file at path into its lines and the zeros
+// after them, and fails the test if anything but zeros follows the first
+// NUL.
+func parts(t *testing.T, path string) (lines []byte, zeroTail int64) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.IndexByte(b, 0)
+	if i < 0 {
+		return b, 0
+	}
+	if k := bytes.IndexFunc(b[i:], func(r rune) bool { return r != 0 }); k >= 0 {
+		t.Fatalf("%s: data at offset %d after the zeros that begin at %d", path, i+k, i)
+	}
+	return b[:i], int64(len(b) - i)
 }
 
 func ids(rs []Run) []string {
@@ -225,7 +252,8 @@ func TestTornLines(t *testing.T) {
 		{"one byte of a line", good + "{", "ignored a partial last line", []string{"1"}},
 		{"a torn line longer than the next one", good + strings.Repeat(strings.TrimSuffix(acc2, "\n"), 3), "ignored a partial last line", []string{"1"}},
 		{"a torn first line", `{"op":"jour`, "ignored a partial last line", nil},
-		{"garbage between lines", good + "\x00\x00garbage\n" + acc2, "ignored 1 line(s) that are not journal entries (first at line 3:", []string{"1", "2"}},
+		{"garbage between lines", good + "garbage\n" + acc2, "ignored 1 line(s) that are not journal entries (first at line 3:", []string{"1", "2"}},
+		{"zeros, then lines: the zeros end the journal", good + "\x00\x00garbage\n" + acc2, "bytes from offset 293 on, zeros followed by a write bgfn did not finish", []string{"1"}},
 		{"blank lines", good + "\n\n" + acc2, "", []string{"1", "2"}},
 		{"empty file", "", "", nil},
 	}
@@ -309,8 +337,10 @@ func TestCompaction(t *testing.T) {
 				default:
 					j.Final(id, records.Succeeded, t0)
 				}
-				if fi, err := os.Stat(path); err == nil {
-					maxSeen = max(maxSeen, fi.Size())
+				lines, zeroTail := parts(t, path)
+				maxSeen = max(maxSeen, int64(len(lines)))
+				if zeroTail > testTail {
+					t.Fatalf("%d bytes of zeros after the lines, more than the tail (%d)", zeroTail, testTail)
 				}
 			}
 			if err := j.Close(); err != nil {
@@ -336,11 +366,11 @@ func TestCompaction(t *testing.T) {
 			}
 			// What is kept bounds the file: twice the limit, or twice what
 			// must be kept when that is more, plus one batch.
-			fi, _ := os.Stat(path)
+			lines, _ := parts(t, path)
 			keptLine := int64(len(line(t, entry{Op: opAccept, Run: run("00000", 0)}))) + 200
 			bound := 2*max(tt.maxSize, int64(len(unfinished)+len(interrupted))*keptLine) + 4<<10
 			if maxSeen > bound {
-				t.Errorf("the journal reached %d bytes (limit %d, now %d): compaction did not keep it near the limit", maxSeen, tt.maxSize, fi.Size())
+				t.Errorf("the journal reached %d bytes (limit %d, now %d): compaction did not keep it near the limit", maxSeen, tt.maxSize, len(lines))
 			}
 		})
 	}
@@ -368,14 +398,14 @@ func TestCompactOnOpen(t *testing.T) {
 		}
 	}
 	os.WriteFile(path, []byte(b.String()), 0o644)
-	before, _ := os.Stat(path)
+	before, _ := parts(t, path)
 	_, rec := open(t, path, Options{MaxSize: 4 << 10})
-	after, _ := os.Stat(path)
+	after, _ := parts(t, path)
 	if got := ids(rec.Unfinished); !slices.Equal(got, []string{"7"}) {
 		t.Errorf("unfinished = %v", got)
 	}
-	if after.Size() >= before.Size()/10 {
-		t.Errorf("journal %d bytes after open, %d before: not compacted", after.Size(), before.Size())
+	if len(after) >= len(before)/10 {
+		t.Errorf("journal %d bytes after open, %d before: not compacted", len(after), len(before))
 	}
 }
 
@@ -459,17 +489,19 @@ func TestFailedWrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	j.mu.Lock()
+	j.fmu.Lock()
 	good := j.f
 	j.f = ro
-	j.mu.Unlock()
+	j.fmu.Unlock()
 	if err := j.Accept(run("lost", 1)); err == nil || !strings.Contains(err.Error(), path) {
 		t.Fatalf("Accept on a failing disk = %v, want an error naming %s", err, path)
 	}
 	j.mu.Lock()
 	_, stays := j.st.runs["lost"]
-	j.f = good
 	j.mu.Unlock()
+	j.fmu.Lock()
+	j.f = good
+	j.fmu.Unlock()
 	ro.Close()
 	if stays {
 		t.Errorf("the run that was not accepted is still in the journal's state")
