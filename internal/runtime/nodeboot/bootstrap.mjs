@@ -1899,10 +1899,19 @@ function runHost() {
     })
     w.once('message', () => {
       starting = false
+      w.postMessage(SPARE_PING)
       fill()
     })
     spares.push(w)
   }
+  // A spare taken is replaced a little later, not at once: a thread's
+  // start-up (new Worker blocks this thread for 1-9 ms, then tens of ms of
+  // CPU) would compete with the instance that took the spare, loading its
+  // function and serving its first request (a reload's path, issue 19).
+  // A burst does not wait for it: a spawn with no spare left starts a
+  // thread of its own.
+  const refillMs = Math.max(0, Number(env.BGFN_SPARE_REFILL_MS ?? 50) || 0)
+  const refill = () => setTimeout(fill, refillMs).unref()
   // New threads start a few at a time (a thread's start-up is tens of
   // milliseconds of CPU): in a burst the first are up sooner, and serve
   // the queue while the rest start.
@@ -1932,7 +1941,11 @@ function runHost() {
     // A thread says once that it has loaded (or failed to); everything
     // else it writes to fd 4 itself.
     w.on('message', (api) => {
-      if (api === 'v2') spareFetch = true
+      if (api === 'v2' && !spareFetch) {
+        spareFetch = true
+        // Spares made before now warm up for v2 too.
+        for (const s of spares) s.postMessage(SPARE_FETCH)
+      }
       booted()
     })
     const tid = w.threadId + 1
@@ -1995,7 +2008,7 @@ function runHost() {
           queued.push([inst, msg])
           pump()
         }
-        setImmediate(fill)
+        refill()
         break
       }
       case 'stop': {
@@ -2108,7 +2121,64 @@ function warmUp(fetch) {
     })
   })
   if (fetch) warming = warming.then(warmFetch)
+  warming = warming.then(warmImport)
   return warming
+}
+
+// warmImport imports a module shaped like a bundle (esbuild's banner with
+// createRequire, a source map) from a data: URL, once per thread: a
+// thread's first import() of a module runs Node's code for it, and with
+// --enable-source-maps its source-map code, for the first time, about
+// 0.5-1 ms that a new instance's import of its bundle then does not pay.
+let importWarm = null
+function warmImport() {
+  const map = Buffer.from('{"version":3,"sources":["warm.js"],"names":[],"mappings":"AAAA"}').toString('base64')
+  const src =
+    'import { createRequire } from "node:module"\n' +
+    `createRequire(${JSON.stringify(import.meta.url)})\n` +
+    'export default 1\n' +
+    `//# sourceMappingURL=data:application/json;base64,${map}\n`
+  importWarm ??= import('data:text/javascript,' + encodeURIComponent(src)).catch(() => {})
+  return importWarm
+}
+
+// SPARE_PING is the host's first message to a spare that said it is
+// ready. A thread's first message costs it about 2 ms more than the next
+// ones (Node's message path runs for the first time); paid here, the load
+// message that a reload waits for arrives in a fraction of that.
+// SPARE_FETCH tells a spare made before the host ran a v2 function to
+// warm up for v2 as well.
+const SPARE_PING = '\u0000bgfn-ping'
+const SPARE_FETCH = '\u0000bgfn-fetch'
+
+// awaitLoad is a spare's wait for its load message (the function it runs).
+// Meanwhile, once idle for BGFN_SPARE_WARM_MS, it warms up, for v2 too
+// when fetch is set or the host says so, but never ahead of a load that
+// has arrived.
+function awaitLoad(fetch) {
+  return new Promise((resolve) => {
+    let warmed = false
+    const warm = () => {
+      warmed = true
+      warmUp(fetch)
+    }
+    const t = setTimeout(warm, Number(env.BGFN_SPARE_WARM_MS ?? 100))
+    const onMessage = (msg) => {
+      if (msg === SPARE_PING) return
+      if (msg === SPARE_FETCH) {
+        if (fetch) return
+        fetch = true
+        // A warm-up done (or under way) without v2 gets a v2 one after it.
+        if (warmed) warming = warming.then(() => warmUp(true))
+        return
+      }
+      clearTimeout(t)
+      parentPort.off('message', onMessage)
+      resolve(msg)
+    }
+    parentPort.on('message', onMessage)
+    parentPort.postMessage({ spare: 'ready' })
+  })
 }
 
 async function main() {
@@ -2149,17 +2219,7 @@ async function main() {
     // names the function. It loads the fetch classes (undici) meanwhile.
     let load = workerData?.load
     if (load === undefined) {
-      load = await new Promise((resolve) => {
-        parentPort.once('message', resolve)
-        parentPort.postMessage({ spare: 'ready' })
-        // Load and run the fetch classes (undici, tens of milliseconds)
-        // while there is nothing to do, but not ahead of a load that is
-        // coming.
-        const t = setTimeout(() => {
-          warmUp(workerData.fetch === true)
-        }, Number(env.BGFN_SPARE_WARM_MS ?? 100))
-        parentPort.once('message', () => clearTimeout(t))
-      })
+      load = await awaitLoad(workerData.fetch === true)
       // A warm-up under way ends first (a few milliseconds): its
       // invocations must be over before the function's own begin.
       if (warming !== null) await warming
