@@ -222,7 +222,12 @@ func (i *Instance) swap(ctx context.Context, fn discover.Function, art build.Art
 			e.pool.WarmWait(ctx, 5*time.Second)
 		}
 	}
+	prev, _ := i.reg.get(fn.Name)
 	i.reg.set(fn.Name, e)
+	if prev != nil && prev.hold != nil {
+		// Requests held for this build go to it.
+		prev.hold.release()
+	}
 	if old := i.pools[fn.Name]; old != nil {
 		i.retire(old)
 	}

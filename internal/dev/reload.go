@@ -114,6 +114,7 @@ func (i *Instance) reload(ctx context.Context, changed []string, confirm func() 
 		return true
 	}
 	steps := plan(planInput{old: i.site, cur: cur, arts: i.arts, changed: set, empty: emptyEntries(cur)})
+	defer i.releaseHolds(i.holdRebuilds(steps))
 	arts := i.buildSteps(cur, steps)
 	if confirm != nil && !confirm() {
 		return false
