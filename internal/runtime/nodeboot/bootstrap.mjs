@@ -2063,7 +2063,7 @@ function warmFetch() {
 }
 
 // A spare thread warms up before it is given a function: it runs one v1
-// invocation, and when the host has run a v2 function one v2 invocation,
+// invocation, and when the host has run a v2 function two v2 invocations (a POST with a body, a GET without),
 // of do-nothing handlers through the same code as real ones (dispatch,
 // the event, Request and Context, the handler's Response read out, the
 // answer), with WARM_ID as their id, whose answers finish drops. V8 compiles each function on its first call, so
@@ -2084,7 +2084,7 @@ function warmEnded(inv) {
 function warmUp(fetch) {
   warming = new Promise((resolve) => {
     warmResolve = resolve
-    warmLeft = fetch ? 2 : 1
+    warmLeft = fetch ? 3 : 1
     const event = {
       path: '/.netlify/functions/warm',
       httpMethod: 'POST',
@@ -2098,6 +2098,20 @@ function warmUp(fetch) {
       rawQuery: 'a=1',
     }
     const line = JSON.stringify({ type: 'invoke', id: WARM_ID, event, clientContext: null, deadlineMs: Date.now() + 10000, background: false, params: {} })
+    // A GET without a body, as a browser or curl sends it, takes v2's
+    // other paths (the Request's header list filled directly, no body).
+    const get = {
+      path: '/.netlify/functions/warm',
+      httpMethod: 'GET',
+      headers: { host: 'localhost', 'user-agent': 'warm', accept: '*/*', 'x-nf-request-id': 'warm' },
+      multiValueHeaders: { host: ['localhost'], 'user-agent': ['warm'], accept: ['*/*'], 'x-nf-request-id': ['warm'] },
+      queryStringParameters: {},
+      multiValueQueryStringParameters: {},
+      isBase64Encoded: false,
+      rawUrl: 'http://localhost/.netlify/functions/warm',
+      rawQuery: '',
+    }
+    const getLine = JSON.stringify({ type: 'invoke', id: WARM_ID, event: get, clientContext: null, deadlineMs: Date.now() + 10000, background: false, params: {} })
     const v1 = async (ev, context) => {
       context.getRemainingTimeInMillis()
       return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: ev.body }
@@ -2109,15 +2123,20 @@ function warmUp(fetch) {
       const body = await req.json()
       return Response.json(body, { headers: { 'x-warm': '1' } })
     }
-    // One after the other: the two share the running invocation.
+    const v2get = async (req) => {
+      req.headers.get('accept')
+      return Response.json({ warm: true })
+    }
+    // One after the other: they share the running invocation.
+    const when = (left, fn) => {
+      const next = () => (warmLeft === left ? fn() : setImmediate(next))
+      next()
+    }
     dispatch(line, (msg) => {
       invokeV1(v1, msg)
       if (!fetch) return
-      const next = () => {
-        if (warmLeft === 1) dispatch(line, (m) => invokeV2(v2, m))
-        else setImmediate(next)
-      }
-      next()
+      when(2, () => dispatch(line, (m) => invokeV2(v2, m)))
+      when(1, () => dispatch(getLine, (m) => invokeV2(v2get, m)))
     })
   })
   if (fetch) warming = warming.then(warmFetch)
