@@ -5,7 +5,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bgfn-dev/bgfn/internal/build"
 	"github.com/bgfn-dev/bgfn/internal/discover"
+	"github.com/bgfn-dev/bgfn/internal/runtime"
+	"github.com/bgfn-dev/bgfn/internal/site"
 )
 
 // holdLimit bounds how long a request waits for a function being rebuilt
@@ -92,5 +95,53 @@ func (i *Instance) releaseHolds(hs []held) {
 			i.reg.set(h.orig.fn.Name, h.orig)
 		}
 		h.holding.hold.release()
+	}
+}
+
+// prepared is a rebuilt function's new pool, its first instance starting
+// before the reload has decided to swap it in.
+type prepared struct {
+	pool *runtime.Pool
+	wait func(ctx context.Context, d time.Duration)
+}
+
+// prepareSwaps starts the new instance of each warm function a plan
+// rebuilds, so that it loads while Confirm waits for the files to settle
+// (5 ms after the last change, on a reload's path once builds took less:
+// issue 19); the swap then waits for that start instead of beginning one.
+// Only with the configuration unchanged: the pools are made before apply
+// puts the new site and environment in place.
+func (i *Instance) prepareSwaps(cur *site.Site, steps []step, arts []build.Artifact) {
+	if cur.Config != i.site.Config {
+		return
+	}
+	for k, st := range steps {
+		fn := st.fn
+		if st.kind != stepRebuild || arts[k].Err != nil || fn.Invalid != "" || fn.ConfigError != "" {
+			continue
+		}
+		if old := i.pools[fn.Name]; old == nil || old.Stats().Workers == 0 {
+			continue
+		}
+		if i.prepared == nil {
+			i.prepared = make(map[string]prepared)
+		}
+		p := runtime.NewPool(i.starter(fn, arts[k]), i.maxConcurrency, i.tools.budget)
+		i.prepared[fn.Name] = prepared{pool: p, wait: p.WarmAhead()}
+	}
+}
+
+// takePrepared returns the pool prepareSwaps made for name, if any.
+func (i *Instance) takePrepared(name string) (prepared, bool) {
+	pr, ok := i.prepared[name]
+	delete(i.prepared, name)
+	return pr, ok
+}
+
+// dropPrepared stops the pools of a reload that swapped them nothing in.
+func (i *Instance) dropPrepared() {
+	for name, pr := range i.prepared {
+		i.retire(pr.pool)
+		delete(i.prepared, name)
 	}
 }
