@@ -371,8 +371,7 @@ func TestInitLimitStartsAtBoot(t *testing.T) {
 // idle long enough has also imported a module (Node's source-map code is
 // loaded before the function's own import), and a spare made before the
 // host ran a v2 function has run a v2 warm-up by the time the next one
-// arrives (Node's fetch classes are loaded). Spares are refilled at once
-// in the first cases, after the default delay in the last.
+// arrives (Node's fetch classes are loaded).
 func TestSpareWarmUp(t *testing.T) {
 	env := needNode(t)
 	const src = `
@@ -385,16 +384,9 @@ export default async (req, context) => {
   const body = await req.text()
   return Response.json({ calls, threadId, atLoad, id: context.requestId, method: req.method, body, cookie: context.cookies.get('a') ?? null })
 }`
-	for _, tc := range []struct {
-		delay  time.Duration
-		refill string
-	}{{0, "0"}, {20 * time.Millisecond, "0"}, {300 * time.Millisecond, ""}} {
-		delay := tc.delay
+	for _, delay := range []time.Duration{0, 20 * time.Millisecond, 300 * time.Millisecond} {
 		t.Run(delay.String(), func(t *testing.T) {
 			t.Setenv("BGFN_SPARE_WARM_MS", "0")
-			if tc.refill != "" {
-				t.Setenv("BGFN_SPARE_REFILL_MS", tc.refill)
-			}
 			var logMu sync.Mutex
 			var hostLog []string
 			h := env.hosts(t)
@@ -409,9 +401,9 @@ export default async (req, context) => {
 			// Each instance takes the spare made after the one before; it
 			// arrives at different points of that spare's start and
 			// warm-up (deliberate offsets, not waits for a condition):
-			// thread 1 gets no warm-up or a v1 one, thread 2 (made, when
-			// spares are refilled at once, before the v2 function loaded)
-			// a v1 one and then, told by the host, a v2 one, thread 3
+			// thread 1 gets no warm-up or a v1 one, thread 2 (made before
+			// the v2 function loaded) a v1 one and then, told by the
+			// host, a v2 one, thread 3
 			// (made once a v2 function ran) a v1 and a v2 one.
 			for spare := 1; spare <= 3; spare++ {
 				if spare == 1 {

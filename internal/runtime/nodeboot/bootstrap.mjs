@@ -1904,14 +1904,6 @@ function runHost() {
     })
     spares.push(w)
   }
-  // A spare taken is replaced a little later, not at once: a thread's
-  // start-up (new Worker blocks this thread for 1-9 ms, then tens of ms of
-  // CPU) would compete with the instance that took the spare, loading its
-  // function and serving its first request (a reload's path, issue 19).
-  // A burst does not wait for it: a spawn with no spare left starts a
-  // thread of its own.
-  const refillMs = Math.max(0, Number(env.BGFN_SPARE_REFILL_MS ?? 50) || 0)
-  const refill = () => setTimeout(fill, refillMs).unref()
   // New threads start a few at a time (a thread's start-up is tens of
   // milliseconds of CPU): in a burst the first are up sooner, and serve
   // the queue while the rest start.
@@ -2008,7 +2000,7 @@ function runHost() {
           queued.push([inst, msg])
           pump()
         }
-        refill()
+        setImmediate(fill)
         break
       }
       case 'stop': {
