@@ -184,6 +184,9 @@ type Instance struct {
 	// recovered are the runs the last bgfn left unfinished, recorded as
 	// interrupted at start-up (journal.go).
 	recovered []*records.Record
+
+	// prepared are the new pools of a reload under way (hold.go), under mu.
+	prepared map[string]prepared
 }
 
 // tools are what building and starting functions need.

@@ -215,6 +215,12 @@ func (i *Instance) swap(ctx context.Context, fn discover.Function, art build.Art
 	case art.Err != nil:
 		e.buildErr = art.Err
 	case fn.Invalid == "" && fn.ConfigError == "":
+		if pr, ok := i.takePrepared(fn.Name); ok {
+			// Its first instance began loading before the swap.
+			e.pool = pr.pool
+			pr.wait(ctx, 5*time.Second)
+			break
+		}
 		e.pool = runtime.NewPool(i.starter(fn, art), i.maxConcurrency, i.tools.budget)
 		if old := i.pools[fn.Name]; warm && old != nil && old.Stats().Workers > 0 {
 			// The function is warm: so is its new build, before it
@@ -222,7 +228,12 @@ func (i *Instance) swap(ctx context.Context, fn discover.Function, art build.Art
 			e.pool.WarmWait(ctx, 5*time.Second)
 		}
 	}
+	prev, _ := i.reg.get(fn.Name)
 	i.reg.set(fn.Name, e)
+	if prev != nil && prev.hold != nil {
+		// Requests held for this build go to it.
+		prev.hold.release()
+	}
 	if old := i.pools[fn.Name]; old != nil {
 		i.retire(old)
 	}

@@ -40,6 +40,9 @@ type entry struct {
 	// hurry, when set, moves a start-up build that has not begun to the
 	// front of the queue: a request is waiting for it.
 	hurry func()
+	// hold, when set, makes requests wait for the rebuild under way
+	// (hold.go); the rest of the entry is the build in use.
+	hold *hold
 }
 
 func newRegistry() *registry { return &registry{entries: make(map[string]*entry)} }
@@ -136,14 +139,24 @@ type fnInvoker struct {
 
 var _ server.Invoker = (*fnInvoker)(nil)
 
-// Invoke waits for a build under way, answers a failed build with its
-// error, and runs the invocation on the function's pool, following a
-// reload to the new pool when the old one closed under it.
+// Invoke waits for a build under way (a rebuild on hold, for its limit),
+// answers a failed build with its error, and runs the invocation on the
+// function's pool, following a reload to the new pool when the old one
+// closed under it.
 func (v *fnInvoker) Invoke(ctx context.Context, req *runtime.Request) (*runtime.Result, error) {
 	for {
 		e, ok := v.reg.get(v.name)
 		if !ok {
 			return nil, fmt.Errorf("function %s was removed", v.name)
+		}
+		if e.hold != nil {
+			released, err := e.hold.wait(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if next, ok := v.reg.get(v.name); released && (!ok || next != e) {
+				continue
+			}
 		}
 		switch {
 		case e.building != nil:

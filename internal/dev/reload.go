@@ -114,7 +114,10 @@ func (i *Instance) reload(ctx context.Context, changed []string, confirm func() 
 		return true
 	}
 	steps := plan(planInput{old: i.site, cur: cur, arts: i.arts, changed: set, empty: emptyEntries(cur)})
+	defer i.releaseHolds(i.holdRebuilds(steps))
 	arts := i.buildSteps(cur, steps)
+	i.prepareSwaps(cur, steps, arts)
+	defer i.dropPrepared()
 	if confirm != nil && !confirm() {
 		return false
 	}

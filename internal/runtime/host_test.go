@@ -367,12 +367,17 @@ func TestInitLimitStartsAtBoot(t *testing.T) {
 // once the host has run a v2 function. Whether the function arrives
 // before, during or after the warm-up, the instance is that spare (the
 // warm-up did not kill it), nothing of the warm-up reaches bgfn or the
-// log, and the function's invocations see only their own state.
+// log, and the function's invocations see only their own state. A spare
+// idle long enough has also imported a module (Node's source-map code is
+// loaded before the function's own import), and a spare made before the
+// host ran a v2 function has run a v2 warm-up by the time the next one
+// arrives (Node's fetch classes are loaded).
 func TestSpareWarmUp(t *testing.T) {
 	env := needNode(t)
 	const src = `
 import { threadId } from 'node:worker_threads'
-const atLoad = { context: globalThis.Netlify?.context ?? null, blobs: process.env.NETLIFY_BLOBS_CONTEXT ?? null }
+const loaded = (m) => process.moduleLoadList.includes('NativeModule ' + m)
+const atLoad = { context: globalThis.Netlify?.context ?? null, blobs: process.env.NETLIFY_BLOBS_CONTEXT ?? null, sourceMap: loaded('internal/source_map/source_map'), fetch: loaded('internal/deps/undici/undici'), idle: performance.now() - performance.nodeTiming.loopStart }
 let calls = 0
 export default async (req, context) => {
   calls++
@@ -396,18 +401,26 @@ export default async (req, context) => {
 			// Each instance takes the spare made after the one before; it
 			// arrives at different points of that spare's start and
 			// warm-up (deliberate offsets, not waits for a condition):
-			// thread 1 gets no warm-up or a v1 one, thread 2 a v1 one,
-			// thread 3 (made once a v2 function ran) a v1 and a v2 one.
+			// thread 1 gets no warm-up or a v1 one, thread 2 (made before
+			// the v2 function loaded) a v1 one and then, told by the
+			// host, a v2 one, thread 3
+			// (made once a v2 function ran) a v1 and a v2 one.
 			for spare := 1; spare <= 3; spare++ {
 				if spare == 1 {
 					time.Sleep(delay)
 				} else {
-					time.Sleep(300 * time.Millisecond)
+					time.Sleep(500 * time.Millisecond)
 				}
 				w := startThread(t, env.threadStarter(t, h, src))
 				for n, id := range []string{"r1", "r2"} {
 					id = fmt.Sprintf("%s-%d", id, spare)
-					res, err := w.Invoke(t.Context(), invokeReq(id, `{"httpMethod":"POST","headers":{"cookie":"b=2"},"body":"hi `+id+`","rawUrl":"http://localhost/x"}`, 10*time.Second, nil))
+					// The second is a GET without a body, as the warm-up's
+					// last v2 invocation is.
+					method, event, body := "POST", `{"httpMethod":"POST","headers":{"cookie":"b=2"},"body":"hi `+id+`","rawUrl":"http://localhost/x"}`, "hi "+id
+					if n == 1 {
+						method, event, body = "GET", `{"httpMethod":"GET","headers":{"accept":"*/*"},"rawUrl":"http://localhost/x"}`, ""
+					}
+					res, err := w.Invoke(t.Context(), invokeReq(id, event, 10*time.Second, nil))
 					if err != nil {
 						t.Fatalf("invoke %s: %v", id, err)
 					}
@@ -428,11 +441,25 @@ export default async (req, context) => {
 					if err := json.Unmarshal([]byte(r.Body), &got); err != nil {
 						t.Fatalf("%s: %s", id, res.Response)
 					}
-					if r.StatusCode != 200 || got.Calls != n+1 || got.ID != id || got.Method != "POST" || got.Body != "hi "+id || got.Cookie != nil {
+					if r.StatusCode != 200 || got.Calls != n+1 || got.ID != id || got.Method != method || got.Body != body || got.Cookie != nil {
 						t.Errorf("%s answered %d %s", id, r.StatusCode, r.Body)
 					}
 					if got.AtLoad["context"] != nil || got.AtLoad["blobs"] != nil {
 						t.Errorf("the module saw the warm-up's state at load: %v", got.AtLoad)
+					}
+					// A spare that had been up a while (idle: ms since its
+					// event loop started, a little before it said it was
+					// ready) has warmed up; on a loaded machine a thread's
+					// start can take most of the wait.
+					idle, _ := got.AtLoad["idle"].(float64)
+					switch {
+					case spare == 1 || n > 0:
+					case idle < 250:
+						t.Logf("thread %d was up only %.0f ms before its function came: its warm-up is not checked", spare, idle)
+					case got.AtLoad["sourceMap"] != true:
+						t.Errorf("thread %d had imported no module before its function: %v", spare, got.AtLoad)
+					case got.AtLoad["fetch"] != true:
+						t.Errorf("thread %d had not warmed up for v2 before its function, which the host's first function (v2) told it to: %v", spare, got.AtLoad)
 					}
 					if got.ThreadID != spare {
 						t.Errorf("%s ran in thread %d, want the spare (thread %d): the warm-up ended it", id, got.ThreadID, spare)

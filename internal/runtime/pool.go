@@ -117,18 +117,29 @@ func (p *Pool) Warm(ctx context.Context, n int) {
 // WarmWait starts one worker and waits until it is ready or d passes, so a
 // reload can switch traffic to a pool that already has a warm worker.
 func (p *Pool) WarmWait(ctx context.Context, d time.Duration) {
+	p.WarmAhead()(ctx, d)
+}
+
+// WarmAhead starts one worker, as WarmWait does, and returns at once with
+// a function that waits until it is ready or d passes: a reload starts the
+// new instance while it checks that the files it built from have settled.
+func (p *Pool) WarmAhead() (wait func(ctx context.Context, d time.Duration)) {
 	p.mu.Lock()
 	if p.closed || len(p.workers)+p.starting >= p.max {
 		p.mu.Unlock()
-		return
+		return func(context.Context, time.Duration) {}
 	}
 	done := make(chan struct{})
 	p.startLocked(done)
 	p.mu.Unlock()
-	select {
-	case <-done:
-	case <-time.After(d):
-	case <-ctx.Done():
+	return func(ctx context.Context, d time.Duration) {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-done:
+		case <-t.C:
+		case <-ctx.Done():
+		}
 	}
 }
 

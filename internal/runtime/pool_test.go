@@ -864,6 +864,32 @@ func TestPoolWarmWait(t *testing.T) {
 	}
 }
 
+// TestPoolWarmAhead: the worker starts at the call, before anyone waits,
+// and the wait returns when it is ready (or at once when it already is).
+func TestPoolWarmAhead(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := newFakeStarter()
+		s.gate = make(chan struct{})
+		p := NewPool(s, 2, nil)
+		wait := p.WarmAhead()
+		synctest.Wait()
+		if got := p.Stats(); got.Workers != 1 || got.Idle != 0 {
+			t.Fatalf("Stats right after WarmAhead = %+v, want one worker starting", got)
+		}
+		time.Sleep(300 * time.Millisecond)
+		close(s.gate)
+		start := time.Now()
+		wait(t.Context(), time.Second)
+		if d := time.Since(start); d != 0 {
+			t.Errorf("wait took %v after the start was done, want 0", d)
+		}
+		if got, want := p.Stats(), (PoolStats{Workers: 1, Idle: 1}); got != want {
+			t.Errorf("Stats after wait = %+v, want %+v", got, want)
+		}
+		closePool(t, p)
+	})
+}
+
 func TestPoolConcurrentStress(t *testing.T) {
 	// Many concurrent invocations with failures mixed in: none is lost and
 	// the pool never runs more than max workers at once.

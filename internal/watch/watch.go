@@ -32,15 +32,17 @@ type Options struct {
 // DefaultQuiet and DefaultSettle are the defaults of Options.Quiet and
 // Options.Settle. A save reaches the watcher as a burst of events well
 // under a millisecond apart (an editor writes a source file with one
-// write, or writes a temporary file and renames it). A batch goes out
-// after 1 ms of quiet, so the build starts at once; 5 ms without another
+// write, or writes a temporary file and renames it; inotify hands the
+// events of one save over together). A batch goes out after 250 µs of
+// quiet, so the build starts at once (1 ms cost a reload 0.7 ms more,
+// and in 20 edits 250 µs never split a save in two); 5 ms without another
 // change to its files, checked by Confirm once the build is done, closes
 // the burst. Both are in the reload latency (edit → new body), which
 // issue 19 holds to 18 ms for JS: this way they overlap with the build.
 // An editor that truncates the file and pauses before writing it hands
 // bgfn an empty entry first, which the reload skips as a save in progress.
 const (
-	DefaultQuiet  = 1 * time.Millisecond
+	DefaultQuiet  = 250 * time.Microsecond
 	DefaultSettle = 5 * time.Millisecond
 )
 

@@ -1899,6 +1899,7 @@ function runHost() {
     })
     w.once('message', () => {
       starting = false
+      w.postMessage(SPARE_PING)
       fill()
     })
     spares.push(w)
@@ -1932,7 +1933,11 @@ function runHost() {
     // A thread says once that it has loaded (or failed to); everything
     // else it writes to fd 4 itself.
     w.on('message', (api) => {
-      if (api === 'v2') spareFetch = true
+      if (api === 'v2' && !spareFetch) {
+        spareFetch = true
+        // Spares made before now warm up for v2 too.
+        for (const s of spares) s.postMessage(SPARE_FETCH)
+      }
       booted()
     })
     const tid = w.threadId + 1
@@ -2050,7 +2055,7 @@ function warmFetch() {
 }
 
 // A spare thread warms up before it is given a function: it runs one v1
-// invocation, and when the host has run a v2 function one v2 invocation,
+// invocation, and when the host has run a v2 function two v2 invocations (a POST with a body, a GET without),
 // of do-nothing handlers through the same code as real ones (dispatch,
 // the event, Request and Context, the handler's Response read out, the
 // answer), with WARM_ID as their id, whose answers finish drops. V8 compiles each function on its first call, so
@@ -2071,7 +2076,7 @@ function warmEnded(inv) {
 function warmUp(fetch) {
   warming = new Promise((resolve) => {
     warmResolve = resolve
-    warmLeft = fetch ? 2 : 1
+    warmLeft = fetch ? 3 : 1
     const event = {
       path: '/.netlify/functions/warm',
       httpMethod: 'POST',
@@ -2085,6 +2090,20 @@ function warmUp(fetch) {
       rawQuery: 'a=1',
     }
     const line = JSON.stringify({ type: 'invoke', id: WARM_ID, event, clientContext: null, deadlineMs: Date.now() + 10000, background: false, params: {} })
+    // A GET without a body, as a browser or curl sends it, takes v2's
+    // other paths (the Request's header list filled directly, no body).
+    const get = {
+      path: '/.netlify/functions/warm',
+      httpMethod: 'GET',
+      headers: { host: 'localhost', 'user-agent': 'warm', accept: '*/*', 'x-nf-request-id': 'warm' },
+      multiValueHeaders: { host: ['localhost'], 'user-agent': ['warm'], accept: ['*/*'], 'x-nf-request-id': ['warm'] },
+      queryStringParameters: {},
+      multiValueQueryStringParameters: {},
+      isBase64Encoded: false,
+      rawUrl: 'http://localhost/.netlify/functions/warm',
+      rawQuery: '',
+    }
+    const getLine = JSON.stringify({ type: 'invoke', id: WARM_ID, event: get, clientContext: null, deadlineMs: Date.now() + 10000, background: false, params: {} })
     const v1 = async (ev, context) => {
       context.getRemainingTimeInMillis()
       return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: ev.body }
@@ -2096,19 +2115,81 @@ function warmUp(fetch) {
       const body = await req.json()
       return Response.json(body, { headers: { 'x-warm': '1' } })
     }
-    // One after the other: the two share the running invocation.
+    const v2get = async (req) => {
+      req.headers.get('accept')
+      return Response.json({ warm: true })
+    }
+    // One after the other: they share the running invocation.
+    const when = (left, fn) => {
+      const next = () => (warmLeft === left ? fn() : setImmediate(next))
+      next()
+    }
     dispatch(line, (msg) => {
       invokeV1(v1, msg)
       if (!fetch) return
-      const next = () => {
-        if (warmLeft === 1) dispatch(line, (m) => invokeV2(v2, m))
-        else setImmediate(next)
-      }
-      next()
+      when(2, () => dispatch(line, (m) => invokeV2(v2, m)))
+      when(1, () => dispatch(getLine, (m) => invokeV2(v2get, m)))
     })
   })
   if (fetch) warming = warming.then(warmFetch)
+  warming = warming.then(warmImport)
   return warming
+}
+
+// warmImport imports a module shaped like a bundle (esbuild's banner with
+// createRequire, a source map) from a data: URL, once per thread: a
+// thread's first import() of a module runs Node's code for it, and with
+// --enable-source-maps its source-map code, for the first time, about
+// 0.5-1 ms that a new instance's import of its bundle then does not pay.
+let importWarm = null
+function warmImport() {
+  const map = Buffer.from('{"version":3,"sources":["warm.js"],"names":[],"mappings":"AAAA"}').toString('base64')
+  const src =
+    'import { createRequire } from "node:module"\n' +
+    `createRequire(${JSON.stringify(import.meta.url)})\n` +
+    'export default 1\n' +
+    `//# sourceMappingURL=data:application/json;base64,${map}\n`
+  importWarm ??= import('data:text/javascript,' + encodeURIComponent(src)).catch(() => {})
+  return importWarm
+}
+
+// SPARE_PING is the host's first message to a spare that said it is
+// ready. A thread's first message costs it about 2 ms more than the next
+// ones (Node's message path runs for the first time); paid here, the load
+// message that a reload waits for arrives in a fraction of that.
+// SPARE_FETCH tells a spare made before the host ran a v2 function to
+// warm up for v2 as well.
+const SPARE_PING = '\u0000bgfn-ping'
+const SPARE_FETCH = '\u0000bgfn-fetch'
+
+// awaitLoad is a spare's wait for its load message (the function it runs).
+// Meanwhile, once idle for BGFN_SPARE_WARM_MS, it warms up, for v2 too
+// when fetch is set or the host says so, but never ahead of a load that
+// has arrived.
+function awaitLoad(fetch) {
+  return new Promise((resolve) => {
+    let warmed = false
+    const warm = () => {
+      warmed = true
+      warmUp(fetch)
+    }
+    const t = setTimeout(warm, Number(env.BGFN_SPARE_WARM_MS ?? 100))
+    const onMessage = (msg) => {
+      if (msg === SPARE_PING) return
+      if (msg === SPARE_FETCH) {
+        if (fetch) return
+        fetch = true
+        // A warm-up done (or under way) without v2 gets a v2 one after it.
+        if (warmed) warming = warming.then(() => warmUp(true))
+        return
+      }
+      clearTimeout(t)
+      parentPort.off('message', onMessage)
+      resolve(msg)
+    }
+    parentPort.on('message', onMessage)
+    parentPort.postMessage({ spare: 'ready' })
+  })
 }
 
 async function main() {
@@ -2149,17 +2230,7 @@ async function main() {
     // names the function. It loads the fetch classes (undici) meanwhile.
     let load = workerData?.load
     if (load === undefined) {
-      load = await new Promise((resolve) => {
-        parentPort.once('message', resolve)
-        parentPort.postMessage({ spare: 'ready' })
-        // Load and run the fetch classes (undici, tens of milliseconds)
-        // while there is nothing to do, but not ahead of a load that is
-        // coming.
-        const t = setTimeout(() => {
-          warmUp(workerData.fetch === true)
-        }, Number(env.BGFN_SPARE_WARM_MS ?? 100))
-        parentPort.once('message', () => clearTimeout(t))
-      })
+      load = await awaitLoad(workerData.fetch === true)
       // A warm-up under way ends first (a few milliseconds): its
       // invocations must be over before the function's own begin.
       if (warming !== null) await warming
