@@ -28,6 +28,23 @@ func run(id string, sec int) *Run {
 	}
 }
 
+// checkRecovery checks what Open recovered from the file at path: one
+// warning line naming the file and saying wantWarning (none when it is
+// ""), and the unfinished runs' ids.
+func checkRecovery(t *testing.T, rec *Recovery, path, wantWarning string, unfinished []string) {
+	t.Helper()
+	w := strings.Join(rec.Warnings, "\n")
+	switch {
+	case wantWarning == "" && w != "":
+		t.Errorf("unexpected warning %q", w)
+	case wantWarning != "" && (!strings.Contains(w, wantWarning) || !strings.Contains(w, path) || strings.Contains(w, "\n")):
+		t.Errorf("warnings = %q, want one line naming %s with %q", w, path, wantWarning)
+	}
+	if got := ids(rec.Unfinished); !slices.Equal(got, orEmpty(unfinished)) {
+		t.Errorf("unfinished = %v, want %v", got, unfinished)
+	}
+}
+
 func open(t *testing.T, path string, opts Options) (*Journal, *Recovery) {
 	t.Helper()
 	if opts.tail == 0 {
@@ -267,16 +284,7 @@ func TestTornLines(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Open: %v", err)
 			}
-			w := strings.Join(rec.Warnings, "\n")
-			switch {
-			case tt.wantWarning == "" && w != "":
-				t.Errorf("unexpected warning %q", w)
-			case tt.wantWarning != "" && (!strings.Contains(w, tt.wantWarning) || !strings.Contains(w, path) || strings.Contains(w, "\n")):
-				t.Errorf("warnings = %q, want one line naming %s with %q", w, path, tt.wantWarning)
-			}
-			if got := ids(rec.Unfinished); !slices.Equal(got, orEmpty(tt.unfinished)) {
-				t.Errorf("unfinished = %v, want %v", got, tt.unfinished)
-			}
+			checkRecovery(t, rec, path, tt.wantWarning, tt.unfinished)
 			// What comes next is its own line, not glued to the torn one.
 			if err := j.Accept(run("9", 9)); err != nil {
 				t.Fatalf("Accept after open: %v", err)

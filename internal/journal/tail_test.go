@@ -67,16 +67,7 @@ func TestZeroTail(t *testing.T) {
 				t.Fatal(err)
 			}
 			j, rec := open(t, path, Options{tail: 1 << 20})
-			w := strings.Join(rec.Warnings, "\n")
-			switch {
-			case tt.wantWarning == "" && w != "":
-				t.Errorf("unexpected warning %q", w)
-			case tt.wantWarning != "" && (!strings.Contains(w, tt.wantWarning) || !strings.Contains(w, path) || strings.Contains(w, "\n")):
-				t.Errorf("warnings = %q, want one line naming %s with %q", w, path, tt.wantWarning)
-			}
-			if got := ids(rec.Unfinished); !slices.Equal(got, orEmpty(tt.unfinished)) {
-				t.Errorf("unfinished = %v, want %v", got, tt.unfinished)
-			}
+			checkRecovery(t, rec, path, tt.wantWarning, tt.unfinished)
 			j.fmu.Lock()
 			size, alloc := j.size, j.alloc
 			j.fmu.Unlock()
