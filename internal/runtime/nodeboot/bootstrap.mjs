@@ -24,6 +24,7 @@ import { Writable } from 'node:stream'
 import { pathToFileURL } from 'node:url'
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { Worker, isMainThread, parentPort, threadId, workerData } from 'node:worker_threads'
+import * as workerThreads from 'node:worker_threads'
 
 const MODE = !isMainThread ? 'thread' : process.env.BGFN_HOST === '1' ? 'host' : 'process'
 const env = process.env
@@ -741,16 +742,16 @@ class Context {
     this._req = req
     this._geo = undefined
     this._url = undefined
-    this.account = { id: req.headers.get('x-nf-account-id') ?? '' }
+    this.account = { id: requestHeader(req, 'x-nf-account-id') ?? '' }
     this.deploy = { context: 'dev', id: '0', published: false }
     this.flags = {}
-    this.ip = req.headers.get('x-nf-client-connection-ip') ?? ''
+    this.ip = requestHeader(req, 'x-nf-client-connection-ip') ?? ''
     this.json = contextJSON
     this.log = contextLog
     this.next = notImplementedNext
     this.params = params !== null && typeof params === 'object' ? params : {}
     this.path = event.route
-    this.requestId = req.headers.get('x-nf-request-id') || inv.id
+    this.requestId = requestHeader(req, 'x-nf-request-id') || inv.id
     this.server = { region: REGION }
     this.site = { id: env.SITE_ID ?? '', name: env.SITE_NAME ?? '', url: env.URL }
     this.waitUntil = (promise) => {
@@ -766,12 +767,12 @@ class Context {
   }
 
   get cookies() {
-    if (this._inv.cookies === null) this._inv.cookies = new Cookies(this._req.headers.get('cookie'))
+    if (this._inv.cookies === null) this._inv.cookies = new Cookies(requestHeader(this._req, 'cookie'))
     return this._inv.cookies
   }
 
   get geo() {
-    if (this._geo === undefined) this._geo = decodeGeo(this._req.headers.get('x-nf-geo'))
+    if (this._geo === undefined) this._geo = decodeGeo(requestHeader(this._req, 'x-nf-geo'))
     return this._geo
   }
 
@@ -832,8 +833,7 @@ function invokeV2(handler, msg) {
   try {
     const event = msg.event ?? {}
     setBlobsContext(event)
-    const req = buildRequest(event)
-    requestSignal(inv, req)
+    const req = v2Request(inv, event)
     ctx = new Context(inv, req, event, msg.params)
     current = ctx
     ret = inRequestStore(ctx, () => handler(req, ctx))
@@ -1263,6 +1263,292 @@ function requestSignal(inv, req) {
       return inv.controller.signal
     },
   })
+}
+
+// --- the lazy Request ---------------------------------------------------------
+//
+// Building a v2 handler's Request with undici's constructor (WebIDL
+// conversions of the init, two internal request records, a URL, an
+// AbortController, a Headers) is most of what a v2 invocation costs in a
+// thread whose JIT is still cold: ~150 µs, against ~2 µs for what follows.
+// Many handlers never look at their Request, and those that do mostly read
+// a header or the URL. So the Request of a bodiless event is an object of
+// Request.prototype whose internal slots (found once, by probing a real
+// Request) are accessors: the first use of any of them (any getter, method,
+// clone(), new Request(req), fetch(req)) fills them in directly, without the
+// constructor: a copy of a template Request's record with this event's
+// method, parsed URL and header list, and a Headers object linked to that
+// list (borrowed from a new Response, the one public way to get one). The
+// signal is made on first use, as requestSignal does. When the probe or its
+// check against a constructed Request fails (another undici, a polyfilled
+// global), or an event does not fit (a body, an unusual method, a URL that is
+// not plainly http(s) or carries credentials), the Request is constructed.
+let lazyShape // undefined: not probed yet; null: no lazy Request
+const PENDING = Symbol('bgfn.pendingRequest')
+const LAZY_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH'])
+// An http(s) URL whose authority has no user info: the constructor would
+// refuse credentials, and a lazy Request must not fail later than it.
+const PLAIN_URL = /^https?:\/\/[^/?#@\\]*(?:[/?#\\]|$)/
+
+// v2Request returns the Request of a v2 invocation, with its signal: the
+// lazy one when it can, else a constructed one.
+function v2Request(inv, event) {
+  const req = lazyRequestOf(inv, event)
+  if (req !== null) return req
+  const built = buildRequest(event)
+  requestSignal(inv, built)
+  return built
+}
+
+// lazyRequestOf returns the lazy Request of event, or null when the event
+// does not fit or there is no lazy Request on this Node.
+function lazyRequestOf(inv, event) {
+  if (lazyShape === undefined) lazyShape = probeLazyRequest()
+  if (lazyShape === null) return null
+  const method = typeof event.httpMethod === 'string' && event.httpMethod !== '' ? event.httpMethod.toUpperCase() : 'GET'
+  if (!LAZY_METHODS.has(method)) return null
+  if (method !== 'GET' && method !== 'HEAD' && typeof event.body === 'string') return null
+  let url = event.rawUrl
+  if (typeof url !== 'string' || url === '') {
+    url = 'http://localhost' + (event.path || '/') + (event.rawQuery ? '?' + event.rawQuery : '')
+  }
+  if (!PLAIN_URL.test(url) || !URL.canParse(url)) return null
+  const pairs = headerPairs(event) ?? []
+  return lazyRequest(lazyShape, { shape: lazyShape, url, method, pairs, plain: plainPairs(pairs), inv, filled: false })
+}
+
+// plainPairs reports whether every header is plainly valid (PLAIN_NAME,
+// PLAIN_VALUE): then the Headers API would keep each one as it is.
+function plainPairs(pairs) {
+  for (let i = 0; i < pairs.length; i++) {
+    if (!PLAIN_NAME.test(pairs[i][0]) || !PLAIN_VALUE.test(pairs[i][1])) return false
+  }
+  return true
+}
+
+// The accessors of a lazy Request's slots: each fills the Request in, then
+// reads or writes the plain value that took its place.
+const lazyState = {
+  get() {
+    fillRequest(this)
+    return this[this[PENDING].shape.kState]
+  },
+  set(v) {
+    fillRequest(this)
+    this[this[PENDING].shape.kState] = v
+  },
+  enumerable: true,
+  configurable: true,
+}
+const lazyHeaders = {
+  get() {
+    fillRequest(this)
+    return this[this[PENDING].shape.kHeaders]
+  },
+  set(v) {
+    fillRequest(this)
+    this[this[PENDING].shape.kHeaders] = v
+  },
+  enumerable: true,
+  configurable: true,
+}
+const lazySignal = {
+  get() {
+    const p = this[PENDING]
+    const inv = p.inv
+    if (inv.controller === null) {
+      inv.controller = new AbortController()
+      if (inv.abortReason !== undefined) inv.controller.abort(inv.abortReason)
+    }
+    slot(this, p.shape.kSignal, inv.controller.signal)
+    return inv.controller.signal
+  },
+  set(v) {
+    slot(this, this[PENDING].shape.kSignal, v)
+  },
+  enumerable: true,
+  configurable: true,
+}
+
+// slot makes obj[sym] the plain property an assignment in a constructor makes.
+function slot(obj, sym, value) {
+  Object.defineProperty(obj, sym, { value, writable: true, enumerable: true, configurable: true })
+}
+
+// lazyRequest makes the Request of p ({shape, url, method, pairs, plain,
+// inv, filled}) with its slots in the order the constructor adds them.
+function lazyRequest(shape, p) {
+  const req = Object.create(shape.Request.prototype)
+  if (shape.markUncloneable !== undefined) shape.markUncloneable(req)
+  for (let i = 0; i < shape.others.length; i++) req[shape.others[i]] = undefined
+  Object.defineProperty(req, shape.kState, lazyState)
+  Object.defineProperty(req, shape.kSignal, lazySignal)
+  Object.defineProperty(req, shape.kHeaders, lazyHeaders)
+  req[PENDING] = p
+  return req
+}
+
+// fillRequest gives a lazy Request the state and headers the constructor
+// would have given it: the template's record with the event's method, URL,
+// header list and no body, and a Headers on that list.
+function fillRequest(req) {
+  const p = req[PENDING]
+  if (p.filled) return
+  p.filled = true
+  const shape = p.shape
+  const state = { ...shape.state }
+  const url = new URL(p.url)
+  state.method = p.method
+  state.url = url
+  state.urlList = [url]
+  state.body = null
+  const res = new shape.Response()
+  const headers = res[shape.resHeaders]
+  const list = res[shape.resState].headersList
+  const pairs = p.pairs
+  for (let i = 0; i < pairs.length; i++) {
+    const [name, value] = pairs[i]
+    if (p.plain) list.append(name, value, true)
+    else appendHeader(headers, name, value)
+  }
+  state.headersList = list
+  slot(req, shape.kState, state)
+  slot(req, shape.kHeaders, headers)
+}
+
+// requestHeader is req.headers.get(name) for the bootstrap's own reads
+// (Context, identity): on a lazy Request whose headers are all plain, it
+// reads the pairs, as Headers would join them, and leaves the Request lazy.
+function requestHeader(req, name) {
+  const p = req[PENDING]
+  if (p === undefined || p.filled || !p.plain) return req.headers.get(name)
+  let v = null
+  const pairs = p.pairs
+  for (let i = 0; i < pairs.length; i++) {
+    if (pairs[i][0] !== name) continue
+    v = v === null ? pairs[i][1] : v + (name === 'cookie' ? '; ' : ', ') + pairs[i][1]
+  }
+  return v
+}
+
+// probeLazyRequest finds a Request's slots and a Response's, and checks a
+// lazy Request against a constructed one; it returns the shape
+// lazyRequest needs, or null.
+function probeLazyRequest() {
+  try {
+    const R = globalThis.Request
+    const Res = globalThis.Response
+    if (typeof URL.canParse !== 'function') return null
+    const t = new R('http://localhost/', { method: 'GET' })
+    if (Object.getOwnPropertyNames(t).length !== 0 || Object.getPrototypeOf(t) !== R.prototype) return null
+    const shape = { Request: R, Response: Res, kState: null, kHeaders: null, kSignal: null, others: [], state: null, resState: null, resHeaders: null, markUncloneable: workerThreads.markAsUncloneable }
+    for (const sym of Object.getOwnPropertySymbols(t)) {
+      const v = t[sym]
+      if (v instanceof Headers) shape.kHeaders = sym
+      else if (v instanceof AbortSignal) shape.kSignal = sym
+      else if (v !== null && typeof v === 'object' && Array.isArray(v.urlList) && typeof v.headersList?.append === 'function' && v.body === null) shape.kState = sym
+      else if (v === undefined) shape.others.push(sym)
+      else return null
+    }
+    if (shape.kState === null || shape.kHeaders === null || shape.kSignal === null) return null
+    shape.state = t[shape.kState]
+    const r = new Res()
+    for (const sym of Object.getOwnPropertySymbols(r)) {
+      const v = r[sym]
+      if (v instanceof Headers) shape.resHeaders = sym
+      else if (v !== null && typeof v === 'object' && v.headersList !== null && typeof v.headersList?.append === 'function') shape.resState = sym
+    }
+    if (shape.resHeaders === null || shape.resState === null) return null
+    r[shape.resState].headersList.append('x-probe', '1', true)
+    if (r.headers.get('x-probe') !== '1') return null
+    return sameRequests(shape) ? shape : null
+  } catch {
+    return null
+  }
+}
+
+const PROBE_PAIRS = [
+  ['host', 'localhost:1'],
+  ['cookie', 'a=1'],
+  ['x-m', '1'],
+  ['cookie', 'b=2'],
+  ['x-m', '2'],
+  ['x-empty', ''],
+]
+
+// sameRequests checks lazy Requests against constructed ones through the
+// public API: the bootstrap's header reads while lazy, then what handlers
+// see (and, after, their bodies: checkLazyBodies).
+function sameRequests(shape) {
+  const inv = { controller: null, abortReason: undefined }
+  const cases = [
+    ['GET', 'http://localhost:1/p/a?q=1&r=%20'],
+    ['DELETE', 'https://example.com/'],
+  ]
+  for (const [method, url] of cases) {
+    const real = new shape.Request(url, { method, headers: PROBE_PAIRS })
+    const p = { shape, url, method, pairs: PROBE_PAIRS, plain: plainPairs(PROBE_PAIRS), inv, filled: false }
+    const lazy = lazyRequest(shape, p)
+    if (!p.plain || requestHeader(lazy, 'cookie') !== real.headers.get('cookie') || requestHeader(lazy, 'x-m') !== real.headers.get('x-m') || requestHeader(lazy, 'x-none') !== null) return false
+    if (p.filled) return false
+    const want = requestView(shape, real)
+    if (requestView(shape, lazy) !== want || requestView(shape, lazy.clone()) !== want || requestView(shape, new shape.Request(lazy)) !== want) return false
+    if (lazy.signal !== inv.controller.signal) return false
+    inv.controller = null
+    checkLazyBodies(shape, url, method)
+  }
+  return true
+}
+
+// requestView is what a handler can read of req without its body, as JSON.
+function requestView(shape, req) {
+  return JSON.stringify([
+    req instanceof shape.Request,
+    Object.getPrototypeOf(req) === shape.Request.prototype,
+    Object.prototype.toString.call(req),
+    req.url,
+    req.method,
+    [...req.headers],
+    req.headers.get('cookie'),
+    req.headers.getSetCookie(),
+    req.body,
+    req.bodyUsed,
+    req.signal instanceof AbortSignal,
+    req.signal.aborted,
+    req.mode,
+    req.credentials,
+    req.cache,
+    req.redirect,
+    req.referrer,
+    req.referrerPolicy,
+    req.integrity,
+    req.keepalive,
+    req.destination,
+    req.isReloadNavigation,
+    req.isHistoryNavigation,
+    req.duplex,
+  ])
+}
+
+// checkLazyBodies compares the body readers of a lazy and a constructed
+// Request (they settle later); a difference turns lazy Requests off.
+function checkLazyBodies(shape, url, method) {
+  const outcome = (promise) =>
+    promise.then(
+      (v) => JSON.stringify(v instanceof ArrayBuffer ? ['ab', v.byteLength] : ['v', v]),
+      (err) => JSON.stringify(['err', err?.name]),
+    )
+  const view = (req) => Promise.all([outcome(req.clone().text()), outcome(req.clone().json()), outcome(req.clone().arrayBuffer()), outcome(req.formData()), Promise.resolve(req.bodyUsed)])
+  const real = new shape.Request(url, { method, headers: PROBE_PAIRS })
+  const lazy = lazyRequest(shape, { shape, url, method, pairs: PROBE_PAIRS, plain: true, inv: { controller: null, abortReason: undefined }, filled: false })
+  Promise.all([view(real), view(lazy)]).then(
+    ([a, b]) => {
+      if (JSON.stringify(a) !== JSON.stringify(b)) lazyShape = null
+    },
+    () => {
+      lazyShape = null
+    },
+  )
 }
 
 // --- v1 stream() ------------------------------------------------------------
@@ -1719,7 +2005,7 @@ function defineRequestGlobals() {
 
 // decodeIdentity reads x-nf-identity-info: base64 JSON {url, token, user}.
 function decodeIdentity(req) {
-  const raw = req.headers.get('x-nf-identity-info')
+  const raw = requestHeader(req, 'x-nf-identity-info')
   if (!raw) return null
   try {
     const v = JSON.parse(Buffer.from(raw, 'base64').toString('utf8'))

@@ -171,6 +171,40 @@ function event(overrides = {}) {
   }
 }
 
+// requestView is what a handler can read of a bodiless Request, for
+// comparing a lazy Request with a constructed one: its getters, its
+// headers (linked to what clone() and new Request(req) copy), its signal
+// and its body readers. It runs in fixtures (as source) and in the tests.
+async function requestView(req) {
+  const outcome = (promise) =>
+    promise.then(
+      (v) => (v instanceof ArrayBuffer ? ['ab', v.byteLength] : v instanceof Blob ? ['blob', v.size] : ['v', v]),
+      (err) => ['err', err.name],
+    )
+  const simple = (r) => [
+    r instanceof Request,
+    Object.getPrototypeOf(r) === Request.prototype,
+    Object.prototype.toString.call(r),
+    r.url,
+    r.method,
+    [...r.headers],
+    r.headers.get('cookie'),
+    r.headers.getSetCookie(),
+    r.body,
+    r.bodyUsed,
+    r.signal instanceof AbortSignal,
+    r.signal.aborted,
+    [r.mode, r.credentials, r.cache, r.redirect, r.referrer, r.referrerPolicy, r.integrity, r.keepalive, r.destination],
+    [r.isReloadNavigation, r.isHistoryNavigation, r.duplex],
+  ]
+  const first = simple(req)
+  req.headers.set('x-set', '1')
+  req.headers.delete('x-m')
+  const copies = [simple(req.clone()), simple(new Request(req)), simple(new Request(req, { headers: { 'x-n': '1' } })), simple(new Request(req.url, req))]
+  const bodies = [await outcome(req.clone().text()), await outcome(req.clone().json()), await outcome(req.clone().arrayBuffer()), await outcome(req.clone().blob()), await outcome(req.clone().formData()), await outcome(req.text())]
+  return { first, copies, bodies, after: simple(req) }
+}
+
 // Every test has its own worker process, so they can run side by side.
 describe('bootstrap.mjs', { concurrency: 4 }, () => {
   // --- start-up ---------------------------------------------------------------
@@ -1066,6 +1100,80 @@ describe('bootstrap.mjs', { concurrency: 4 }, () => {
       const m = await w.invoke('rb-' + name, ev)
       assert.deepEqual(JSON.parse(m.response.body), want, name)
     }
+    await w.close()
+  })
+
+  test('v2 lazy Request: a bodiless request is filled on first use and reads as a constructed one', async () => {
+    const w = await start(
+      `const view = ${requestView.toString()}
+       const isLazy = (req) => {
+         const st = Object.getOwnPropertySymbols(req).find((s) => s.description === 'state')
+         return typeof Object.getOwnPropertyDescriptor(req, st)?.get === 'function'
+       }
+       export default async (req, ctx) => {
+         const lazy = isLazy(req)
+         const c = [ctx.ip, ctx.requestId, ctx.cookies.get('a'), ctx.geo.city, ctx.account.id]
+         const afterContext = isLazy(req)
+         return Response.json({ lazy, afterContext, c, view: await view(req), lazyAfter: isLazy(req) })
+       }`,
+      'v2',
+    )
+    const cases = [
+      ['get', 'GET', 'http://localhost:8888/p/a?q=1&r=%20#h', { host: ['localhost:8888'], cookie: ['a=1', 'b=2'], 'x-m': ['1', '2'], 'x-nf-client-connection-ip': ['203.0.113.7'], 'x-nf-request-id': ['01R'] }, true],
+      ['head', 'HEAD', 'https://example.com', { 'x-empty': [''] }, true],
+      ['delete', 'DELETE', 'http://localhost:8888/d', { 'content-type': ['text/csv'] }, true],
+      ['options', 'options', 'http://localhost:8888/o', { 'x-o': ['1'] }, true],
+      // Not plain: the Context's reads fill the Request (the Headers API
+      // trims, lower-cases, reads UTF-8 as Latin-1, drops a bad name).
+      ['odd', 'GET', 'http://localhost:8888/', { 'x-pad': ['  padded\t'], 'X-Upper': ['u'], 'x-utf': ['h€llo'], 'bad name': ['x'] }, false],
+    ]
+    for (const [name, method, rawUrl, mvh, plain] of cases) {
+      const m = await w.invoke('lz-' + name, event({ httpMethod: method, rawUrl, multiValueHeaders: mvh }))
+      assert.equal(m.type, 'result', name + ': ' + JSON.stringify(m))
+      const got = JSON.parse(m.response.body)
+      const headers = new Headers()
+      for (const [n, vs] of Object.entries(mvh)) {
+        for (const v of vs) {
+          try {
+            headers.append(n, v)
+          } catch {
+            try {
+              headers.append(n, Buffer.from(v, 'utf8').toString('latin1'))
+            } catch {}
+          }
+        }
+      }
+      const want = await requestView(new Request(rawUrl, { method: method.toUpperCase(), headers }))
+      assert.deepEqual(got.view, want, name)
+      assert.equal(got.lazy, plain, name)
+      assert.equal(got.afterContext, plain, name)
+      assert.equal(got.lazyAfter, false, name)
+      if (name === 'get') assert.deepEqual(got.c, ['203.0.113.7', '01R', '1', '', ''])
+    }
+    await w.close()
+  })
+
+  test('v2 Requests that are constructed: a body, credentials in the URL, an unusual or forbidden method', async () => {
+    const w = await start(
+      `export default async (req) => {
+         const st = Object.getOwnPropertySymbols(req).find((s) => s.description === 'state')
+         return Response.json({ lazy: typeof Object.getOwnPropertyDescriptor(req, st)?.get === 'function', m: req.method, u: req.url, b: await req.text() })
+       }`,
+      'v2',
+    )
+    const post = await w.invoke('cr-post', event({ httpMethod: 'POST', body: 'x', multiValueHeaders: {} }))
+    assert.deepEqual(JSON.parse(post.response.body), { lazy: false, m: 'POST', u: 'http://localhost:8888/.netlify/functions/hello', b: 'x' })
+    const custom = await w.invoke('cr-custom', event({ httpMethod: 'PROPFIND' }))
+    assert.deepEqual(JSON.parse(custom.response.body), { lazy: false, m: 'PROPFIND', u: 'http://localhost:8888/.netlify/functions/hello', b: '' })
+    const cred = await w.invoke('cr-cred', event({ rawUrl: 'http://user:pw@localhost:8888/' }))
+    assert.equal(cred.type, 'error')
+    assert.match(cred.error.errorMessage, /credentials/)
+    const bad = await w.invoke('cr-bad', event({ rawUrl: 'http://local host/' }))
+    assert.equal(bad.type, 'error')
+    assert.match(bad.error.errorMessage, /Failed to parse URL/)
+    const connect = await w.invoke('cr-connect', event({ httpMethod: 'CONNECT' }))
+    assert.equal(connect.type, 'error')
+    assert.match(connect.error.errorMessage, /unsupported/)
     await w.close()
   })
 
