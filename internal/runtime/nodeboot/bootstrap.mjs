@@ -987,6 +987,7 @@ function bodySource(res) {
   if (st === null || typeof st !== 'object') return undefined
   const body = st.body
   if (body === null || body === undefined) return EMPTY
+  if (body instanceof LazyBody && body.made === null) return Buffer.from(body.source.buffer, body.source.byteOffset, body.source.byteLength)
   const stream = body.stream
   if (stream !== null && stream !== undefined && (stream.locked || res.bodyUsed)) return undefined
   const src = body.source
@@ -1293,6 +1294,7 @@ const PLAIN_URL = /^https?:\/\/[^/?#@\\]*(?:[/?#\\]|$)/
 // v2Request returns the Request of a v2 invocation, with its signal: the
 // lazy one when it can, else a constructed one.
 function v2Request(inv, event) {
+  if (jsonShape === undefined) installResponseJSON()
   const req = lazyRequestOf(inv, event)
   if (req !== null) return req
   const built = buildRequest(event)
@@ -1548,6 +1550,145 @@ function checkLazyBodies(shape, url, method) {
     () => {
       lazyShape = null
     },
+  )
+}
+
+// --- Response.json without a body stream ------------------------------------
+//
+// undici's Response.json builds a ReadableStream for the body at once (a
+// byte stream and its controller, each made transferable: a native object
+// per stream), ~40% of a v2 hello's time in the worker, though the
+// bootstrap reads the bytes straight from the body record (bodySource) and
+// most responses are never read as a stream. The Response.json installed
+// here makes the same Response: new Response(null, init) (the init checked
+// and applied by undici), the JSON bytes as the body's source, the
+// content-type undici adds, and a body record whose stream is made (as
+// undici makes it) the first time anything reads it: response.body,
+// bodyUsed, text(), clone(). Installed once, after a check against the
+// original; on any difference, or an init undici would refuse, the original
+// runs.
+let jsonShape // undefined: not installed yet; null: not installed
+const NULL_BODY_STATUS = new Set([101, 204, 205, 304])
+const jsonEncoder = new TextEncoder()
+
+// LazyBody is undici's body record {stream, source, length} for a source
+// of bytes, whose stream is made on first use.
+class LazyBody {
+  constructor(shape, source) {
+    this.source = source
+    this.length = null
+    this.made = null
+    this.shape = shape
+  }
+
+  get stream() {
+    if (this.made === null) this.made = new this.shape.Response(this.source)[this.shape.kState].body.stream
+    return this.made
+  }
+
+  set stream(v) {
+    this.made = v
+  }
+}
+
+// installResponseJSON replaces Response.json with fastJSON when the check
+// passes.
+function installResponseJSON() {
+  if (jsonShape !== undefined) return
+  jsonShape = null
+  try {
+    const R = globalThis.Response
+    const original = R.json
+    if (typeof original !== 'function') return
+    if (bodyState === undefined) bodyState = probeBodyState()
+    if (bodyState === null || PlainResponse !== R) return
+    const shape = { Response: R, kState: bodyState, original }
+    const fast = function json(data, init) {
+      return fastJSON(shape, arguments.length, data, init)
+    }
+    if (!sameJSON(shape, fast)) return
+    Object.defineProperty(R, 'json', { value: fast, writable: true, enumerable: false, configurable: true })
+    jsonShape = shape
+    checkJSONBodies(shape, fast)
+  } catch {}
+}
+
+// fastJSON is Response.json(data, init) with a lazy body stream.
+function fastJSON(shape, argc, data, init) {
+  if (argc === 0) return shape.original()
+  if (init === null) return shape.original(data, init)
+  let res
+  try {
+    res = new shape.Response(null, init)
+  } catch {
+    // The original throws the same error, in its own order.
+    return shape.original(data, init)
+  }
+  const text = JSON.stringify(data)
+  if (typeof text !== 'string') throw new TypeError('Value is not JSON serializable')
+  if (NULL_BODY_STATUS.has(res.status)) throw new TypeError(`Response constructor: Invalid response status code ${res.status}`)
+  const state = res[shape.kState]
+  state.body = new LazyBody(shape, jsonEncoder.encode(text))
+  if (!state.headersList.contains('content-type', true)) state.headersList.append('content-type', 'application/json', true)
+  return res
+}
+
+// JSON_CASES are the calls sameJSON and checkJSONBodies compare.
+const JSON_CASES = [
+  [{ a: [1, 'é'] }],
+  ['s', { status: 201, statusText: 'Made', headers: { 'x-a': '1', 'Set-Cookie': 'c=1' } }],
+  [null, { headers: [['content-type', 'text/plain']] }],
+  [1, {}],
+]
+
+// jsonView is what a caller can read of a Response without its body.
+function jsonView(res) {
+  return JSON.stringify([res instanceof Response, Object.getPrototypeOf(res) === Response.prototype, res.status, res.statusText, res.ok, res.type, res.url, res.redirected, [...res.headers], res.headers.getSetCookie()])
+}
+
+// errorOf is the error name and message fn throws, or null.
+function errorOf(fn) {
+  try {
+    fn()
+  } catch (err) {
+    return `${err?.name}: ${err?.message}`
+  }
+  return null
+}
+
+// sameJSON compares fast with the original Response.json: what they
+// return, before and after the body is touched, and what they throw.
+function sameJSON(shape, fast) {
+  for (const args of JSON_CASES) {
+    const a = shape.original(...args)
+    const b = fast(...args)
+    if (jsonView(a) !== jsonView(b) || b[shape.kState].body.made !== null) return false
+    if (a.bodyUsed !== b.bodyUsed || !(b.body instanceof ReadableStream) || jsonView(a) !== jsonView(b)) return false
+  }
+  const throwing = [[], [undefined], [1n], [1, { status: 204 }], [1, { status: 99 }], [1, { headers: { 'bad name': 'x' } }], [1, 'x'], [1, null]]
+  for (const args of throwing) {
+    const want = errorOf(() => shape.original(...args))
+    if (want === null || errorOf(() => fast(...args)) !== want) return false
+  }
+  return true
+}
+
+// checkJSONBodies compares the bodies read every way (they settle later);
+// a difference puts the original Response.json back.
+function checkJSONBodies(shape, fast) {
+  const read = async (res) => {
+    const c = res.clone()
+    const r = res.body.getReader()
+    const parts = []
+    for (let x = await r.read(); !x.done; x = await r.read()) parts.push(Buffer.from(x.value).toString())
+    return JSON.stringify([await c.clone().text(), await c.clone().json(), (await c.clone().arrayBuffer()).byteLength, (await c.blob()).size, parts.join(''), res.bodyUsed])
+  }
+  const all = (make) => Promise.all(JSON_CASES.map((args) => read(make(...args)).catch((err) => String(err))))
+  Promise.all([all(shape.original), all(fast)]).then(
+    ([a, b]) => {
+      if (JSON.stringify(a) !== JSON.stringify(b)) Object.defineProperty(shape.Response, 'json', { value: shape.original, writable: true, enumerable: false, configurable: true })
+    },
+    () => Object.defineProperty(shape.Response, 'json', { value: shape.original, writable: true, enumerable: false, configurable: true }),
   )
 }
 

@@ -205,6 +205,54 @@ async function requestView(req) {
   return { first, copies, bodies, after: simple(req) }
 }
 
+// jsonViews is what a handler can read of Response.json's Responses (for
+// comparing the bootstrap's Response.json with undici's): their status and
+// headers, their bodies read every way, and the errors of bad calls. It
+// runs in fixtures (as source) and in the tests.
+async function jsonViews(json) {
+  const head = (r) => [r instanceof Response, Object.getPrototypeOf(r) === Response.prototype, r.status, r.statusText, r.ok, r.type, r.url, r.redirected, [...r.headers], r.headers.getSetCookie()]
+  const cases = [
+    [{ a: [1, 'é'] }],
+    ['s', { status: 201, statusText: 'Made', headers: { 'x-a': '1', 'Set-Cookie': 'c=1' } }],
+    [null, { headers: [['content-type', 'text/plain']] }],
+    [1, {}],
+    [[1, 2], { headers: new Headers({ 'x-h': '1' }), status: 299 }],
+    [{ toJSON: () => 'j' }, undefined],
+  ]
+  const views = []
+  for (const args of cases) {
+    const res = json(...args)
+    const first = head(res)
+    const c = res.clone()
+    const reader = res.body.getReader()
+    let streamed = ''
+    for (let x = await reader.read(); !x.done; x = await reader.read()) streamed += Buffer.from(x.value).toString()
+    const blob = await c.clone().blob()
+    views.push({
+      first,
+      streamed,
+      used: [res.bodyUsed, c.bodyUsed],
+      text: await c.clone().text(),
+      json: await c.clone().json(),
+      bytes: (await c.clone().arrayBuffer()).byteLength,
+      blob: [blob.type, blob.size],
+      piped: await new Response(c.clone().body).text(),
+      fresh: [await json(...args).text(), json(...args).bodyUsed, json(...args).body instanceof ReadableStream],
+      after: [head(c), await c.text(), c.bodyUsed],
+    })
+  }
+  const errors = []
+  for (const args of [[], [undefined], [1n], [1, { status: 204 }], [1, { status: 99 }], [1, { headers: { 'bad name': 'x' } }], [1, 'x'], [1, null]]) {
+    try {
+      json(...args)
+      errors.push(null)
+    } catch (err) {
+      errors.push(`${err.name}: ${err.message}`)
+    }
+  }
+  return { views, errors }
+}
+
 // Every test has its own worker process, so they can run side by side.
 describe('bootstrap.mjs', { concurrency: 4 }, () => {
   // --- start-up ---------------------------------------------------------------
@@ -1174,6 +1222,53 @@ describe('bootstrap.mjs', { concurrency: 4 }, () => {
     const connect = await w.invoke('cr-connect', event({ httpMethod: 'CONNECT' }))
     assert.equal(connect.type, 'error')
     assert.match(connect.error.errorMessage, /unsupported/)
+    await w.close()
+  })
+
+  test('v2 Response.json: the Response undici makes, its body stream made on first use', async () => {
+    const w = await start(
+      `const jsonViews = ${jsonViews.toString()}
+       export default async () => {
+         const r = Response.json({ a: 1 })
+         const st = Object.getOwnPropertySymbols(r).find((s) => s.description === 'state')
+         const lazy = r[st].body.constructor.name === 'LazyBody' && r[st].body.made === null
+         void r.body
+         return Response.json({ lazy, made: r[st].body.made instanceof ReadableStream, views: await jsonViews(Response.json) })
+       }`,
+      'v2',
+    )
+    const m = await w.invoke('rj', event())
+    assert.equal(m.type, 'result', JSON.stringify(m))
+    const got = JSON.parse(m.response.body)
+    assert.equal(got.lazy, true)
+    assert.equal(got.made, true)
+    assert.deepEqual(got.views, JSON.parse(JSON.stringify(await jsonViews(Response.json))))
+    await w.close()
+  })
+
+  test('v2 a Response.json body the handler read, locked or only looked at', async () => {
+    const w = await start(
+      `export default async (req) => {
+         const r = Response.json({ a: 1 })
+         const k = req.headers.get('x-k')
+         if (k === 'used') await r.text()
+         if (k === 'locked') r.body.getReader()
+         if (k === 'body') void r.body
+         if (k === 'used-clone') await r.clone().text()
+         return r
+       }`,
+      'v2',
+    )
+    for (const k of ['used', 'locked']) {
+      const m = await w.invoke('ru-' + k, event({ multiValueHeaders: { 'x-k': [k] } }))
+      assert.equal(m.type, 'error', k)
+      assert.equal(m.error.errorMessage, 'Invalid state: ReadableStream is locked', k)
+    }
+    for (const k of ['body', 'used-clone', 'none']) {
+      const m = await w.invoke('ru-' + k, event({ multiValueHeaders: { 'x-k': [k] } }))
+      assert.equal(m.type, 'result', k)
+      assert.deepEqual(m.response, { statusCode: 200, multiValueHeaders: { 'content-type': ['application/json'] }, body: '{"a":1}', isBase64Encoded: false }, k)
+    }
     await w.close()
   })
 
