@@ -910,9 +910,9 @@ function respondV2(inv, res) {
   }
   let multiValueHeaders, body
   try {
-    multiValueHeaders = responseHeaders(res.headers, setCookies)
+    const whole = bodySource(res)
+    multiValueHeaders = listedHeaders(res, setCookies) ?? responseHeaders(res.headers, setCookies)
     if (typeof multiValueHeaders !== 'string') {
-      const whole = bodySource(res)
       if (whole !== undefined) {
         succeedBody(inv, res.status, multiValueHeaders, whole)
         return
@@ -1017,9 +1017,7 @@ function responseHeaders(headers, setCookies) {
       const name = rawName.toLowerCase()
       if (name === 'set-cookie' && fromGetter !== null) continue
       const v = String(value)
-      if (NOT_LATIN1.test(v)) {
-        return `Function returned a response whose "${name}" header contains characters outside ISO-8859-1 (Latin-1); HTTP header values must be Latin-1. Encode the value (for example with encodeURIComponent) before setting it.`
-      }
+      if (NOT_LATIN1.test(v)) return notLatin1Header(name)
       const list = mvh[name]
       if (list === undefined) mvh[name] = [v]
       else list.push(v)
@@ -1030,6 +1028,65 @@ function responseHeaders(headers, setCookies) {
     const list = mvh['set-cookie']
     if (list === undefined) mvh['set-cookie'] = setCookies
     else list.push(...setCookies)
+  }
+  return mvh
+}
+
+// notLatin1Header is the answer's message for a header value HTTP cannot carry.
+function notLatin1Header(name) {
+  return `Function returned a response whose "${name}" header contains characters outside ISO-8859-1 (Latin-1); HTTP header values must be Latin-1. Encode the value (for example with encodeURIComponent) before setting it.`
+}
+
+// The fast path for a Response's headers: read from its header list's Map
+// (lower-case name → {name, value}, set-cookie values kept apart in
+// list.cookies) instead of through the Headers iterator, which sorts them
+// and allocates an iterator and a pair per header. The Map's symbol is
+// found once, by probing, and the result checked against responseHeaders;
+// otherwise, or for a Response that is not a plain one, the Headers API
+// is used.
+let headersMapState // undefined: not probed yet; null: no fast path
+
+// probeHeadersMap returns the symbol under which a header list keeps its
+// Map, or null.
+function probeHeadersMap() {
+  try {
+    const res = new PlainResponse('x', { headers: [['X-B', '2'], ['a', ' 1 '], ['x-b', '3'], ['Set-Cookie', 'c=1'], ['set-cookie', 'd=2'], ['x-gone', '1']] })
+    res.headers.delete('x-gone')
+    const list = res[bodyState].headersList
+    for (const sym of Object.getOwnPropertySymbols(list)) {
+      if (!(list[sym] instanceof Map)) continue
+      const sorted = (mvh) => JSON.stringify(Object.entries(mvh).sort())
+      const want = sorted(responseHeaders(res.headers, ['e=3']))
+      headersMapState = sym
+      if (sorted(listedHeaders(res, ['e=3'])) === want && sorted(listedHeaders(new PlainResponse(null), [])) === '[]') return sym
+    }
+  } catch {}
+  return null
+}
+
+// listedHeaders is responseHeaders for a plain Response, read from its
+// header list, or undefined when there is no fast path for it.
+function listedHeaders(res, setCookies) {
+  if (headersMapState === undefined) headersMapState = probeHeadersMap()
+  if (headersMapState === null || Object.getPrototypeOf(res) !== PlainResponse.prototype) return undefined
+  const list = res[bodyState].headersList
+  const map = list[headersMapState]
+  const mvh = {}
+  let cookies = false
+  for (const name of map.keys()) {
+    if (name === 'set-cookie') {
+      cookies = true
+      continue
+    }
+    const v = map.get(name).value
+    if (NOT_LATIN1.test(v)) return notLatin1Header(name)
+    mvh[name] = [v]
+  }
+  if (cookies && list.cookies !== null && list.cookies.length > 0) mvh['set-cookie'] = Array.from(list.cookies, String)
+  if (setCookies.length > 0) {
+    const have = mvh['set-cookie']
+    if (have === undefined) mvh['set-cookie'] = setCookies
+    else have.push(...setCookies)
   }
   return mvh
 }
@@ -1290,6 +1347,7 @@ const LAZY_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS',
 // An http(s) URL whose authority has no user info: the constructor would
 // refuse credentials, and a lazy Request must not fail later than it.
 const PLAIN_URL = /^https?:\/\/[^/?#@\\]*(?:[/?#\\]|$)/
+let plainURL = '' // the last URL that passed: most invocations repeat it
 
 // v2Request returns the Request of a v2 invocation, with its signal: the
 // lazy one when it can, else a constructed one.
@@ -1314,7 +1372,10 @@ function lazyRequestOf(inv, event) {
   if (typeof url !== 'string' || url === '') {
     url = 'http://localhost' + (event.path || '/') + (event.rawQuery ? '?' + event.rawQuery : '')
   }
-  if (!PLAIN_URL.test(url) || !URL.canParse(url)) return null
+  if (url !== plainURL) {
+    if (!PLAIN_URL.test(url) || !URL.canParse(url)) return null
+    plainURL = url
+  }
   const pairs = headerPairs(event) ?? []
   return lazyRequest(lazyShape, { shape: lazyShape, url, method, pairs, plain: plainPairs(pairs), inv, filled: false })
 }

@@ -1272,6 +1272,33 @@ describe('bootstrap.mjs', { concurrency: 4 }, () => {
     await w.close()
   })
 
+  test('v2 Response headers are read from the header list, as the Headers API gives them', async () => {
+    const w = await start(
+      `export default (req, ctx) => {
+         // After the first invocation (which probes), reading the headers
+         // through the Headers API fails: the fast path must not use it.
+         if (req.headers.get('x-patch') === '1') {
+           Headers.prototype[Symbol.iterator] = Headers.prototype.entries = () => { throw new Error('headers iterated') }
+           Headers.prototype.getSetCookie = () => { throw new Error('getSetCookie called') }
+         }
+         ctx.cookies.set('ctx', '1')
+         const res = new Response('b', { headers: [['X-Mixed', ' a '], ['x-mixed', 'b'], ['Set-Cookie', 's=1'], ['set-cookie', 't=2'], ['x-gone', '1'], ['content-type', 'text/plain']] })
+         res.headers.delete('x-gone')
+         res.headers.set('X-Set', 'v')
+         return res
+       }`,
+      'v2',
+    )
+    const want = { 'x-mixed': ['a, b'], 'x-set': ['v'], 'content-type': ['text/plain'], 'set-cookie': ['s=1', 't=2', 'ctx=1'] }
+    for (const patch of ['0', '1']) {
+      const m = await w.invoke('lh-' + patch, event({ multiValueHeaders: { 'x-patch': [patch] } }))
+      assert.equal(m.type, 'result', JSON.stringify(m))
+      assert.deepEqual(m.response.multiValueHeaders, want, patch)
+      assert.equal(m.response.body, 'b')
+    }
+    await w.close()
+  })
+
   test('v2 logs and markers', async () => {
     const w = await start(`export default (req, context) => { context.log('v2 log'); return new Response('x') }`, 'v2')
     const m = await w.invoke('v2l', event())
