@@ -976,7 +976,8 @@ function probeBodyState() {
 const EMPTY = Buffer.alloc(0)
 
 // bodySource returns the whole body of res when it can be read without its
-// stream: a null body, or an untouched string or bytes source. Otherwise
+// stream: a null body, or an untouched string or bytes source (a string
+// stands for its UTF-8 bytes). Otherwise
 // (a stream, a Blob or FormData body, a body already read or locked, a
 // subclass or a polyfill) it returns undefined and the caller reads the
 // stream.
@@ -987,20 +988,31 @@ function bodySource(res) {
   if (st === null || typeof st !== 'object') return undefined
   const body = st.body
   if (body === null || body === undefined) return EMPTY
-  if (body instanceof LazyBody && body.made === null) return Buffer.from(body.source.buffer, body.source.byteOffset, body.source.byteLength)
+  if (body instanceof LazyBody && body.made === null) return body.source
   const stream = body.stream
   if (stream !== null && stream !== undefined && (stream.locked || res.bodyUsed)) return undefined
   const src = body.source
-  if (typeof src === 'string') return Buffer.from(src)
+  if (typeof src === 'string') return src
   if (src instanceof Uint8Array) return Buffer.from(src.buffer, src.byteOffset, src.byteLength)
   return undefined
 }
 
-// succeedBody answers with a whole body: text when the content type is
-// textual and the bytes are UTF-8, base64 otherwise.
-function succeedBody(inv, status, multiValueHeaders, buf) {
+// succeedBody answers with a whole body (a string, which stands for its
+// UTF-8 bytes, or bytes): text when the content type is textual and the
+// bytes are UTF-8, base64 otherwise. The strings are well-formed (undici
+// converts a body string to a USVString, lone surrogates to U+FFFD, and
+// JSON.stringify escapes them), so a string is its own UTF-8 text.
+function succeedBody(inv, status, multiValueHeaders, body) {
   const contentType = multiValueHeaders['content-type']
   const textual = contentType !== undefined && isTextual(contentType[0])
+  let buf = body
+  if (typeof body === 'string') {
+    if (textual && body.length > 0) {
+      succeedV2(inv, status, multiValueHeaders, body, false)
+      return
+    }
+    buf = Buffer.from(body)
+  }
   if (buf.length === 0) succeedV2(inv, status, multiValueHeaders, '', false)
   else if (textual && isUtf8(buf)) succeedV2(inv, status, multiValueHeaders, buf.toString('utf8'), false)
   else succeedV2(inv, status, multiValueHeaders, buf.toString('base64'), true)
@@ -1622,7 +1634,7 @@ function checkLazyBodies(shape, url, method) {
 // bootstrap reads the bytes straight from the body record (bodySource) and
 // most responses are never read as a stream. The Response.json installed
 // here makes the same Response: new Response(null, init) (the init checked
-// and applied by undici), the JSON bytes as the body's source, the
+// and applied by undici), the JSON text as the body's source, the
 // content-type undici adds, and a body record whose stream is made (as
 // undici makes it) the first time anything reads it: response.body,
 // bodyUsed, text(), clone(). Installed once, after a check against the
@@ -1630,10 +1642,11 @@ function checkLazyBodies(shape, url, method) {
 // runs.
 let jsonShape // undefined: not installed yet; null: not installed
 const NULL_BODY_STATUS = new Set([101, 204, 205, 304])
-const jsonEncoder = new TextEncoder()
 
-// LazyBody is undici's body record {stream, source, length} for a source
-// of bytes, whose stream is made on first use.
+// LazyBody is undici's body record {stream, source, length}, whose stream
+// is made on first use. Its source is the JSON text (undici's Response.json
+// keeps its UTF-8 bytes instead; the stream gives the same bytes), which
+// the bootstrap answers with as it is.
 class LazyBody {
   constructor(shape, source) {
     this.source = source
@@ -1689,7 +1702,7 @@ function fastJSON(shape, argc, data, init) {
   if (typeof text !== 'string') throw new TypeError('Value is not JSON serializable')
   if (NULL_BODY_STATUS.has(res.status)) throw new TypeError(`Response constructor: Invalid response status code ${res.status}`)
   const state = res[shape.kState]
-  state.body = new LazyBody(shape, jsonEncoder.encode(text))
+  state.body = new LazyBody(shape, text)
   if (!state.headersList.contains('content-type', true)) state.headersList.append('content-type', 'application/json', true)
   return res
 }

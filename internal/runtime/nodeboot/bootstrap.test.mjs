@@ -1299,6 +1299,36 @@ describe('bootstrap.mjs', { concurrency: 4 }, () => {
     await w.close()
   })
 
+  test('v2 string bodies: well-formed text as it is, a lone surrogate as U+FFFD, base64 when not textual', async () => {
+    const w = await start(
+      `const kinds = {
+         text: () => new Response('héllo €', { headers: { 'content-type': 'text/plain' } }),
+         lone: () => new Response('a\\ud800b', { headers: { 'content-type': 'text/plain' } }),
+         binary: () => new Response('hé', { headers: { 'content-type': 'application/octet-stream' } }),
+         json: () => Response.json({ s: 'a\\ud800b', e: '€' }),
+         jsonBinary: () => Response.json('é', { headers: { 'content-type': 'image/png' } }),
+         empty: () => Response.json('', { headers: { 'content-type': 'text/plain' } }),
+       }
+       export default (req) => kinds[req.headers.get('x-kind')]()`,
+      'v2',
+    )
+    const cases = [
+      ['text', 'héllo €', false],
+      ['lone', 'a\ufffdb', false],
+      ['binary', Buffer.from('hé').toString('base64'), true],
+      ['json', '{"s":"a\\ud800b","e":"€"}', false],
+      ['jsonBinary', Buffer.from('"é"').toString('base64'), true],
+      ['empty', '""', false],
+    ]
+    for (const [kind, body, b64] of cases) {
+      const m = await w.invoke('sb-' + kind, event({ multiValueHeaders: { 'x-kind': [kind] } }))
+      assert.equal(m.type, 'result', kind)
+      assert.equal(m.response.body, body, kind)
+      assert.equal(m.response.isBase64Encoded, b64, kind)
+    }
+    await w.close()
+  })
+
   test('v2 logs and markers', async () => {
     const w = await start(`export default (req, context) => { context.log('v2 log'); return new Response('x') }`, 'v2')
     const m = await w.invoke('v2l', event())
