@@ -22,6 +22,7 @@ import * as net from 'node:net'
 import * as nodeBuffer from 'node:buffer'
 import { Writable } from 'node:stream'
 import { pathToFileURL } from 'node:url'
+import { inspect } from 'node:util'
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { Worker, isMainThread, parentPort, threadId, workerData } from 'node:worker_threads'
 import * as workerThreads from 'node:worker_threads'
@@ -1676,11 +1677,16 @@ function installResponseJSON() {
     if (typeof original !== 'function') return
     if (bodyState === undefined) bodyState = probeBodyState()
     if (bodyState === null || PlainResponse !== R) return
-    const shape = { Response: R, kState: bodyState, original }
+    let shape = bareShape(R, original)
+    bareResponse = shape
     const fast = function json(data, init) {
       return fastJSON(shape, arguments.length, data, init)
     }
-    if (!sameJSON(shape, fast)) return
+    if (shape === null || !sameJSON(shape, fast)) {
+      // Without the bare path.
+      shape = { Response: R, kState: bodyState, original, kHeaders: null }
+      if (!sameJSON(shape, fast)) return
+    }
     Object.defineProperty(R, 'json', { value: fast, writable: true, enumerable: false, configurable: true })
     jsonShape = shape
     checkJSONBodies(shape, fast)
@@ -1691,6 +1697,14 @@ function installResponseJSON() {
 function fastJSON(shape, argc, data, init) {
   if (argc === 0) return shape.original()
   if (init === null) return shape.original(data, init)
+  if (shape.kHeaders !== null) {
+    const bare = bareInit(init)
+    if (bare !== null) {
+      const text = JSON.stringify(data)
+      if (typeof text !== 'string') throw new TypeError('Value is not JSON serializable')
+      return bareJSON(shape, text, bare)
+    }
+  }
   let res
   try {
     res = new shape.Response(null, init)
@@ -1707,17 +1721,134 @@ function fastJSON(shape, argc, data, init) {
   return res
 }
 
+// The bare Response.json: for no init, or an init of a status and a record
+// of plainly valid headers (what most handlers pass), the Response is made
+// without running undici's constructor at all: an object of
+// Response.prototype with the state undici's Response.json gives it (a
+// copy of a template's, with the status, a header list and the lazy body)
+// and, like the lazy Request, a Headers slot filled on first use with a
+// Headers linked to that list (borrowed from a new Response). The
+// bootstrap reads the state's header list itself (listedHeaders), so an
+// answer that is never looked at costs no Headers at all.
+
+// bareShape probes a Response made by the original Response.json for what
+// the bare path needs: its two slots, the template state and the header
+// list's class; it returns the shape, or null (then every init goes
+// through new Response(null, init)).
+function bareShape(R, original) {
+  try {
+    const t = original(0)
+    const syms = Object.getOwnPropertySymbols(t)
+    if (syms.length !== 2 || Object.getOwnPropertyNames(t).length !== 0 || Object.getPrototypeOf(t) !== R.prototype) return null
+    const kHeaders = syms.find((sym) => t[sym] instanceof Headers)
+    const kState = syms.find((sym) => sym !== kHeaders)
+    if (kHeaders === undefined || kState !== bodyState) return null
+    const template = t[kState]
+    if (!Array.isArray(template.urlList) || template.urlList.length !== 0 || typeof template.headersList?.append !== 'function' || template.status !== 200) return null
+    return { Response: R, kState, kHeaders, original, template, HeadersList: template.headersList.constructor, markUncloneable: workerThreads.markAsUncloneable }
+  } catch {
+    return null
+  }
+}
+
+let bareResponse = null // the shape of the bare path
+const BARE_DEFAULT = { status: 200, headers: null }
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+
+// bareInit returns {status, headers} for an init the bare path applies as
+// undici would (no init; or a plain object of data properties: status, an
+// integer from 200 to 599 that may have a body, and headers, a plain
+// object of plainly valid string values), or null.
+function bareInit(init) {
+  if (init === undefined) return BARE_DEFAULT
+  if (typeof init !== 'object' || Object.getPrototypeOf(init) !== Object.prototype) return null
+  let status = 200
+  let headers = null
+  for (const key in init) {
+    const d = Object.getOwnPropertyDescriptor(init, key)
+    if (d === undefined || !('value' in d)) return null
+    if (key === 'status') {
+      if (d.value === undefined) continue
+      status = d.value
+      if (!Number.isInteger(status) || status < 200 || status > 599 || NULL_BODY_STATUS.has(status)) return null
+    } else if (key === 'headers') {
+      if (d.value === undefined) continue
+      if (!plainRecord(d.value)) return null
+      headers = d.value
+    } else {
+      return null
+    }
+  }
+  return status === 200 && headers === null ? BARE_DEFAULT : { status, headers }
+}
+
+// plainRecord reports whether h is a plain object of data properties whose
+// names are tokens and whose values are plainly valid header values.
+function plainRecord(h) {
+  if (h === null || typeof h !== 'object' || Object.getPrototypeOf(h) !== Object.prototype) return false
+  for (const name in h) {
+    const d = Object.getOwnPropertyDescriptor(h, name)
+    if (d === undefined || typeof d.value !== 'string' || !TOKEN.test(name) || !PLAIN_VALUE.test(d.value)) return false
+  }
+  return Object.getOwnPropertySymbols(h).length === 0
+}
+
+// bareJSON makes the Response of Response.json(text's value, init) (init
+// as bareInit gives it).
+function bareJSON(shape, text, init) {
+  const res = Object.create(shape.Response.prototype)
+  if (shape.markUncloneable !== undefined) shape.markUncloneable(res)
+  const list = new shape.HeadersList()
+  const h = init.headers
+  if (h !== null) for (const name in h) list.append(name, h[name], false)
+  if (!list.contains('content-type', true)) list.append('content-type', 'application/json', true)
+  res[shape.kState] = { ...shape.template, status: init.status, headersList: list, urlList: [], body: new LazyBody(shape, text) }
+  Object.defineProperty(res, shape.kHeaders, bareHeaders)
+  return res
+}
+
+// The accessor of a bare Response's Headers slot: the first use gives the
+// Response a Headers on a copy of its header list, which takes the list's
+// place.
+const bareHeaders = {
+  get() {
+    const shape = bareResponse
+    const borrowed = new shape.Response()
+    const headers = borrowed[shape.kHeaders]
+    const list = borrowed[shape.kState].headersList
+    const state = this[shape.kState]
+    const own = state.headersList
+    for (const { name, value } of own.rawValues()) {
+      if (name.toLowerCase() === 'set-cookie') {
+        for (const cookie of own.cookies ?? []) list.append(name, cookie, false)
+      } else {
+        list.append(name, value, false)
+      }
+    }
+    state.headersList = list
+    slot(this, shape.kHeaders, headers)
+    return headers
+  },
+  set(v) {
+    slot(this, bareResponse.kHeaders, v)
+  },
+  enumerable: true,
+  configurable: true,
+}
+
 // JSON_CASES are the calls sameJSON and checkJSONBodies compare.
 const JSON_CASES = [
   [{ a: [1, 'é'] }],
   ['s', { status: 201, statusText: 'Made', headers: { 'x-a': '1', 'Set-Cookie': 'c=1' } }],
   [null, { headers: [['content-type', 'text/plain']] }],
   [1, {}],
+  [[2], { status: 202, headers: { 'X-A': '1', 'x-a': '2', 'Set-Cookie': 'c=1', 'set-cookie': 'd=2', 'Content-Type': 'text/x' } }],
+  [3, { headers: { 'x-pad': ' padded ' } }],
 ]
 
 // jsonView is what a caller can read of a Response without its body.
 function jsonView(res) {
-  return JSON.stringify([res instanceof Response, Object.getPrototypeOf(res) === Response.prototype, res.status, res.statusText, res.ok, res.type, res.url, res.redirected, [...res.headers], res.headers.getSetCookie()])
+  return JSON.stringify([res instanceof Response, Object.getPrototypeOf(res) === Response.prototype, res.status, res.statusText, res.ok, res.type, res.url, res.redirected, [...res.headers], res.headers.getSetCookie(), inspect(res.headers)])
 }
 
 // errorOf is the error name and message fn throws, or null.
@@ -1736,6 +1867,8 @@ function sameJSON(shape, fast) {
   for (const args of JSON_CASES) {
     const a = shape.original(...args)
     const b = fast(...args)
+    const sorted = (mvh) => JSON.stringify(Object.entries(mvh).sort())
+    if (sorted(listedHeaders(b, [])) !== sorted(responseHeaders(a.headers, []))) return false
     if (jsonView(a) !== jsonView(b) || b[shape.kState].body.made !== null) return false
     if (a.bodyUsed !== b.bodyUsed || !(b.body instanceof ReadableStream) || jsonView(a) !== jsonView(b)) return false
   }

@@ -11,6 +11,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { inspect } from 'node:util'
 
 const BOOTSTRAP = path.join(path.dirname(fileURLToPath(import.meta.url)), 'bootstrap.mjs')
 const MARK = '\u0000bgfn:end:'
@@ -209,8 +210,8 @@ async function requestView(req) {
 // comparing the bootstrap's Response.json with undici's): their status and
 // headers, their bodies read every way, and the errors of bad calls. It
 // runs in fixtures (as source) and in the tests.
-async function jsonViews(json) {
-  const head = (r) => [r instanceof Response, Object.getPrototypeOf(r) === Response.prototype, r.status, r.statusText, r.ok, r.type, r.url, r.redirected, [...r.headers], r.headers.getSetCookie()]
+async function jsonViews(json, inspect) {
+  const head = (r) => [r instanceof Response, Object.getPrototypeOf(r) === Response.prototype, r.status, r.statusText, r.ok, r.type, r.url, r.redirected, [...r.headers], r.headers.getSetCookie(), inspect(r.headers), inspect(r)]
   const cases = [
     [{ a: [1, 'é'] }],
     ['s', { status: 201, statusText: 'Made', headers: { 'x-a': '1', 'Set-Cookie': 'c=1' } }],
@@ -218,17 +219,25 @@ async function jsonViews(json) {
     [1, {}],
     [[1, 2], { headers: new Headers({ 'x-h': '1' }), status: 299 }],
     [{ toJSON: () => 'j' }, undefined],
+    [2, { status: 201 }],
+    [3, { headers: { 'Cache-Control': 'no-store', 'X-A': '1', 'x-a': '2', 'Set-Cookie': 'a=1', 'set-cookie': 'b=2' } }],
+    [4, { status: 299, headers: { 'Content-Type': 'text/plain' }, statusText: undefined }],
+    [5, { status: undefined, headers: undefined }],
   ]
   const views = []
   for (const args of cases) {
     const res = json(...args)
+    const cloned = head(res.clone())
     const first = head(res)
+    res.headers.set('x-later', '1')
+    res.headers.append('set-cookie', 'later=1')
     const c = res.clone()
     const reader = res.body.getReader()
     let streamed = ''
     for (let x = await reader.read(); !x.done; x = await reader.read()) streamed += Buffer.from(x.value).toString()
     const blob = await c.clone().blob()
     views.push({
+      cloned,
       first,
       streamed,
       used: [res.bodyUsed, c.bodyUsed],
@@ -1227,13 +1236,17 @@ describe('bootstrap.mjs', { concurrency: 4 }, () => {
 
   test('v2 Response.json: the Response undici makes, its body stream made on first use', async () => {
     const w = await start(
-      `const jsonViews = ${jsonViews.toString()}
+      `import { inspect } from 'node:util'
+       const jsonViews = ${jsonViews.toString()}
        export default async () => {
-         const r = Response.json({ a: 1 })
-         const st = Object.getOwnPropertySymbols(r).find((s) => s.description === 'state')
+         const r = Response.json({ a: 1 }, { headers: { 'X-A': '1' } })
+         const syms = Object.getOwnPropertySymbols(r)
+         const st = syms.find((s) => s.description === 'state')
+         const hs = syms.find((s) => s.description === 'headers')
          const lazy = r[st].body.constructor.name === 'LazyBody' && r[st].body.made === null
+         const bare = typeof Object.getOwnPropertyDescriptor(r, hs).get === 'function'
          void r.body
-         return Response.json({ lazy, made: r[st].body.made instanceof ReadableStream, views: await jsonViews(Response.json) })
+         return Response.json({ lazy, bare, made: r[st].body.made instanceof ReadableStream, views: await jsonViews(Response.json, inspect) })
        }`,
       'v2',
     )
@@ -1241,8 +1254,9 @@ describe('bootstrap.mjs', { concurrency: 4 }, () => {
     assert.equal(m.type, 'result', JSON.stringify(m))
     const got = JSON.parse(m.response.body)
     assert.equal(got.lazy, true)
+    assert.equal(got.bare, true)
     assert.equal(got.made, true)
-    assert.deepEqual(got.views, JSON.parse(JSON.stringify(await jsonViews(Response.json))))
+    assert.deepEqual(got.views, JSON.parse(JSON.stringify(await jsonViews(Response.json, inspect))))
     await w.close()
   })
 
@@ -1255,6 +1269,14 @@ describe('bootstrap.mjs', { concurrency: 4 }, () => {
          if (k === 'locked') r.body.getReader()
          if (k === 'body') void r.body
          if (k === 'used-clone') await r.clone().text()
+         if (k === 'headers') return Response.json({ a: 1 }, { status: 201, headers: { 'Cache-Control': 'no-store', 'X-A': '1', 'x-a': '2', 'Set-Cookie': 'a=1', 'set-cookie': 'b=2' } })
+         if (k === 'mutated') {
+           const m = Response.json({ a: 1 }, { headers: { 'X-A': '1' } })
+           m.headers.set('x-later', '2')
+           m.headers.delete('x-a')
+           return m
+         }
+         if (k === 'typed') return Response.json({ a: 1 }, { headers: { 'Content-Type': 'application/octet-stream' } })
          return r
        }`,
       'v2',
@@ -1269,6 +1291,17 @@ describe('bootstrap.mjs', { concurrency: 4 }, () => {
       assert.equal(m.type, 'result', k)
       assert.deepEqual(m.response, { statusCode: 200, multiValueHeaders: { 'content-type': ['application/json'] }, body: '{"a":1}', isBase64Encoded: false }, k)
     }
+    const h = await w.invoke('ru-headers', event({ multiValueHeaders: { 'x-k': ['headers'] } }))
+    assert.deepEqual(h.response, {
+      statusCode: 201,
+      multiValueHeaders: { 'cache-control': ['no-store'], 'x-a': ['1, 2'], 'set-cookie': ['a=1', 'b=2'], 'content-type': ['application/json'] },
+      body: '{"a":1}',
+      isBase64Encoded: false,
+    })
+    const mu = await w.invoke('ru-mutated', event({ multiValueHeaders: { 'x-k': ['mutated'] } }))
+    assert.deepEqual(mu.response.multiValueHeaders, { 'x-later': ['2'], 'content-type': ['application/json'] })
+    const t = await w.invoke('ru-typed', event({ multiValueHeaders: { 'x-k': ['typed'] } }))
+    assert.deepEqual(t.response, { statusCode: 200, multiValueHeaders: { 'content-type': ['application/octet-stream'] }, body: Buffer.from('{"a":1}').toString('base64'), isBase64Encoded: true })
     await w.close()
   })
 
