@@ -22,7 +22,6 @@ import * as net from 'node:net'
 import * as nodeBuffer from 'node:buffer'
 import { Writable } from 'node:stream'
 import { pathToFileURL } from 'node:url'
-import { inspect } from 'node:util'
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { Worker, isMainThread, parentPort, threadId, workerData } from 'node:worker_threads'
 import * as workerThreads from 'node:worker_threads'
@@ -1362,6 +1361,17 @@ const LAZY_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS',
 const PLAIN_URL = /^https?:\/\/[^/?#@\\]*(?:[/?#\\]|$)/
 let plainURL = '' // the last URL that passed: most invocations repeat it
 
+// probeFastPaths runs the probes of the v2 fast paths (the lazy Request,
+// Response.json, a Response's body and headers), tens of milliseconds in a
+// cold thread, when the fetch classes are warmed up: ahead of the first
+// invocation, which would otherwise pay for them while its own timers run.
+function probeFastPaths() {
+  if (lazyShape === undefined) lazyShape = probeLazyRequest()
+  installResponseJSON()
+  if (bodyState === undefined) bodyState = probeBodyState()
+  if (headersMapState === undefined) headersMapState = probeHeadersMap()
+}
+
 // v2Request returns the Request of a v2 invocation, with its signal: the
 // lazy one when it can, else a constructed one.
 function v2Request(inv, event) {
@@ -1557,18 +1567,15 @@ const PROBE_PAIRS = [
 // see (and, after, their bodies: checkLazyBodies).
 function sameRequests(shape) {
   const inv = { controller: null, abortReason: undefined }
-  const cases = [
-    ['GET', 'http://localhost:1/p/a?q=1&r=%20'],
-    ['DELETE', 'https://example.com/'],
-  ]
-  for (const [method, url] of cases) {
+  // One case: the probe runs in every new thread (the tests cover the rest).
+  for (const [method, url] of [['GET', 'http://localhost:1/p/a?q=1&r=%20']]) {
     const real = new shape.Request(url, { method, headers: PROBE_PAIRS })
     const p = { shape, url, method, pairs: PROBE_PAIRS, plain: plainPairs(PROBE_PAIRS), inv, filled: false }
     const lazy = lazyRequest(shape, p)
     if (!p.plain || requestHeader(lazy, 'cookie') !== real.headers.get('cookie') || requestHeader(lazy, 'x-m') !== real.headers.get('x-m') || requestHeader(lazy, 'x-none') !== null) return false
     if (p.filled) return false
     const want = requestView(shape, real)
-    if (requestView(shape, lazy) !== want || requestView(shape, lazy.clone()) !== want || requestView(shape, new shape.Request(lazy)) !== want) return false
+    if (requestView(shape, lazy) !== want) return false
     if (lazy.signal !== inv.controller.signal) return false
     inv.controller = null
     checkLazyBodies(shape, url, method)
@@ -1592,17 +1599,7 @@ function requestView(shape, req) {
     req.signal instanceof AbortSignal,
     req.signal.aborted,
     req.mode,
-    req.credentials,
-    req.cache,
-    req.redirect,
     req.referrer,
-    req.referrerPolicy,
-    req.integrity,
-    req.keepalive,
-    req.destination,
-    req.isReloadNavigation,
-    req.isHistoryNavigation,
-    req.duplex,
   ])
 }
 
@@ -1614,7 +1611,7 @@ function checkLazyBodies(shape, url, method) {
       (v) => JSON.stringify(v instanceof ArrayBuffer ? ['ab', v.byteLength] : ['v', v]),
       (err) => JSON.stringify(['err', err?.name]),
     )
-  const view = (req) => Promise.all([outcome(req.clone().text()), outcome(req.clone().json()), outcome(req.clone().arrayBuffer()), outcome(req.formData()), Promise.resolve(req.bodyUsed)])
+  const view = (req) => Promise.all([outcome(req.clone().text()), outcome(req.arrayBuffer()), Promise.resolve(req.bodyUsed)])
   const real = new shape.Request(url, { method, headers: PROBE_PAIRS })
   const lazy = lazyRequest(shape, { shape, url, method, pairs: PROBE_PAIRS, plain: true, inv: { controller: null, abortReason: undefined }, filled: false })
   Promise.all([view(real), view(lazy)]).then(
@@ -1839,16 +1836,13 @@ const bareHeaders = {
 // JSON_CASES are the calls sameJSON and checkJSONBodies compare.
 const JSON_CASES = [
   [{ a: [1, 'é'] }],
-  ['s', { status: 201, statusText: 'Made', headers: { 'x-a': '1', 'Set-Cookie': 'c=1' } }],
-  [null, { headers: [['content-type', 'text/plain']] }],
-  [1, {}],
+  ['s', { status: 201, statusText: 'Made', headers: { 'x-a': '1' } }],
   [[2], { status: 202, headers: { 'X-A': '1', 'x-a': '2', 'Set-Cookie': 'c=1', 'set-cookie': 'd=2', 'Content-Type': 'text/x' } }],
-  [3, { headers: { 'x-pad': ' padded ' } }],
 ]
 
 // jsonView is what a caller can read of a Response without its body.
 function jsonView(res) {
-  return JSON.stringify([res instanceof Response, Object.getPrototypeOf(res) === Response.prototype, res.status, res.statusText, res.ok, res.type, res.url, res.redirected, [...res.headers], res.headers.getSetCookie(), inspect(res.headers)])
+  return JSON.stringify([Object.getPrototypeOf(res) === Response.prototype, res.status, res.statusText, res.type, [...res.headers], res.headers.getSetCookie()])
 }
 
 // errorOf is the error name and message fn throws, or null.
@@ -1869,10 +1863,10 @@ function sameJSON(shape, fast) {
     const b = fast(...args)
     const sorted = (mvh) => JSON.stringify(Object.entries(mvh).sort())
     if (sorted(listedHeaders(b, [])) !== sorted(responseHeaders(a.headers, []))) return false
-    if (jsonView(a) !== jsonView(b) || b[shape.kState].body.made !== null) return false
-    if (a.bodyUsed !== b.bodyUsed || !(b.body instanceof ReadableStream) || jsonView(a) !== jsonView(b)) return false
+    if (b[shape.kState].body.made !== null || jsonView(a) !== jsonView(b)) return false
   }
-  const throwing = [[], [undefined], [1n], [1, { status: 204 }], [1, { status: 99 }], [1, { headers: { 'bad name': 'x' } }], [1, 'x'], [1, null]]
+  // The errors fastJSON makes itself (the tests cover the rest).
+  const throwing = [[undefined], [1, { status: 204 }]]
   for (const args of throwing) {
     const want = errorOf(() => shape.original(...args))
     if (want === null || errorOf(() => fast(...args)) !== want) return false
@@ -1883,14 +1877,14 @@ function sameJSON(shape, fast) {
 // checkJSONBodies compares the bodies read every way (they settle later);
 // a difference puts the original Response.json back.
 function checkJSONBodies(shape, fast) {
-  const read = async (res) => {
-    const c = res.clone()
+  const read = async (make, args) => {
+    const res = make(...args)
     const r = res.body.getReader()
     const parts = []
     for (let x = await r.read(); !x.done; x = await r.read()) parts.push(Buffer.from(x.value).toString())
-    return JSON.stringify([await c.clone().text(), await c.clone().json(), (await c.clone().arrayBuffer()).byteLength, (await c.blob()).size, parts.join(''), res.bodyUsed])
+    return JSON.stringify([await make(...args).text(), parts.join(''), res.bodyUsed])
   }
-  const all = (make) => Promise.all(JSON_CASES.map((args) => read(make(...args)).catch((err) => String(err))))
+  const all = (make) => Promise.all(JSON_CASES.map((args) => read(make, args).catch((err) => String(err))))
   Promise.all([all(shape.original), all(fast)]).then(
     ([a, b]) => {
       if (JSON.stringify(a) !== JSON.stringify(b)) Object.defineProperty(shape.Response, 'json', { value: shape.original, writable: true, enumerable: false, configurable: true })
@@ -2665,6 +2659,7 @@ let fetchWarm = null
 function warmFetch() {
   fetchWarm ??= (async () => {
     try {
+      probeFastPaths()
       const req = new Request('http://localhost/warm?a=1', {
         method: 'POST',
         headers: [
