@@ -797,7 +797,7 @@ class Context {
 // @netlify/blobs' getStore() works with no options. (v1 functions call
 // connectLambda(event) instead and get no NETLIFY_BLOBS_CONTEXT, as in
 // production.) The value is kept while the inputs do not change.
-let blobsInputs = null
+let blobsInputs = [null, null, null] // raw, site, deploy: compared one by one, no concatenation per request
 let blobsContext = null
 function setBlobsContext(event) {
   const raw = event.blobs
@@ -805,8 +805,7 @@ function setBlobsContext(event) {
   const h = event.headers ?? {}
   const site = h['x-nf-site-id'] ?? null
   const deploy = h['x-nf-deploy-id'] ?? null
-  const inputs = raw + '|' + site + '|' + deploy
-  if (inputs !== blobsInputs) {
+  if (raw !== blobsInputs[0] || site !== blobsInputs[1] || deploy !== blobsInputs[2]) {
     let b
     try {
       b = JSON.parse(Buffer.from(raw, 'base64').toString('utf8'))
@@ -822,7 +821,7 @@ function setBlobsContext(event) {
       primaryRegion: b.primary_region,
     }
     blobsContext = Buffer.from(JSON.stringify(ctx)).toString('base64')
-    blobsInputs = inputs
+    blobsInputs = [raw, site, deploy]
   }
   process.env.NETLIFY_BLOBS_CONTEXT = blobsContext
 }
@@ -861,6 +860,9 @@ function waitSettled(inv) {
 }
 
 function isResponse(v) {
+  // A plain Response (undici's own, as bodySource knows it) is one without
+  // reading its headers, which would fill a bare Response's Headers slot.
+  if (v !== null && typeof v === 'object' && bodyState !== undefined && bodyState !== null && Object.getPrototypeOf(v) === PlainResponse.prototype && typeof v[bodyState] === 'object') return true
   return (
     v !== null &&
     typeof v === 'object' &&

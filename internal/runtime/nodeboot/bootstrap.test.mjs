@@ -1262,9 +1262,14 @@ describe('bootstrap.mjs', { concurrency: 4 }, () => {
 
   test('v2 a Response.json body the handler read, locked or only looked at', async () => {
     const w = await start(
-      `export default async (req) => {
+      `export default async (req, ctx) => {
          const r = Response.json({ a: 1 })
          const k = req.headers.get('x-k')
+         if (k === 'unread') {
+           // The answer leaves the bare Response's Headers slot unfilled.
+           const hs = Object.getOwnPropertySymbols(r).find((s) => s.description === 'headers')
+           ctx.waitUntil(new Promise((res) => setTimeout(res, 10)).then(() => console.log('slot after the answer', typeof Object.getOwnPropertyDescriptor(r, hs).get)))
+         }
          if (k === 'used') await r.text()
          if (k === 'locked') r.body.getReader()
          if (k === 'body') void r.body
@@ -1298,6 +1303,11 @@ describe('bootstrap.mjs', { concurrency: 4 }, () => {
       body: '{"a":1}',
       isBase64Encoded: false,
     })
+    const un = await w.invoke('ru-unread', event({ multiValueHeaders: { 'x-k': ['unread'] } }))
+    assert.deepEqual(un.response.multiValueHeaders, { 'content-type': ['application/json'] })
+    assert.deepEqual(await w.next('idle'), { type: 'idle', id: 'ru-unread', logs: true })
+    await w.markers('ru-unread')
+    assert.match(w.stdout, /slot after the answer function\n/)
     const mu = await w.invoke('ru-mutated', event({ multiValueHeaders: { 'x-k': ['mutated'] } }))
     assert.deepEqual(mu.response.multiValueHeaders, { 'x-later': ['2'], 'content-type': ['application/json'] })
     const t = await w.invoke('ru-typed', event({ multiValueHeaders: { 'x-k': ['typed'] } }))
