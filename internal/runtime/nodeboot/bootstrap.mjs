@@ -1673,7 +1673,9 @@ function installResponseJSON() {
   try {
     const R = globalThis.Response
     const original = R.json
-    if (typeof original !== 'function') return
+    // A Response that prints its internal state (Node 18) would show the
+    // lazy body in console.log: not there.
+    if (typeof original !== 'function' || typeof R.prototype[Symbol.for('nodejs.util.inspect.custom')] !== 'function') return
     if (bodyState === undefined) bodyState = probeBodyState()
     if (bodyState === null || PlainResponse !== R) return
     let shape = bareShape(R, original)

@@ -262,6 +262,13 @@ async function jsonViews(json, inspect) {
   return { views, errors }
 }
 
+// FAST says whether this Node has the bootstrap's lazy Request and
+// Response.json: Node 18's undici keeps one more slot (a realm) that they
+// do not fill, and its Response prints its internal state (where the lazy
+// body would show), so there its Requests and Responses are constructed,
+// and the tests check that they read the same.
+const FAST = Number(process.versions.node.split('.')[0]) >= 20
+
 // Every test has its own worker process, so they can run side by side.
 describe('bootstrap.mjs', { concurrency: 4 }, () => {
   // --- start-up ---------------------------------------------------------------
@@ -1202,8 +1209,8 @@ describe('bootstrap.mjs', { concurrency: 4 }, () => {
       }
       const want = await requestView(new Request(rawUrl, { method: method.toUpperCase(), headers }))
       assert.deepEqual(got.view, want, name)
-      assert.equal(got.lazy, plain, name)
-      assert.equal(got.afterContext, plain, name)
+      assert.equal(got.lazy, FAST && plain, name)
+      assert.equal(got.afterContext, FAST && plain, name)
       assert.equal(got.lazyAfter, false, name)
       if (name === 'get') assert.deepEqual(got.c, ['203.0.113.7', '01R', '1', '', ''])
     }
@@ -1253,9 +1260,9 @@ describe('bootstrap.mjs', { concurrency: 4 }, () => {
     const m = await w.invoke('rj', event())
     assert.equal(m.type, 'result', JSON.stringify(m))
     const got = JSON.parse(m.response.body)
-    assert.equal(got.lazy, true)
-    assert.equal(got.bare, true)
-    assert.equal(got.made, true)
+    assert.equal(got.lazy, FAST)
+    assert.equal(got.bare, FAST)
+    assert.equal(got.made, FAST)
     assert.deepEqual(got.views, JSON.parse(JSON.stringify(await jsonViews(Response.json, inspect))))
     await w.close()
   })
@@ -1307,7 +1314,7 @@ describe('bootstrap.mjs', { concurrency: 4 }, () => {
     assert.deepEqual(un.response.multiValueHeaders, { 'content-type': ['application/json'] })
     assert.deepEqual(await w.next('idle'), { type: 'idle', id: 'ru-unread', logs: true })
     await w.markers('ru-unread')
-    assert.match(w.stdout, /slot after the answer function\n/)
+    assert.match(w.stdout, FAST ? /slot after the answer function\n/ : /slot after the answer undefined\n/)
     const mu = await w.invoke('ru-mutated', event({ multiValueHeaders: { 'x-k': ['mutated'] } }))
     assert.deepEqual(mu.response.multiValueHeaders, { 'x-later': ['2'], 'content-type': ['application/json'] })
     const t = await w.invoke('ru-typed', event({ multiValueHeaders: { 'x-k': ['typed'] } }))
