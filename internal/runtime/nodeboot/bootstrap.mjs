@@ -24,6 +24,7 @@ import { Writable } from 'node:stream'
 import { pathToFileURL } from 'node:url'
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { Worker, isMainThread, parentPort, threadId, workerData } from 'node:worker_threads'
+import * as workerThreads from 'node:worker_threads'
 
 const MODE = !isMainThread ? 'thread' : process.env.BGFN_HOST === '1' ? 'host' : 'process'
 const env = process.env
@@ -741,16 +742,16 @@ class Context {
     this._req = req
     this._geo = undefined
     this._url = undefined
-    this.account = { id: req.headers.get('x-nf-account-id') ?? '' }
+    this.account = { id: requestHeader(req, 'x-nf-account-id') ?? '' }
     this.deploy = { context: 'dev', id: '0', published: false }
     this.flags = {}
-    this.ip = req.headers.get('x-nf-client-connection-ip') ?? ''
+    this.ip = requestHeader(req, 'x-nf-client-connection-ip') ?? ''
     this.json = contextJSON
     this.log = contextLog
     this.next = notImplementedNext
     this.params = params !== null && typeof params === 'object' ? params : {}
     this.path = event.route
-    this.requestId = req.headers.get('x-nf-request-id') || inv.id
+    this.requestId = requestHeader(req, 'x-nf-request-id') || inv.id
     this.server = { region: REGION }
     this.site = { id: env.SITE_ID ?? '', name: env.SITE_NAME ?? '', url: env.URL }
     this.waitUntil = (promise) => {
@@ -766,12 +767,12 @@ class Context {
   }
 
   get cookies() {
-    if (this._inv.cookies === null) this._inv.cookies = new Cookies(this._req.headers.get('cookie'))
+    if (this._inv.cookies === null) this._inv.cookies = new Cookies(requestHeader(this._req, 'cookie'))
     return this._inv.cookies
   }
 
   get geo() {
-    if (this._geo === undefined) this._geo = decodeGeo(this._req.headers.get('x-nf-geo'))
+    if (this._geo === undefined) this._geo = decodeGeo(requestHeader(this._req, 'x-nf-geo'))
     return this._geo
   }
 
@@ -796,7 +797,7 @@ class Context {
 // @netlify/blobs' getStore() works with no options. (v1 functions call
 // connectLambda(event) instead and get no NETLIFY_BLOBS_CONTEXT, as in
 // production.) The value is kept while the inputs do not change.
-let blobsInputs = null
+let blobsInputs = [null, null, null] // raw, site, deploy: compared one by one, no concatenation per request
 let blobsContext = null
 function setBlobsContext(event) {
   const raw = event.blobs
@@ -804,8 +805,7 @@ function setBlobsContext(event) {
   const h = event.headers ?? {}
   const site = h['x-nf-site-id'] ?? null
   const deploy = h['x-nf-deploy-id'] ?? null
-  const inputs = raw + '|' + site + '|' + deploy
-  if (inputs !== blobsInputs) {
+  if (raw !== blobsInputs[0] || site !== blobsInputs[1] || deploy !== blobsInputs[2]) {
     let b
     try {
       b = JSON.parse(Buffer.from(raw, 'base64').toString('utf8'))
@@ -821,7 +821,7 @@ function setBlobsContext(event) {
       primaryRegion: b.primary_region,
     }
     blobsContext = Buffer.from(JSON.stringify(ctx)).toString('base64')
-    blobsInputs = inputs
+    blobsInputs = [raw, site, deploy]
   }
   process.env.NETLIFY_BLOBS_CONTEXT = blobsContext
 }
@@ -832,8 +832,7 @@ function invokeV2(handler, msg) {
   try {
     const event = msg.event ?? {}
     setBlobsContext(event)
-    const req = buildRequest(event)
-    requestSignal(inv, req)
+    const req = v2Request(inv, event)
     ctx = new Context(inv, req, event, msg.params)
     current = ctx
     ret = inRequestStore(ctx, () => handler(req, ctx))
@@ -861,6 +860,9 @@ function waitSettled(inv) {
 }
 
 function isResponse(v) {
+  // A plain Response (undici's own, as bodySource knows it) is one without
+  // reading its headers, which would fill a bare Response's Headers slot.
+  if (v !== null && typeof v === 'object' && bodyState !== undefined && bodyState !== null && Object.getPrototypeOf(v) === PlainResponse.prototype && typeof v[bodyState] === 'object') return true
   return (
     v !== null &&
     typeof v === 'object' &&
@@ -910,9 +912,9 @@ function respondV2(inv, res) {
   }
   let multiValueHeaders, body
   try {
-    multiValueHeaders = responseHeaders(res.headers, setCookies)
+    const whole = bodySource(res)
+    multiValueHeaders = listedHeaders(res, setCookies) ?? responseHeaders(res.headers, setCookies)
     if (typeof multiValueHeaders !== 'string') {
-      const whole = bodySource(res)
       if (whole !== undefined) {
         succeedBody(inv, res.status, multiValueHeaders, whole)
         return
@@ -976,7 +978,8 @@ function probeBodyState() {
 const EMPTY = Buffer.alloc(0)
 
 // bodySource returns the whole body of res when it can be read without its
-// stream: a null body, or an untouched string or bytes source. Otherwise
+// stream: a null body, or an untouched string or bytes source (a string
+// stands for its UTF-8 bytes). Otherwise
 // (a stream, a Blob or FormData body, a body already read or locked, a
 // subclass or a polyfill) it returns undefined and the caller reads the
 // stream.
@@ -987,19 +990,31 @@ function bodySource(res) {
   if (st === null || typeof st !== 'object') return undefined
   const body = st.body
   if (body === null || body === undefined) return EMPTY
+  if (body instanceof LazyBody && body.made === null) return body.source
   const stream = body.stream
   if (stream !== null && stream !== undefined && (stream.locked || res.bodyUsed)) return undefined
   const src = body.source
-  if (typeof src === 'string') return Buffer.from(src)
+  if (typeof src === 'string') return src
   if (src instanceof Uint8Array) return Buffer.from(src.buffer, src.byteOffset, src.byteLength)
   return undefined
 }
 
-// succeedBody answers with a whole body: text when the content type is
-// textual and the bytes are UTF-8, base64 otherwise.
-function succeedBody(inv, status, multiValueHeaders, buf) {
+// succeedBody answers with a whole body (a string, which stands for its
+// UTF-8 bytes, or bytes): text when the content type is textual and the
+// bytes are UTF-8, base64 otherwise. The strings are well-formed (undici
+// converts a body string to a USVString, lone surrogates to U+FFFD, and
+// JSON.stringify escapes them), so a string is its own UTF-8 text.
+function succeedBody(inv, status, multiValueHeaders, body) {
   const contentType = multiValueHeaders['content-type']
   const textual = contentType !== undefined && isTextual(contentType[0])
+  let buf = body
+  if (typeof body === 'string') {
+    if (textual && body.length > 0) {
+      succeedV2(inv, status, multiValueHeaders, body, false)
+      return
+    }
+    buf = Buffer.from(body)
+  }
   if (buf.length === 0) succeedV2(inv, status, multiValueHeaders, '', false)
   else if (textual && isUtf8(buf)) succeedV2(inv, status, multiValueHeaders, buf.toString('utf8'), false)
   else succeedV2(inv, status, multiValueHeaders, buf.toString('base64'), true)
@@ -1016,9 +1031,7 @@ function responseHeaders(headers, setCookies) {
       const name = rawName.toLowerCase()
       if (name === 'set-cookie' && fromGetter !== null) continue
       const v = String(value)
-      if (NOT_LATIN1.test(v)) {
-        return `Function returned a response whose "${name}" header contains characters outside ISO-8859-1 (Latin-1); HTTP header values must be Latin-1. Encode the value (for example with encodeURIComponent) before setting it.`
-      }
+      if (NOT_LATIN1.test(v)) return notLatin1Header(name)
       const list = mvh[name]
       if (list === undefined) mvh[name] = [v]
       else list.push(v)
@@ -1029,6 +1042,65 @@ function responseHeaders(headers, setCookies) {
     const list = mvh['set-cookie']
     if (list === undefined) mvh['set-cookie'] = setCookies
     else list.push(...setCookies)
+  }
+  return mvh
+}
+
+// notLatin1Header is the answer's message for a header value HTTP cannot carry.
+function notLatin1Header(name) {
+  return `Function returned a response whose "${name}" header contains characters outside ISO-8859-1 (Latin-1); HTTP header values must be Latin-1. Encode the value (for example with encodeURIComponent) before setting it.`
+}
+
+// The fast path for a Response's headers: read from its header list's Map
+// (lower-case name → {name, value}, set-cookie values kept apart in
+// list.cookies) instead of through the Headers iterator, which sorts them
+// and allocates an iterator and a pair per header. The Map's symbol is
+// found once, by probing, and the result checked against responseHeaders;
+// otherwise, or for a Response that is not a plain one, the Headers API
+// is used.
+let headersMapState // undefined: not probed yet; null: no fast path
+
+// probeHeadersMap returns the symbol under which a header list keeps its
+// Map, or null.
+function probeHeadersMap() {
+  try {
+    const res = new PlainResponse('x', { headers: [['X-B', '2'], ['a', ' 1 '], ['x-b', '3'], ['Set-Cookie', 'c=1'], ['set-cookie', 'd=2'], ['x-gone', '1']] })
+    res.headers.delete('x-gone')
+    const list = res[bodyState].headersList
+    for (const sym of Object.getOwnPropertySymbols(list)) {
+      if (!(list[sym] instanceof Map)) continue
+      const sorted = (mvh) => JSON.stringify(Object.entries(mvh).sort())
+      const want = sorted(responseHeaders(res.headers, ['e=3']))
+      headersMapState = sym
+      if (sorted(listedHeaders(res, ['e=3'])) === want && sorted(listedHeaders(new PlainResponse(null), [])) === '[]') return sym
+    }
+  } catch {}
+  return null
+}
+
+// listedHeaders is responseHeaders for a plain Response, read from its
+// header list, or undefined when there is no fast path for it.
+function listedHeaders(res, setCookies) {
+  if (headersMapState === undefined) headersMapState = probeHeadersMap()
+  if (headersMapState === null || Object.getPrototypeOf(res) !== PlainResponse.prototype) return undefined
+  const list = res[bodyState].headersList
+  const map = list[headersMapState]
+  const mvh = {}
+  let cookies = false
+  for (const name of map.keys()) {
+    if (name === 'set-cookie') {
+      cookies = true
+      continue
+    }
+    const v = map.get(name).value
+    if (NOT_LATIN1.test(v)) return notLatin1Header(name)
+    mvh[name] = [v]
+  }
+  if (cookies && list.cookies !== null && list.cookies.length > 0) mvh['set-cookie'] = Array.from(list.cookies, String)
+  if (setCookies.length > 0) {
+    const have = mvh['set-cookie']
+    if (have === undefined) mvh['set-cookie'] = setCookies
+    else have.push(...setCookies)
   }
   return mvh
 }
@@ -1263,6 +1335,566 @@ function requestSignal(inv, req) {
       return inv.controller.signal
     },
   })
+}
+
+// --- the lazy Request ---------------------------------------------------------
+//
+// Building a v2 handler's Request with undici's constructor (WebIDL
+// conversions of the init, two internal request records, a URL, an
+// AbortController, a Headers) is most of what a v2 invocation costs in a
+// thread whose JIT is still cold: ~150 µs, against ~2 µs for what follows.
+// Many handlers never look at their Request, and those that do mostly read
+// a header or the URL. So the Request of a bodiless event is an object of
+// Request.prototype whose internal slots (found once, by probing a real
+// Request) are accessors: the first use of any of them (any getter, method,
+// clone(), new Request(req), fetch(req)) fills them in directly, without the
+// constructor: a copy of a template Request's record with this event's
+// method, parsed URL and header list, and a Headers object linked to that
+// list (borrowed from a new Response, the one public way to get one). The
+// signal is made on first use, as requestSignal does. When the probe or its
+// check against a constructed Request fails (another undici, a polyfilled
+// global), or an event does not fit (a body, an unusual method, a URL that is
+// not plainly http(s) or carries credentials), the Request is constructed.
+let lazyShape // undefined: not probed yet; null: no lazy Request
+const PENDING = Symbol('bgfn.pendingRequest')
+const LAZY_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH'])
+// An http(s) URL whose authority has no user info: the constructor would
+// refuse credentials, and a lazy Request must not fail later than it.
+const PLAIN_URL = /^https?:\/\/[^/?#@\\]*(?:[/?#\\]|$)/
+let plainURL = '' // the last URL that passed: most invocations repeat it
+
+// probeFastPaths runs the probes of the v2 fast paths (the lazy Request,
+// Response.json, a Response's body and headers), tens of milliseconds in a
+// cold thread, when the fetch classes are warmed up: ahead of the first
+// invocation, which would otherwise pay for them while its own timers run.
+function probeFastPaths() {
+  if (lazyShape === undefined) lazyShape = probeLazyRequest()
+  installResponseJSON()
+  if (bodyState === undefined) bodyState = probeBodyState()
+  if (headersMapState === undefined) headersMapState = probeHeadersMap()
+}
+
+// v2Request returns the Request of a v2 invocation, with its signal: the
+// lazy one when it can, else a constructed one.
+function v2Request(inv, event) {
+  if (jsonShape === undefined) installResponseJSON()
+  const req = lazyRequestOf(inv, event)
+  if (req !== null) return req
+  const built = buildRequest(event)
+  requestSignal(inv, built)
+  return built
+}
+
+// lazyRequestOf returns the lazy Request of event, or null when the event
+// does not fit or there is no lazy Request on this Node.
+function lazyRequestOf(inv, event) {
+  if (lazyShape === undefined) lazyShape = probeLazyRequest()
+  if (lazyShape === null) return null
+  const method = typeof event.httpMethod === 'string' && event.httpMethod !== '' ? event.httpMethod.toUpperCase() : 'GET'
+  if (!LAZY_METHODS.has(method)) return null
+  if (method !== 'GET' && method !== 'HEAD' && typeof event.body === 'string') return null
+  let url = event.rawUrl
+  if (typeof url !== 'string' || url === '') {
+    url = 'http://localhost' + (event.path || '/') + (event.rawQuery ? '?' + event.rawQuery : '')
+  }
+  if (url !== plainURL) {
+    if (!PLAIN_URL.test(url) || !URL.canParse(url)) return null
+    plainURL = url
+  }
+  const pairs = headerPairs(event) ?? []
+  return lazyRequest(lazyShape, { shape: lazyShape, url, method, pairs, plain: plainPairs(pairs), inv, filled: false })
+}
+
+// plainPairs reports whether every header is plainly valid (PLAIN_NAME,
+// PLAIN_VALUE): then the Headers API would keep each one as it is.
+function plainPairs(pairs) {
+  for (let i = 0; i < pairs.length; i++) {
+    if (!PLAIN_NAME.test(pairs[i][0]) || !PLAIN_VALUE.test(pairs[i][1])) return false
+  }
+  return true
+}
+
+// The accessors of a lazy Request's slots: each fills the Request in, then
+// reads or writes the plain value that took its place.
+const lazyState = {
+  get() {
+    fillRequest(this)
+    return this[this[PENDING].shape.kState]
+  },
+  set(v) {
+    fillRequest(this)
+    this[this[PENDING].shape.kState] = v
+  },
+  enumerable: true,
+  configurable: true,
+}
+const lazyHeaders = {
+  get() {
+    fillRequest(this)
+    return this[this[PENDING].shape.kHeaders]
+  },
+  set(v) {
+    fillRequest(this)
+    this[this[PENDING].shape.kHeaders] = v
+  },
+  enumerable: true,
+  configurable: true,
+}
+const lazySignal = {
+  get() {
+    const p = this[PENDING]
+    const inv = p.inv
+    if (inv.controller === null) {
+      inv.controller = new AbortController()
+      if (inv.abortReason !== undefined) inv.controller.abort(inv.abortReason)
+    }
+    slot(this, p.shape.kSignal, inv.controller.signal)
+    return inv.controller.signal
+  },
+  set(v) {
+    slot(this, this[PENDING].shape.kSignal, v)
+  },
+  enumerable: true,
+  configurable: true,
+}
+
+// slot makes obj[sym] the plain property an assignment in a constructor makes.
+function slot(obj, sym, value) {
+  Object.defineProperty(obj, sym, { value, writable: true, enumerable: true, configurable: true })
+}
+
+// lazyRequest makes the Request of p ({shape, url, method, pairs, plain,
+// inv, filled}) with its slots in the order the constructor adds them.
+function lazyRequest(shape, p) {
+  const req = Object.create(shape.Request.prototype)
+  if (shape.markUncloneable !== undefined) shape.markUncloneable(req)
+  for (let i = 0; i < shape.others.length; i++) req[shape.others[i]] = undefined
+  Object.defineProperty(req, shape.kState, lazyState)
+  Object.defineProperty(req, shape.kSignal, lazySignal)
+  Object.defineProperty(req, shape.kHeaders, lazyHeaders)
+  req[PENDING] = p
+  return req
+}
+
+// fillRequest gives a lazy Request the state and headers the constructor
+// would have given it: the template's record with the event's method, URL,
+// header list and no body, and a Headers on that list.
+function fillRequest(req) {
+  const p = req[PENDING]
+  if (p.filled) return
+  p.filled = true
+  const shape = p.shape
+  const state = { ...shape.state }
+  const url = new URL(p.url)
+  state.method = p.method
+  state.url = url
+  state.urlList = [url]
+  state.body = null
+  const res = new shape.Response()
+  const headers = res[shape.resHeaders]
+  const list = res[shape.resState].headersList
+  const pairs = p.pairs
+  for (let i = 0; i < pairs.length; i++) {
+    const [name, value] = pairs[i]
+    if (p.plain) list.append(name, value, true)
+    else appendHeader(headers, name, value)
+  }
+  state.headersList = list
+  slot(req, shape.kState, state)
+  slot(req, shape.kHeaders, headers)
+}
+
+// requestHeader is req.headers.get(name) for the bootstrap's own reads
+// (Context, identity): on a lazy Request whose headers are all plain, it
+// reads the pairs, as Headers would join them, and leaves the Request lazy.
+function requestHeader(req, name) {
+  const p = req[PENDING]
+  if (p === undefined || p.filled || !p.plain) return req.headers.get(name)
+  let v = null
+  const pairs = p.pairs
+  for (let i = 0; i < pairs.length; i++) {
+    if (pairs[i][0] !== name) continue
+    v = v === null ? pairs[i][1] : v + (name === 'cookie' ? '; ' : ', ') + pairs[i][1]
+  }
+  return v
+}
+
+// probeLazyRequest finds a Request's slots and a Response's, and checks a
+// lazy Request against a constructed one; it returns the shape
+// lazyRequest needs, or null.
+function probeLazyRequest() {
+  try {
+    const R = globalThis.Request
+    const Res = globalThis.Response
+    if (typeof URL.canParse !== 'function') return null
+    const t = new R('http://localhost/', { method: 'GET' })
+    if (Object.getOwnPropertyNames(t).length !== 0 || Object.getPrototypeOf(t) !== R.prototype) return null
+    const shape = { Request: R, Response: Res, kState: null, kHeaders: null, kSignal: null, others: [], state: null, resState: null, resHeaders: null, markUncloneable: workerThreads.markAsUncloneable }
+    for (const sym of Object.getOwnPropertySymbols(t)) {
+      const v = t[sym]
+      if (v instanceof Headers) shape.kHeaders = sym
+      else if (v instanceof AbortSignal) shape.kSignal = sym
+      else if (v !== null && typeof v === 'object' && Array.isArray(v.urlList) && typeof v.headersList?.append === 'function' && v.body === null) shape.kState = sym
+      else if (v === undefined) shape.others.push(sym)
+      else return null
+    }
+    if (shape.kState === null || shape.kHeaders === null || shape.kSignal === null) return null
+    shape.state = t[shape.kState]
+    const r = new Res()
+    for (const sym of Object.getOwnPropertySymbols(r)) {
+      const v = r[sym]
+      if (v instanceof Headers) shape.resHeaders = sym
+      else if (v !== null && typeof v === 'object' && v.headersList !== null && typeof v.headersList?.append === 'function') shape.resState = sym
+    }
+    if (shape.resHeaders === null || shape.resState === null) return null
+    r[shape.resState].headersList.append('x-probe', '1', true)
+    if (r.headers.get('x-probe') !== '1') return null
+    return sameRequests(shape) ? shape : null
+  } catch {
+    return null
+  }
+}
+
+const PROBE_PAIRS = [
+  ['host', 'localhost:1'],
+  ['cookie', 'a=1'],
+  ['x-m', '1'],
+  ['cookie', 'b=2'],
+  ['x-m', '2'],
+  ['x-empty', ''],
+]
+
+// sameRequests checks lazy Requests against constructed ones through the
+// public API: the bootstrap's header reads while lazy, then what handlers
+// see (and, after, their bodies: checkLazyBodies).
+function sameRequests(shape) {
+  const inv = { controller: null, abortReason: undefined }
+  // One case: the probe runs in every new thread (the tests cover the rest).
+  for (const [method, url] of [['GET', 'http://localhost:1/p/a?q=1&r=%20']]) {
+    const real = new shape.Request(url, { method, headers: PROBE_PAIRS })
+    const p = { shape, url, method, pairs: PROBE_PAIRS, plain: plainPairs(PROBE_PAIRS), inv, filled: false }
+    const lazy = lazyRequest(shape, p)
+    if (!p.plain || requestHeader(lazy, 'cookie') !== real.headers.get('cookie') || requestHeader(lazy, 'x-m') !== real.headers.get('x-m') || requestHeader(lazy, 'x-none') !== null) return false
+    if (p.filled) return false
+    const want = requestView(shape, real)
+    if (requestView(shape, lazy) !== want) return false
+    if (lazy.signal !== inv.controller.signal) return false
+    inv.controller = null
+    checkLazyBodies(shape, url, method)
+  }
+  return true
+}
+
+// requestView is what a handler can read of req without its body, as JSON.
+function requestView(shape, req) {
+  return JSON.stringify([
+    req instanceof shape.Request,
+    Object.getPrototypeOf(req) === shape.Request.prototype,
+    Object.prototype.toString.call(req),
+    req.url,
+    req.method,
+    [...req.headers],
+    req.headers.get('cookie'),
+    req.headers.getSetCookie(),
+    req.body,
+    req.bodyUsed,
+    req.signal instanceof AbortSignal,
+    req.signal.aborted,
+    req.mode,
+    req.referrer,
+  ])
+}
+
+// checkLazyBodies compares the body readers of a lazy and a constructed
+// Request (they settle later); a difference turns lazy Requests off.
+function checkLazyBodies(shape, url, method) {
+  const outcome = (promise) =>
+    promise.then(
+      (v) => JSON.stringify(v instanceof ArrayBuffer ? ['ab', v.byteLength] : ['v', v]),
+      (err) => JSON.stringify(['err', err?.name]),
+    )
+  const view = (req) => Promise.all([outcome(req.clone().text()), outcome(req.arrayBuffer()), Promise.resolve(req.bodyUsed)])
+  const real = new shape.Request(url, { method, headers: PROBE_PAIRS })
+  const lazy = lazyRequest(shape, { shape, url, method, pairs: PROBE_PAIRS, plain: true, inv: { controller: null, abortReason: undefined }, filled: false })
+  Promise.all([view(real), view(lazy)]).then(
+    ([a, b]) => {
+      if (JSON.stringify(a) !== JSON.stringify(b)) lazyShape = null
+    },
+    () => {
+      lazyShape = null
+    },
+  )
+}
+
+// --- Response.json without a body stream ------------------------------------
+//
+// undici's Response.json builds a ReadableStream for the body at once (a
+// byte stream and its controller, each made transferable: a native object
+// per stream), ~40% of a v2 hello's time in the worker, though the
+// bootstrap reads the bytes straight from the body record (bodySource) and
+// most responses are never read as a stream. The Response.json installed
+// here makes the same Response: new Response(null, init) (the init checked
+// and applied by undici), the JSON text as the body's source, the
+// content-type undici adds, and a body record whose stream is made (as
+// undici makes it) the first time anything reads it: response.body,
+// bodyUsed, text(), clone(). Installed once, after a check against the
+// original; on any difference, or an init undici would refuse, the original
+// runs.
+let jsonShape // undefined: not installed yet; null: not installed
+const NULL_BODY_STATUS = new Set([101, 204, 205, 304])
+
+// LazyBody is undici's body record {stream, source, length}, whose stream
+// is made on first use. Its source is the JSON text (undici's Response.json
+// keeps its UTF-8 bytes instead; the stream gives the same bytes), which
+// the bootstrap answers with as it is.
+class LazyBody {
+  constructor(shape, source) {
+    this.source = source
+    this.length = null
+    this.made = null
+    this.shape = shape
+  }
+
+  get stream() {
+    if (this.made === null) this.made = new this.shape.Response(this.source)[this.shape.kState].body.stream
+    return this.made
+  }
+
+  set stream(v) {
+    this.made = v
+  }
+}
+
+// installResponseJSON replaces Response.json with fastJSON when the check
+// passes.
+function installResponseJSON() {
+  if (jsonShape !== undefined) return
+  jsonShape = null
+  try {
+    const R = globalThis.Response
+    const original = R.json
+    // A Response that prints its internal state (Node 18) would show the
+    // lazy body in console.log: not there.
+    if (typeof original !== 'function' || typeof R.prototype[Symbol.for('nodejs.util.inspect.custom')] !== 'function') return
+    if (bodyState === undefined) bodyState = probeBodyState()
+    if (bodyState === null || PlainResponse !== R) return
+    let shape = bareShape(R, original)
+    bareResponse = shape
+    const fast = function json(data, init) {
+      return fastJSON(shape, arguments.length, data, init)
+    }
+    if (shape === null || !sameJSON(shape, fast)) {
+      // Without the bare path.
+      shape = { Response: R, kState: bodyState, original, kHeaders: null }
+      if (!sameJSON(shape, fast)) return
+    }
+    Object.defineProperty(R, 'json', { value: fast, writable: true, enumerable: false, configurable: true })
+    jsonShape = shape
+    checkJSONBodies(shape, fast)
+  } catch {}
+}
+
+// fastJSON is Response.json(data, init) with a lazy body stream.
+function fastJSON(shape, argc, data, init) {
+  if (argc === 0) return shape.original()
+  if (init === null) return shape.original(data, init)
+  if (shape.kHeaders !== null) {
+    const bare = bareInit(init)
+    if (bare !== null) {
+      const text = JSON.stringify(data)
+      if (typeof text !== 'string') throw new TypeError('Value is not JSON serializable')
+      return bareJSON(shape, text, bare)
+    }
+  }
+  let res
+  try {
+    res = new shape.Response(null, init)
+  } catch {
+    // The original throws the same error, in its own order.
+    return shape.original(data, init)
+  }
+  const text = JSON.stringify(data)
+  if (typeof text !== 'string') throw new TypeError('Value is not JSON serializable')
+  if (NULL_BODY_STATUS.has(res.status)) throw new TypeError(`Response constructor: Invalid response status code ${res.status}`)
+  const state = res[shape.kState]
+  state.body = new LazyBody(shape, text)
+  if (!state.headersList.contains('content-type', true)) state.headersList.append('content-type', 'application/json', true)
+  return res
+}
+
+// The bare Response.json: for no init, or an init of a status and a record
+// of plainly valid headers (what most handlers pass), the Response is made
+// without running undici's constructor at all: an object of
+// Response.prototype with the state undici's Response.json gives it (a
+// copy of a template's, with the status, a header list and the lazy body)
+// and, like the lazy Request, a Headers slot filled on first use with a
+// Headers linked to that list (borrowed from a new Response). The
+// bootstrap reads the state's header list itself (listedHeaders), so an
+// answer that is never looked at costs no Headers at all.
+
+// bareShape probes a Response made by the original Response.json for what
+// the bare path needs: its two slots, the template state and the header
+// list's class; it returns the shape, or null (then every init goes
+// through new Response(null, init)).
+function bareShape(R, original) {
+  try {
+    const t = original(0)
+    const syms = Object.getOwnPropertySymbols(t)
+    if (syms.length !== 2 || Object.getOwnPropertyNames(t).length !== 0 || Object.getPrototypeOf(t) !== R.prototype) return null
+    const kHeaders = syms.find((sym) => t[sym] instanceof Headers)
+    const kState = syms.find((sym) => sym !== kHeaders)
+    if (kHeaders === undefined || kState !== bodyState) return null
+    const template = t[kState]
+    if (!Array.isArray(template.urlList) || template.urlList.length !== 0 || typeof template.headersList?.append !== 'function' || template.status !== 200) return null
+    return { Response: R, kState, kHeaders, original, template, HeadersList: template.headersList.constructor, markUncloneable: workerThreads.markAsUncloneable }
+  } catch {
+    return null
+  }
+}
+
+let bareResponse = null // the shape of the bare path
+const BARE_DEFAULT = { status: 200, headers: null }
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+
+// bareInit returns {status, headers} for an init the bare path applies as
+// undici would (no init; or a plain object of data properties: status, an
+// integer from 200 to 599 that may have a body, and headers, a plain
+// object of plainly valid string values), or null.
+function bareInit(init) {
+  if (init === undefined) return BARE_DEFAULT
+  if (typeof init !== 'object' || Object.getPrototypeOf(init) !== Object.prototype) return null
+  let status = 200
+  let headers = null
+  for (const key in init) {
+    const d = Object.getOwnPropertyDescriptor(init, key)
+    if (d === undefined || !('value' in d)) return null
+    if (key === 'status') {
+      if (d.value === undefined) continue
+      status = d.value
+      if (!Number.isInteger(status) || status < 200 || status > 599 || NULL_BODY_STATUS.has(status)) return null
+    } else if (key === 'headers') {
+      if (d.value === undefined) continue
+      if (!plainRecord(d.value)) return null
+      headers = d.value
+    } else {
+      return null
+    }
+  }
+  return status === 200 && headers === null ? BARE_DEFAULT : { status, headers }
+}
+
+// plainRecord reports whether h is a plain object of data properties whose
+// names are tokens and whose values are plainly valid header values.
+function plainRecord(h) {
+  if (h === null || typeof h !== 'object' || Object.getPrototypeOf(h) !== Object.prototype) return false
+  for (const name in h) {
+    const d = Object.getOwnPropertyDescriptor(h, name)
+    if (d === undefined || typeof d.value !== 'string' || !TOKEN.test(name) || !PLAIN_VALUE.test(d.value)) return false
+  }
+  return Object.getOwnPropertySymbols(h).length === 0
+}
+
+// bareJSON makes the Response of Response.json(text's value, init) (init
+// as bareInit gives it).
+function bareJSON(shape, text, init) {
+  const res = Object.create(shape.Response.prototype)
+  if (shape.markUncloneable !== undefined) shape.markUncloneable(res)
+  const list = new shape.HeadersList()
+  const h = init.headers
+  if (h !== null) for (const name in h) list.append(name, h[name], false)
+  if (!list.contains('content-type', true)) list.append('content-type', 'application/json', true)
+  res[shape.kState] = { ...shape.template, status: init.status, headersList: list, urlList: [], body: new LazyBody(shape, text) }
+  Object.defineProperty(res, shape.kHeaders, bareHeaders)
+  return res
+}
+
+// The accessor of a bare Response's Headers slot: the first use gives the
+// Response a Headers on a copy of its header list, which takes the list's
+// place.
+const bareHeaders = {
+  get() {
+    const shape = bareResponse
+    const borrowed = new shape.Response()
+    const headers = borrowed[shape.kHeaders]
+    const list = borrowed[shape.kState].headersList
+    const state = this[shape.kState]
+    const own = state.headersList
+    for (const { name, value } of own.rawValues()) {
+      if (name.toLowerCase() === 'set-cookie') {
+        for (const cookie of own.cookies ?? []) list.append(name, cookie, false)
+      } else {
+        list.append(name, value, false)
+      }
+    }
+    state.headersList = list
+    slot(this, shape.kHeaders, headers)
+    return headers
+  },
+  set(v) {
+    slot(this, bareResponse.kHeaders, v)
+  },
+  enumerable: true,
+  configurable: true,
+}
+
+// JSON_CASES are the calls sameJSON and checkJSONBodies compare.
+const JSON_CASES = [
+  [{ a: [1, 'é'] }],
+  ['s', { status: 201, statusText: 'Made', headers: { 'x-a': '1' } }],
+  [[2], { status: 202, headers: { 'X-A': '1', 'x-a': '2', 'Set-Cookie': 'c=1', 'set-cookie': 'd=2', 'Content-Type': 'text/x' } }],
+]
+
+// jsonView is what a caller can read of a Response without its body.
+function jsonView(res) {
+  return JSON.stringify([Object.getPrototypeOf(res) === Response.prototype, res.status, res.statusText, res.type, [...res.headers], res.headers.getSetCookie()])
+}
+
+// errorOf is the error name and message fn throws, or null.
+function errorOf(fn) {
+  try {
+    fn()
+  } catch (err) {
+    return `${err?.name}: ${err?.message}`
+  }
+  return null
+}
+
+// sameJSON compares fast with the original Response.json: what they
+// return, before and after the body is touched, and what they throw.
+function sameJSON(shape, fast) {
+  for (const args of JSON_CASES) {
+    const a = shape.original(...args)
+    const b = fast(...args)
+    const sorted = (mvh) => JSON.stringify(Object.entries(mvh).sort())
+    if (sorted(listedHeaders(b, [])) !== sorted(responseHeaders(a.headers, []))) return false
+    if (b[shape.kState].body.made !== null || jsonView(a) !== jsonView(b)) return false
+  }
+  // The errors fastJSON makes itself (the tests cover the rest).
+  const throwing = [[undefined], [1, { status: 204 }]]
+  for (const args of throwing) {
+    const want = errorOf(() => shape.original(...args))
+    if (want === null || errorOf(() => fast(...args)) !== want) return false
+  }
+  return true
+}
+
+// checkJSONBodies compares the bodies read every way (they settle later);
+// a difference puts the original Response.json back.
+function checkJSONBodies(shape, fast) {
+  const read = async (make, args) => {
+    const res = make(...args)
+    const r = res.body.getReader()
+    const parts = []
+    for (let x = await r.read(); !x.done; x = await r.read()) parts.push(Buffer.from(x.value).toString())
+    return JSON.stringify([await make(...args).text(), parts.join(''), res.bodyUsed])
+  }
+  const all = (make) => Promise.all(JSON_CASES.map((args) => read(make, args).catch((err) => String(err))))
+  Promise.all([all(shape.original), all(fast)]).then(
+    ([a, b]) => {
+      if (JSON.stringify(a) !== JSON.stringify(b)) Object.defineProperty(shape.Response, 'json', { value: shape.original, writable: true, enumerable: false, configurable: true })
+    },
+    () => Object.defineProperty(shape.Response, 'json', { value: shape.original, writable: true, enumerable: false, configurable: true }),
+  )
 }
 
 // --- v1 stream() ------------------------------------------------------------
@@ -1719,7 +2351,7 @@ function defineRequestGlobals() {
 
 // decodeIdentity reads x-nf-identity-info: base64 JSON {url, token, user}.
 function decodeIdentity(req) {
-  const raw = req.headers.get('x-nf-identity-info')
+  const raw = requestHeader(req, 'x-nf-identity-info')
   if (!raw) return null
   try {
     const v = JSON.parse(Buffer.from(raw, 'base64').toString('utf8'))
@@ -2031,6 +2663,7 @@ let fetchWarm = null
 function warmFetch() {
   fetchWarm ??= (async () => {
     try {
+      probeFastPaths()
       const req = new Request('http://localhost/warm?a=1', {
         method: 'POST',
         headers: [
