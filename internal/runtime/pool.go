@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"errors"
+	goruntime "runtime"
 	"sync"
 	"time"
 )
@@ -38,6 +39,8 @@ type PoolStats struct {
 type Pool struct {
 	starter Starter
 	max     int
+	// maxStarting bounds the starts under way at once (maxStarting).
+	maxStarting int
 	// budget bounds the instances of all pools together and stops idle
 	// ones; nil for none. Its methods are called with mu held (the budget
 	// never calls a pool with its own lock held).
@@ -72,7 +75,7 @@ func NewPool(s Starter, max int, b *Budget) *Pool {
 	if max < 1 {
 		max = 1
 	}
-	p := &Pool{starter: s, max: max, budget: b, workers: make(map[Worker]struct{})}
+	p := &Pool{starter: s, max: max, maxStarting: maxStarting(), budget: b, workers: make(map[Worker]struct{})}
 	p.life, p.stopLife = context.WithCancel(context.Background())
 	return p
 }
@@ -237,12 +240,22 @@ func (p *Pool) acquire(ctx context.Context) (Worker, error) {
 }
 
 // startForWaitersLocked begins a start for every queued invocation that the
-// starts under way do not cover, within the cap.
+// starts under way do not cover, within the caps: the pool's instances, and
+// the starts under way at once. A start that ends begins the next one.
 func (p *Pool) startForWaitersLocked() {
-	for !p.closed && len(p.waiters) > p.starting && len(p.workers)+p.starting < p.max {
+	for !p.closed && len(p.waiters) > p.starting && len(p.workers)+p.starting < p.max && p.starting < p.maxStarting {
 		p.startLocked(nil)
 	}
 }
+
+// maxStarting is how many instances of one function start at once: as
+// many as the machine has cores, and at least 2. A start is CPU-bound
+// (a V8 isolate, the function's module, its init code), so 50 of them at
+// once on 2 cores each take 25 times as long: a function with a large
+// bundle then ran out of its init timeout in every one of them and
+// answered nothing. Paced, each start gets the CPU it needs, and a
+// request waiting for one is served by whichever instance frees first.
+func maxStarting() int { return max(2, goruntime.NumCPU()) }
 
 // startLocked begins starting a worker in the background; once it is up
 // it goes to the first queued invocation, or idle. done, when set, is
@@ -260,6 +273,9 @@ func (p *Pool) startLocked(done chan struct{}) {
 			return
 		}
 		p.release(w)
+		p.mu.Lock()
+		p.startForWaitersLocked()
+		p.mu.Unlock()
 	}()
 }
 

@@ -1052,3 +1052,75 @@ func TestPoolStopCancelsStartThatNeverFinishes(t *testing.T) {
 		})
 	}
 }
+
+// pacedStarter is a fakeStarter whose starts take 100 ms, counting how
+// many run at once.
+type pacedStarter struct {
+	*fakeStarter
+	mu         sync.Mutex
+	now, peak  int
+	startTimes []time.Time
+}
+
+func (s *pacedStarter) Start(ctx context.Context) (Worker, error) {
+	s.mu.Lock()
+	s.now++
+	s.peak = max(s.peak, s.now)
+	s.startTimes = append(s.startTimes, time.Now())
+	s.mu.Unlock()
+	time.Sleep(100 * time.Millisecond)
+	s.mu.Lock()
+	s.now--
+	s.mu.Unlock()
+	return s.fakeStarter.Start(ctx)
+}
+
+// TestPoolPacesStarts: 20 invocations that all stay busy need 20
+// instances; they start maxStarting at a time, each start beginning the
+// next, until every invocation has one.
+func TestPoolPacesStarts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := &pacedStarter{fakeStarter: newFakeStarter()}
+		const n = 20
+		p := NewPool(s, 64, nil)
+		out := make(chan outcome, n)
+		var releases []func()
+		begin := time.Now()
+		for i := range n {
+			id := fmt.Sprint("busy", i)
+			releases = append(releases, s.hold(id))
+			invokeAsync(t.Context(), p, id, out)
+		}
+		synctest.Wait()
+		if got := p.Stats(); got.Workers != maxStarting() || got.Queued != n {
+			t.Errorf("Stats at first = %+v, want %d starting and %d queued", got, maxStarting(), n)
+		}
+		for len(s.workers()) < n {
+			time.Sleep(10 * time.Millisecond)
+			if time.Since(begin) > time.Minute {
+				t.Fatalf("only %d of %d instances after a minute", len(s.workers()), n)
+			}
+		}
+		s.mu.Lock()
+		peak, times := s.peak, slices.Clone(s.startTimes)
+		s.mu.Unlock()
+		if peak != maxStarting() {
+			t.Errorf("%d starts ran at once, want maxStarting() = %d", peak, maxStarting())
+		}
+		// Each start began as soon as one ended: start i in round i/cap.
+		for i, at := range times {
+			if got, want := at.Sub(begin), time.Duration(i/maxStarting())*100*time.Millisecond; got != want {
+				t.Errorf("start %d began at +%v, want +%v", i, got, want)
+			}
+		}
+		for _, r := range releases {
+			r()
+		}
+		for range n {
+			if o := <-out; o.err != nil {
+				t.Errorf("Invoke %s: %v", o.id, o.err)
+			}
+		}
+		closePool(t, p)
+	})
+}
