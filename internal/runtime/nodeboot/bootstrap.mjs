@@ -1416,30 +1416,22 @@ function plainPairs(pairs) {
 
 // The accessors of a lazy Request's slots: each fills the Request in, then
 // reads or writes the plain value that took its place.
-const lazyState = {
-  get() {
-    fillRequest(this)
-    return this[this[PENDING].shape.kState]
-  },
-  set(v) {
-    fillRequest(this)
-    this[this[PENDING].shape.kState] = v
-  },
-  enumerable: true,
-  configurable: true,
+function fillingSlot(key) {
+  return {
+    get() {
+      fillRequest(this)
+      return this[this[PENDING].shape[key]]
+    },
+    set(v) {
+      fillRequest(this)
+      this[this[PENDING].shape[key]] = v
+    },
+    enumerable: true,
+    configurable: true,
+  }
 }
-const lazyHeaders = {
-  get() {
-    fillRequest(this)
-    return this[this[PENDING].shape.kHeaders]
-  },
-  set(v) {
-    fillRequest(this)
-    this[this[PENDING].shape.kHeaders] = v
-  },
-  enumerable: true,
-  configurable: true,
-}
+const lazyState = fillingSlot('kState')
+const lazyHeaders = fillingSlot('kHeaders')
 const lazySignal = {
   get() {
     const p = this[PENDING]
